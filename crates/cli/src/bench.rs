@@ -1,0 +1,302 @@
+//! `keel bench`: throughput numbers printed as a table and a JSON line.
+
+use crate::CliError;
+use clap::{Args, Subcommand};
+use keel_crypto::{KeyPair, Scheme, Suite, VerifyItem};
+use keel_mempool::MempoolConfig;
+use keel_node::{Genesis, GenesisAccount, GenesisValidator, KeyFile, Node};
+use keel_storage::StoreOptions;
+use keel_types::{Address, Payload, Signer, Transaction};
+use rayon::prelude::*;
+use serde_json::json;
+use std::time::Instant;
+
+#[derive(Subcommand)]
+pub(crate) enum BenchCmd {
+    /// Single validator, in process: admission (decode + verify), execution and durable commit.
+    Solo(SoloArgs),
+    /// Sign / verify rates per scheme on one core (and Ed25519 batch verification).
+    Crypto(CryptoArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct SoloArgs {
+    /// Signature scheme of the transactions (sm2 runs a gm chain, the others an intl chain).
+    #[arg(long, default_value = "ed25519")]
+    scheme: Scheme,
+    /// Number of transfers.
+    #[arg(long, default_value_t = 20_000)]
+    txs: usize,
+    /// Number of distinct senders.
+    #[arg(long, default_value_t = 500)]
+    senders: usize,
+    /// Transactions per block.
+    #[arg(long, default_value_t = 5_000)]
+    block_txs: usize,
+    /// Transactions per admission batch.
+    #[arg(long, default_value_t = 2_000)]
+    submit_batch: usize,
+}
+
+#[derive(Args)]
+pub(crate) struct CryptoArgs {
+    /// Operations per measurement.
+    #[arg(long, default_value_t = 2_000)]
+    iters: usize,
+}
+
+pub(crate) fn run(c: BenchCmd) -> Result<(), CliError> {
+    match c {
+        BenchCmd::Solo(a) => solo(a),
+        BenchCmd::Crypto(a) => crypto(a),
+    }
+}
+
+fn solo(a: SoloArgs) -> Result<(), CliError> {
+    if a.txs == 0 || a.senders == 0 || a.block_txs == 0 {
+        return Err(CliError::Usage(
+            "--txs, --senders and --block-txs must be positive".into(),
+        ));
+    }
+    let suite = if a.scheme == Scheme::Sm2 {
+        Suite::Gm
+    } else {
+        Suite::Intl
+    };
+    let dir = tempdir()?;
+    let vkey = KeyPair::from_seed(suite.signature_scheme(), &[0xAA; 32]);
+    let vkf = KeyFile::from_key(&vkey, suite);
+    let senders: Vec<KeyPair> = (0..a.senders)
+        .map(|i| KeyPair::from_seed(a.scheme, &seed(i as u64)))
+        .collect();
+    let addrs: Vec<Address> = senders
+        .iter()
+        .map(|k| {
+            Address(
+                keel_crypto::address_of(k.scheme(), &k.public_key(), suite.hash())
+                    .expect("own key"),
+            )
+        })
+        .collect();
+    let genesis = Genesis {
+        chain_id: 4242,
+        chain_name: "bench".into(),
+        suite: suite.name().into(),
+        timestamp_ms: 0,
+        gas_price: 0,
+        validators: vec![GenesisValidator {
+            name: "v0".into(),
+            scheme: vkf.scheme.clone(),
+            public_key: vkf.public_key.clone(),
+            address: vkf.address,
+        }],
+        alloc: addrs
+            .iter()
+            .map(|a| GenesisAccount {
+                address: *a,
+                balance: u128::from(u64::MAX),
+            })
+            .collect(),
+    };
+    let mut mcfg = MempoolConfig::new(genesis.chain_id, suite, 0);
+    mcfg.max_txs = a.txs.max(1);
+    let node = Node::open_with(
+        genesis,
+        vkey,
+        &dir.join("data"),
+        StoreOptions::default(),
+        mcfg,
+    )?;
+    eprintln!(
+        "signing {} {} transfers from {} senders...",
+        a.txs, a.scheme, a.senders
+    );
+    let raws: Vec<Vec<u8>> = (0..a.txs)
+        .into_par_iter()
+        .map(|i| {
+            let s = i % a.senders;
+            let key = &senders[s];
+            let tx = Transaction {
+                chain_id: 4242,
+                nonce: (i / a.senders) as u64,
+                expires_at_height: 1_000_000,
+                gas_limit: 21_000,
+                signer: Signer {
+                    scheme: key.scheme(),
+                    public_key: key.public_key(),
+                },
+                payload: Payload::Transfer {
+                    to: addrs[(s + 1) % a.senders],
+                    amount: 1,
+                },
+            };
+            tx.sign(key).encode()
+        })
+        .collect();
+    let t0 = Instant::now();
+    let mut rejected = 0usize;
+    for chunk in raws.chunks(a.submit_batch.max(1)) {
+        rejected += node.submit(chunk).iter().filter(|r| r.is_err()).count();
+    }
+    let admit_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let mut blocks = 0u64;
+    let mut committed = 0usize;
+    let mut ts = 1u64;
+    while !node.mempool().is_empty() {
+        ts += 1;
+        match node.produce_block(ts, a.block_txs, false)? {
+            Some(b) => {
+                blocks += 1;
+                committed += b.transactions.len();
+            }
+            None => break,
+        }
+    }
+    let commit_s = t1.elapsed().as_secs_f64();
+    let total_s = admit_s + commit_s;
+    let admit_rate = a.txs as f64 / admit_s;
+    let commit_rate = committed as f64 / commit_s;
+    let e2e = committed as f64 / total_s;
+    println!(
+        "keel bench solo — scheme {}, suite {}, {} txs, {} senders, {} tx/block, {} cores",
+        a.scheme,
+        suite,
+        a.txs,
+        a.senders,
+        a.block_txs,
+        rayon::current_num_threads()
+    );
+    println!("  {:<34} {:>12}", "stage", "tx/s");
+    println!(
+        "  {:<34} {:>12.0}",
+        "admission (decode+verify+pool)", admit_rate
+    );
+    println!(
+        "  {:<34} {:>12.0}",
+        "execute+state root+fsync commit", commit_rate
+    );
+    println!("  {:<34} {:>12.0}", "end to end (committed)", e2e);
+    println!(
+        "  committed {committed} in {blocks} blocks, rejected {rejected}, {total_s:.2}s total"
+    );
+    println!(
+        "{}",
+        json!({
+            "bench": "solo", "scheme": a.scheme.name(), "suite": suite.name(), "txs": a.txs,
+            "committed": committed, "rejected": rejected, "blocks": blocks,
+            "admission_tps": admit_rate.round(), "commit_tps": commit_rate.round(), "end_to_end_tps": e2e.round(),
+        })
+    );
+    drop(node);
+    let _ = std::fs::remove_dir_all(&dir);
+    if committed + rejected != a.txs {
+        return Err(CliError::Usage(format!(
+            "only {committed} of {} transactions committed",
+            a.txs
+        )));
+    }
+    Ok(())
+}
+
+fn seed(i: u64) -> [u8; 32] {
+    let mut s = [7u8; 32];
+    s[..8].copy_from_slice(&i.to_le_bytes());
+    s
+}
+
+fn tempdir() -> Result<std::path::PathBuf, CliError> {
+    let mut r = [0u8; 8];
+    getrandom::fill(&mut r).map_err(|e| CliError::Usage(format!("no OS entropy: {e}")))?;
+    let d = std::env::temp_dir().join(format!("keel-bench-{}", hex::encode(r)));
+    std::fs::create_dir_all(&d).map_err(|e| CliError::io(&d, e))?;
+    Ok(d)
+}
+
+fn rate(n: usize, f: impl FnOnce()) -> f64 {
+    let t = Instant::now();
+    f();
+    n as f64 / t.elapsed().as_secs_f64()
+}
+
+fn crypto(a: CryptoArgs) -> Result<(), CliError> {
+    let n = a.iters.max(10);
+    let msgs: Vec<Vec<u8>> = (0..n)
+        .map(|i| format!("keel bench message {i}").into_bytes())
+        .collect();
+    let mut rows = Vec::new();
+    println!("keel bench crypto — {n} operations each, one core");
+    println!(
+        "  {:<10} {:>12} {:>12} {:>16}",
+        "scheme", "sign/s", "verify/s", "batch verify/s"
+    );
+    for scheme in [Scheme::Sm2, Scheme::Ed25519, Scheme::Secp256k1] {
+        let keys: Vec<KeyPair> = (0..n)
+            .map(|i| KeyPair::from_seed(scheme, &seed(i as u64)))
+            .collect();
+        let pks: Vec<Vec<u8>> = keys.iter().map(|k| k.public_key()).collect();
+        let mut sigs = Vec::with_capacity(n);
+        let sign = rate(n, || {
+            for (k, m) in keys.iter().zip(&msgs) {
+                sigs.push(k.sign(m));
+            }
+        });
+        let mut ok = true;
+        let verify = rate(n, || {
+            for ((pk, m), s) in pks.iter().zip(&msgs).zip(&sigs) {
+                ok &= keel_crypto::verify(scheme, pk, m, s).is_ok();
+            }
+        });
+        let items: Vec<VerifyItem<'_>> = pks
+            .iter()
+            .zip(&msgs)
+            .zip(&sigs)
+            .map(|((pk, m), s)| VerifyItem {
+                public_key: pk,
+                message: m,
+                signature: s,
+            })
+            .collect();
+        let batch = rate(n, || {
+            for chunk in items.chunks(64) {
+                ok &= keel_crypto::verify_batch(scheme, chunk).is_ok();
+            }
+        });
+        if !ok {
+            return Err(CliError::Verify(format!(
+                "{scheme} benchmark signatures did not verify"
+            )));
+        }
+        println!(
+            "  {:<10} {:>12.0} {:>12.0} {:>16.0}",
+            scheme.name(),
+            sign,
+            verify,
+            batch
+        );
+        rows.push(json!({ "scheme": scheme.name(), "sign_per_s": sign.round(), "verify_per_s": verify.round(), "batch64_verify_per_s": batch.round() }));
+    }
+    let hash_mb = 16usize;
+    let data = vec![0x5au8; hash_mb * 1024 * 1024];
+    for alg in [
+        keel_crypto::HashAlgorithm::Sm3,
+        keel_crypto::HashAlgorithm::Sha256,
+        keel_crypto::HashAlgorithm::Keccak256,
+    ] {
+        let t = Instant::now();
+        let d = alg.digest(&data);
+        let mbs = hash_mb as f64 / t.elapsed().as_secs_f64();
+        println!(
+            "  {:<10} {:>12.0} MB/s (digest {})",
+            alg.name(),
+            mbs,
+            hex::encode(&d[..4])
+        );
+        rows.push(json!({ "hash": alg.name(), "mb_per_s": mbs.round() }));
+    }
+    println!(
+        "{}",
+        json!({ "bench": "crypto", "iters": n, "results": rows })
+    );
+    Ok(())
+}

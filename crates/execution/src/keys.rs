@@ -1,0 +1,28 @@
+//! Layout of the authenticated state: every logical key is hashed with the suite hash and a
+//! module-specific domain into a 256-bit state key, which spreads keys uniformly over the tree
+//! and keeps modules' key spaces disjoint.
+
+use keel_crypto::HashAlgorithm;
+use keel_types::{Address, ContentHashAlg, Hash};
+
+/// A 256-bit key of the authenticated state.
+pub type StateKey = [u8; 32];
+
+/// Key of an account: `H("keel/acct/v1" || address)`.
+pub fn account(alg: HashAlgorithm, addr: &Address) -> StateKey {
+    alg.digest_parts(&[b"keel/acct/v1", &addr.0])
+}
+
+/// Key of an evidence record by id: `H("keel/evid/v1" || id)`.
+pub fn evidence(alg: HashAlgorithm, id: &Hash) -> StateKey {
+    alg.digest_parts(&[b"keel/evid/v1", &id.0])
+}
+
+/// Key of the content-hash index: `H("keel/evhash/v1" || alg name || content hash)` -> record id.
+pub fn evidence_by_hash(
+    alg: HashAlgorithm,
+    content_alg: ContentHashAlg,
+    content: &Hash,
+) -> StateKey {
+    alg.digest_parts(&[b"keel/evhash/v1", content_alg.name().as_bytes(), &content.0])
+}

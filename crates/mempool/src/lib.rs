@@ -1,0 +1,21 @@
+//! Transaction admission and the pending pool.
+//!
+//! Admission ([`Mempool::admit`]) runs, for a batch of raw transactions:
+//! 1. bounded decode and stateless checks (chain id, scheme allowed by the suite, field limits),
+//!    expiry window, de-duplication against the pool — all before any signature work;
+//! 2. signature verification **once per node**, in parallel across cores, grouped by scheme and
+//!    batch-verified where the scheme allows (Ed25519); a failed batch is re-checked one by one so
+//!    only the bad transactions are rejected;
+//! 3. stateful checks under the pool lock: nonce window against the account nonce and the
+//!    sender's pending transactions, balance against the maximum cost, capacity limits.
+//!
+//! Every rejection is an [`AdmitError`] with a stable numeric code. The pool is bounded in total
+//! transactions ([`MempoolConfig::max_txs`]) and per sender; a full pool answers `POOL_FULL`.
+//! Block building ([`Mempool::select`]) takes, per sender, the consecutive nonces starting at the
+//! account's next nonce, in arrival order across senders.
+
+mod error;
+mod pool;
+
+pub use error::AdmitError;
+pub use pool::{AccountSource, Admitted, Mempool, MempoolConfig, PooledTx};

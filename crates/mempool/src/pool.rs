@@ -1,0 +1,404 @@
+//! The pool itself.
+
+use crate::AdmitError;
+use keel_crypto::{Scheme, Suite, VerifyItem};
+use keel_types::{Address, Hash, Payload, SignedTransaction, TxCheckError};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Pool limits and chain rules.
+#[derive(Clone, Debug)]
+pub struct MempoolConfig {
+    /// Chain id transactions must carry.
+    pub chain_id: u64,
+    /// Chain suite (decides accepted schemes and the hash).
+    pub suite: Suite,
+    /// Gas price, for the maximum-cost balance check.
+    pub gas_price: u128,
+    /// Most transactions in the pool.
+    pub max_txs: usize,
+    /// Most pending transactions per sender.
+    pub max_per_sender: usize,
+    /// Highest acceptable nonce is `account nonce + nonce_window - 1`.
+    pub nonce_window: u64,
+    /// Highest acceptable expiry is `next height + max_expiry_blocks`.
+    pub max_expiry_blocks: u64,
+    /// Signatures per batch-verification chunk.
+    pub verify_chunk: usize,
+}
+
+impl MempoolConfig {
+    /// Defaults for a chain.
+    pub fn new(chain_id: u64, suite: Suite, gas_price: u128) -> Self {
+        MempoolConfig {
+            chain_id,
+            suite,
+            gas_price,
+            max_txs: 200_000,
+            max_per_sender: 4_096,
+            nonce_window: 4_096,
+            max_expiry_blocks: 100_000,
+            verify_chunk: 64,
+        }
+    }
+}
+
+/// Read access to committed account state (nonce, balance).
+pub trait AccountSource: Sync {
+    /// `(next nonce, balance)` of `addr`, zeros if it does not exist.
+    fn account(&self, addr: &Address) -> Result<(u64, u128), String>;
+}
+
+/// A transaction accepted into the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Admitted {
+    /// Transaction hash.
+    pub hash: Hash,
+    /// Verified sender.
+    pub sender: Address,
+}
+
+/// A pending, verified transaction.
+#[derive(Clone, Debug)]
+pub struct PooledTx {
+    /// The transaction.
+    pub tx: Arc<SignedTransaction>,
+    /// Its hash.
+    pub hash: Hash,
+    /// Verified sender.
+    pub sender: Address,
+    seq: u64,
+    max_cost: u128,
+}
+
+#[derive(Default)]
+struct Inner {
+    by_hash: HashMap<Hash, (Address, u64)>,
+    senders: HashMap<Address, BTreeMap<u64, PooledTx>>,
+    next_seq: u64,
+}
+
+/// The transaction pool. Thread-safe; admission work outside the lock runs in parallel.
+pub struct Mempool {
+    cfg: MempoolConfig,
+    inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for Mempool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mempool")
+            .field("cfg", &self.cfg)
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+struct Candidate {
+    tx: SignedTransaction,
+    hash: Hash,
+    sender: Address,
+}
+
+impl Mempool {
+    /// Empty pool.
+    pub fn new(cfg: MempoolConfig) -> Self {
+        Mempool {
+            cfg,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    /// Configuration.
+    pub fn config(&self) -> &MempoolConfig {
+        &self.cfg
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock is a bug; the pool content stays structurally valid
+        // (every mutation is a single insert/remove), so keep serving.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Pending transactions.
+    pub fn len(&self) -> usize {
+        self.lock().by_hash.len()
+    }
+
+    /// True if empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Is this transaction pending?
+    pub fn contains(&self, hash: &Hash) -> bool {
+        self.lock().by_hash.contains_key(hash)
+    }
+
+    /// Admit a batch of raw transactions; one result per input, in order. `next_height` is the
+    /// height of the next block to be produced.
+    pub fn admit(
+        &self,
+        raws: &[Vec<u8>],
+        accounts: &dyn AccountSource,
+        next_height: u64,
+    ) -> Vec<Result<Admitted, AdmitError>> {
+        // 1. Decode and stateless checks, in parallel.
+        let mut stage: Vec<Result<Candidate, AdmitError>> = raws
+            .par_iter()
+            .map(|raw| self.precheck(raw, next_height))
+            .collect();
+        // De-duplicate within the batch and against the pool before verifying signatures.
+        {
+            let inner = self.lock();
+            let mut seen = std::collections::HashSet::new();
+            for r in stage.iter_mut() {
+                if let Ok(c) = r
+                    && (inner.by_hash.contains_key(&c.hash) || !seen.insert(c.hash))
+                {
+                    *r = Err(AdmitError::AlreadyKnown { hash: c.hash });
+                }
+            }
+        }
+        // 2. Signatures.
+        self.verify_signatures(&mut stage);
+        // 3. Stateful checks and insertion.
+        stage
+            .into_iter()
+            .map(|r| r.and_then(|c| self.insert(c, accounts, next_height)))
+            .collect()
+    }
+
+    fn precheck(&self, raw: &[u8], next_height: u64) -> Result<Candidate, AdmitError> {
+        let tx = SignedTransaction::decode(raw).map_err(TxCheckError::from)?;
+        tx.check_stateless(self.cfg.chain_id, self.cfg.suite)?;
+        let t = &tx.tx;
+        if t.expires_at_height < next_height {
+            return Err(AdmitError::Expired {
+                expires_at: t.expires_at_height,
+                next_height,
+            });
+        }
+        if t.expires_at_height > next_height.saturating_add(self.cfg.max_expiry_blocks) {
+            return Err(AdmitError::ExpiryTooFar {
+                expires_at: t.expires_at_height,
+                window: self.cfg.max_expiry_blocks,
+                next_height,
+            });
+        }
+        let sender = tx.sender(self.cfg.suite)?;
+        let hash = tx.hash(self.cfg.suite.hash());
+        Ok(Candidate { tx, hash, sender })
+    }
+
+    fn verify_signatures(&self, stage: &mut [Result<Candidate, AdmitError>]) {
+        let mut by_scheme: HashMap<Scheme, Vec<usize>> = HashMap::new();
+        for (i, r) in stage.iter().enumerate() {
+            if let Ok(c) = r {
+                by_scheme.entry(c.tx.tx.signer.scheme).or_default().push(i);
+            }
+        }
+        let chunk = self.cfg.verify_chunk.max(1);
+        let mut bad: Vec<(usize, Scheme)> = Vec::new();
+        for (scheme, idxs) in by_scheme {
+            let messages: Vec<(usize, Vec<u8>)> = idxs
+                .par_iter()
+                .map(|&i| match &stage[i] {
+                    Ok(c) => (i, c.tx.signing_message()),
+                    Err(_) => unreachable!("indices only name Ok entries"),
+                })
+                .collect();
+            let stage_ref = &*stage;
+            let failed: Vec<usize> = messages
+                .par_chunks(chunk)
+                .flat_map_iter(|part| {
+                    let items: Vec<VerifyItem<'_>> = part
+                        .iter()
+                        .map(|(i, m)| {
+                            let c = stage_ref[*i].as_ref().expect("only Ok entries");
+                            VerifyItem {
+                                public_key: &c.tx.tx.signer.public_key,
+                                message: m,
+                                signature: &c.tx.signature,
+                            }
+                        })
+                        .collect();
+                    if keel_crypto::verify_batch(scheme, &items).is_ok() {
+                        return Vec::new();
+                    }
+                    // Find the bad ones individually.
+                    part.iter()
+                        .zip(items.iter())
+                        .filter(|(_, it)| {
+                            keel_crypto::verify(scheme, it.public_key, it.message, it.signature)
+                                .is_err()
+                        })
+                        .map(|((i, _), _)| *i)
+                        .collect()
+                })
+                .collect();
+            bad.extend(failed.into_iter().map(|i| (i, scheme)));
+        }
+        for (i, scheme) in bad {
+            stage[i] = Err(AdmitError::BadSignature { scheme });
+        }
+    }
+
+    fn max_cost(&self, tx: &SignedTransaction) -> u128 {
+        let fee = u128::from(tx.tx.gas_limit).saturating_mul(self.cfg.gas_price);
+        let amount = match &tx.tx.payload {
+            Payload::Transfer { amount, .. } => *amount,
+            Payload::EvidencePut(_) => 0,
+        };
+        fee.saturating_add(amount)
+    }
+
+    fn insert(
+        &self,
+        c: Candidate,
+        accounts: &dyn AccountSource,
+        _next_height: u64,
+    ) -> Result<Admitted, AdmitError> {
+        let (acct_nonce, balance) = accounts.account(&c.sender).map_err(AdmitError::State)?;
+        let nonce = c.tx.tx.nonce;
+        if nonce < acct_nonce {
+            return Err(AdmitError::NonceTooLow {
+                nonce,
+                expected: acct_nonce,
+            });
+        }
+        let max = acct_nonce.saturating_add(self.cfg.nonce_window.saturating_sub(1));
+        if nonce > max {
+            return Err(AdmitError::NonceTooHigh { nonce, max });
+        }
+        let max_cost = self.max_cost(&c.tx);
+        let mut inner = self.lock();
+        if inner.by_hash.contains_key(&c.hash) {
+            return Err(AdmitError::AlreadyKnown { hash: c.hash });
+        }
+        if inner.by_hash.len() >= self.cfg.max_txs {
+            return Err(AdmitError::PoolFull {
+                capacity: self.cfg.max_txs,
+            });
+        }
+        let queue = inner.senders.get(&c.sender);
+        if let Some(q) = queue {
+            if q.contains_key(&nonce) {
+                return Err(AdmitError::NonceAlreadyPending { nonce });
+            }
+            if q.len() >= self.cfg.max_per_sender {
+                return Err(AdmitError::SenderQueueFull { pending: q.len() });
+            }
+        }
+        let pending: u128 = queue
+            .map(|q| {
+                q.range(acct_nonce..)
+                    .map(|(_, p)| p.max_cost)
+                    .fold(0u128, u128::saturating_add)
+            })
+            .unwrap_or(0);
+        let needed = pending.saturating_add(max_cost);
+        if needed > balance {
+            return Err(AdmitError::InsufficientBalance { balance, needed });
+        }
+        let seq = inner.next_seq;
+        inner.next_seq += 1;
+        inner.by_hash.insert(c.hash, (c.sender, nonce));
+        let admitted = Admitted {
+            hash: c.hash,
+            sender: c.sender,
+        };
+        inner.senders.entry(c.sender).or_default().insert(
+            nonce,
+            PooledTx {
+                tx: Arc::new(c.tx),
+                hash: c.hash,
+                sender: c.sender,
+                seq,
+                max_cost,
+            },
+        );
+        Ok(admitted)
+    }
+
+    /// Up to `max_txs` transactions ready for the block at `height`: for each sender the
+    /// consecutive nonces from its account nonce, skipping expired ones, in arrival order.
+    pub fn select(
+        &self,
+        max_txs: usize,
+        accounts: &dyn AccountSource,
+        height: u64,
+    ) -> Vec<PooledTx> {
+        let inner = self.lock();
+        let mut ready: Vec<(u64, u64, &PooledTx)> = Vec::new();
+        for (sender, queue) in &inner.senders {
+            let Ok((mut expect, _)) = accounts.account(sender) else {
+                continue;
+            };
+            let mut key = 0u64;
+            for (nonce, p) in queue.range(expect..) {
+                if *nonce != expect || p.tx.tx.expires_at_height < height {
+                    break;
+                }
+                key = key.max(p.seq);
+                ready.push((key, *nonce, p));
+                expect += 1;
+            }
+        }
+        ready.sort_unstable_by_key(|(key, nonce, p)| (*key, p.sender, *nonce));
+        ready
+            .into_iter()
+            .take(max_txs)
+            .map(|(_, _, p)| p.clone())
+            .collect()
+    }
+
+    /// After a block commits: drop its transactions, and every pending transaction whose nonce
+    /// is now used or that has expired at `next_height`.
+    pub fn on_commit(
+        &self,
+        committed: &[(Address, Hash)],
+        accounts: &dyn AccountSource,
+        next_height: u64,
+    ) {
+        let mut inner = self.lock();
+        let mut touched: Vec<Address> = committed.iter().map(|(a, _)| *a).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        for (_, h) in committed {
+            inner.by_hash.remove(h);
+        }
+        for sender in touched {
+            let Ok((acct_nonce, _)) = accounts.account(&sender) else {
+                continue;
+            };
+            let Inner {
+                by_hash, senders, ..
+            } = &mut *inner;
+            if let Some(q) = senders.get_mut(&sender) {
+                let keep = q.split_off(&acct_nonce);
+                for p in q.values() {
+                    by_hash.remove(&p.hash);
+                }
+                *q = keep;
+                if q.is_empty() {
+                    senders.remove(&sender);
+                }
+            }
+        }
+        // Expiry sweep (bounded by pool size; runs once per block).
+        let Inner {
+            by_hash, senders, ..
+        } = &mut *inner;
+        senders.retain(|_, q| {
+            q.retain(|_, p| {
+                let live = p.tx.tx.expires_at_height >= next_height;
+                if !live {
+                    by_hash.remove(&p.hash);
+                }
+                live
+            });
+            !q.is_empty()
+        });
+    }
+}

@@ -1,0 +1,118 @@
+//! `node.toml`: where things are and how the node behaves. Every limit has its unit in its name.
+
+use crate::NodeError;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Block production settings (solo mode).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProducerConfig {
+    /// Produce a block at least this often when transactions are pending.
+    pub block_interval_ms: u64,
+    /// Most transactions per block; a full block is produced immediately.
+    pub max_block_txs: usize,
+    /// Produce empty blocks every `block_interval_ms` even without transactions.
+    pub empty_blocks: bool,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        ProducerConfig {
+            block_interval_ms: 500,
+            max_block_txs: 10_000,
+            empty_blocks: false,
+        }
+    }
+}
+
+/// Node configuration file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Genesis file (relative paths are relative to the config file's folder).
+    pub genesis_file: PathBuf,
+    /// Validator key file.
+    pub key_file: PathBuf,
+    /// Database folder.
+    pub data_dir: PathBuf,
+    /// JSON-RPC listen address (keep it on 127.0.0.1 unless fronted by a proxy).
+    pub rpc_listen: String,
+    /// Largest JSON-RPC request body, bytes.
+    #[serde(default = "default_rpc_body")]
+    pub rpc_max_body_bytes: usize,
+    /// Most pending transactions.
+    #[serde(default = "default_mempool_txs")]
+    pub mempool_max_txs: usize,
+    /// Block production.
+    #[serde(default)]
+    pub producer: ProducerConfig,
+    /// Storage block cache, MiB.
+    #[serde(default = "default_cache")]
+    pub storage_cache_mib: u64,
+}
+
+fn default_rpc_body() -> usize {
+    2 * 1024 * 1024
+}
+fn default_mempool_txs() -> usize {
+    200_000
+}
+fn default_cache() -> u64 {
+    256
+}
+
+impl NodeConfig {
+    /// Defaults for a node in `dir` with the given RPC address.
+    pub fn new_in(rpc_listen: String) -> NodeConfig {
+        NodeConfig {
+            genesis_file: "genesis.json".into(),
+            key_file: "validator.key".into(),
+            data_dir: "data".into(),
+            rpc_listen,
+            rpc_max_body_bytes: default_rpc_body(),
+            mempool_max_txs: default_mempool_txs(),
+            producer: ProducerConfig::default(),
+            storage_cache_mib: default_cache(),
+        }
+    }
+
+    /// Load from a file, resolving relative paths against its folder.
+    pub fn load(path: &Path) -> Result<NodeConfig, NodeError> {
+        let text = std::fs::read_to_string(path).map_err(|e| NodeError::io(path, e))?;
+        let mut c: NodeConfig = toml::from_str(&text).map_err(|e| NodeError::Config {
+            what: "node config",
+            path: path.into(),
+            reason: e.to_string(),
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [&mut c.genesis_file, &mut c.key_file, &mut c.data_dir] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        if c.producer.max_block_txs == 0
+            || c.producer.max_block_txs > keel_types::limits::MAX_BLOCK_TXS
+        {
+            return Err(NodeError::Config {
+                what: "node config",
+                path: path.into(),
+                reason: format!(
+                    "producer.max_block_txs must be 1..={}",
+                    keel_types::limits::MAX_BLOCK_TXS
+                ),
+            });
+        }
+        Ok(c)
+    }
+
+    /// Write as TOML.
+    pub fn save(&self, path: &Path) -> Result<(), NodeError> {
+        let text = toml::to_string_pretty(self).map_err(|e| NodeError::Config {
+            what: "node config",
+            path: path.into(),
+            reason: e.to_string(),
+        })?;
+        std::fs::write(path, text).map_err(|e| NodeError::io(path, e))
+    }
+}

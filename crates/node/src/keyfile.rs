@@ -1,0 +1,99 @@
+//! Key files: JSON with the scheme, secret (hex), public key and address. Written with mode 0600.
+
+use crate::NodeError;
+use keel_crypto::{KeyPair, Scheme, Suite};
+use keel_types::Address;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// On-disk key.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct KeyFile {
+    /// Scheme name.
+    pub scheme: String,
+    /// Secret key, hex.
+    pub secret_key: String,
+    /// Public key, hex.
+    pub public_key: String,
+    /// Address under the suite it was created for.
+    pub address: Address,
+    /// Suite the address was derived under.
+    pub suite: String,
+}
+
+impl std::fmt::Debug for KeyFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyFile")
+            .field("scheme", &self.scheme)
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyFile {
+    /// A fresh key from OS entropy.
+    pub fn generate(scheme: Scheme, suite: Suite) -> Result<(KeyFile, KeyPair), NodeError> {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| {
+            NodeError::Invariant(format!("operating system entropy unavailable: {e}"))
+        })?;
+        let key = KeyPair::from_seed(scheme, &seed);
+        Ok((KeyFile::from_key(&key, suite), key))
+    }
+
+    /// Describe an existing key.
+    pub fn from_key(key: &KeyPair, suite: Suite) -> KeyFile {
+        let pk = key.public_key();
+        let address = keel_crypto::address_of(key.scheme(), &pk, suite.hash())
+            .expect("a key pair's own public key is valid");
+        KeyFile {
+            scheme: key.scheme().name().into(),
+            secret_key: hex::encode(key.secret_bytes().as_slice()),
+            public_key: hex::encode(&pk),
+            address: Address(address),
+            suite: suite.name().into(),
+        }
+    }
+
+    /// Load and check consistency.
+    pub fn load(path: &Path) -> Result<(KeyFile, KeyPair), NodeError> {
+        let bad = |reason: String| NodeError::Config {
+            what: "key file",
+            path: path.into(),
+            reason,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| NodeError::io(path, e))?;
+        let kf: KeyFile = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+        let scheme: Scheme = kf
+            .scheme
+            .parse()
+            .map_err(|_| bad(format!("unknown scheme {}", kf.scheme)))?;
+        let secret =
+            hex::decode(&kf.secret_key).map_err(|_| bad("secret_key is not hex".into()))?;
+        let key = KeyPair::from_secret_bytes(scheme, &secret).map_err(|e| bad(e.to_string()))?;
+        if hex::encode(key.public_key()) != kf.public_key.trim_start_matches("0x") {
+            return Err(bad("public_key does not match secret_key".into()));
+        }
+        Ok((kf, key))
+    }
+
+    /// Write with mode 0600 (owner only).
+    pub fn save(&self, path: &Path) -> Result<(), NodeError> {
+        let text = serde_json::to_string_pretty(self).expect("key file serializes") + "\n";
+        write_private(path, text.as_bytes()).map_err(|e| NodeError::io(path, e))
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}

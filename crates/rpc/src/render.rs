@@ -1,0 +1,135 @@
+//! JSON views of core types (camelCase, hex for bytes, decimal strings for amounts).
+
+use keel_execution::{Account, EvidenceRecord};
+use keel_node::TxLocation;
+use keel_types::{Address, Block, Hash, Payload, Receipt, SignedTransaction, Suite, TxStatus};
+use serde_json::{Value, json};
+
+pub(crate) fn tx(
+    t: &SignedTransaction,
+    hash: &Hash,
+    suite: Suite,
+    loc: Option<TxLocation>,
+) -> Value {
+    let sender = t.sender(suite).map(|a| a.to_string()).unwrap_or_default();
+    let payload = match &t.tx.payload {
+        Payload::Transfer { to, amount } => {
+            json!({ "type": "transfer", "to": to, "amount": amount.to_string() })
+        }
+        Payload::EvidencePut(e) => json!({
+            "type": "evidencePut",
+            "contentHash": e.content_hash,
+            "hashAlg": e.hash_alg.name(),
+            "size": e.size,
+            "mediaType": e.media_type,
+            "metadata": e.metadata,
+        }),
+    };
+    json!({
+        "hash": hash,
+        "chainId": t.tx.chain_id,
+        "nonce": t.tx.nonce,
+        "expiresAtHeight": t.tx.expires_at_height,
+        "gasLimit": t.tx.gas_limit,
+        "scheme": t.tx.signer.scheme.name(),
+        "publicKey": format!("0x{}", hex::encode(&t.tx.signer.public_key)),
+        "sender": sender,
+        "payload": payload,
+        "signature": format!("0x{}", hex::encode(&t.signature)),
+        "blockHeight": loc.map(|l| l.height),
+        "index": loc.map(|l| l.index),
+    })
+}
+
+pub(crate) fn receipt(r: &Receipt, loc: TxLocation) -> Value {
+    let events: Vec<Value> = r
+        .events
+        .iter()
+        .map(|e| {
+            let attrs: serde_json::Map<String, Value> = e
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            json!({ "module": e.module, "name": e.name, "attributes": attrs })
+        })
+        .collect();
+    json!({
+        "txHash": r.tx_hash,
+        "status": match r.status { TxStatus::Success => "success", TxStatus::Failed => "failed" },
+        "gasUsed": r.gas_used,
+        "fee": r.fee.to_string(),
+        "events": events,
+        "error": r.error.as_ref().map(|(code, msg)| json!({
+            "code": code.code(), "name": code.name(), "message": msg
+        })),
+        "output": format!("0x{}", hex::encode(&r.output)),
+        "blockHeight": loc.height,
+        "index": loc.index,
+    })
+}
+
+pub(crate) fn block(b: &Block, hash: &Hash, suite: Suite, full: bool) -> Value {
+    let alg = suite.hash();
+    let txs: Vec<Value> = b
+        .transactions
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let h = t.hash(alg);
+            if full {
+                tx(
+                    t,
+                    &h,
+                    suite,
+                    Some(TxLocation {
+                        height: b.header.height,
+                        index: i as u32,
+                    }),
+                )
+            } else {
+                json!(h)
+            }
+        })
+        .collect();
+    let h = &b.header;
+    json!({
+        "hash": hash,
+        "height": h.height,
+        "chainId": h.chain_id,
+        "parentHash": h.parent_hash,
+        "timestampMs": h.timestamp_ms,
+        "txRoot": h.tx_root,
+        "receiptsRoot": h.receipts_root,
+        "stateRoot": h.state_root,
+        "proposer": h.proposer,
+        "txCount": h.tx_count,
+        "gasUsed": h.gas_used,
+        "certificate": {
+            "round": b.certificate.round,
+            "signatures": b.certificate.signatures.iter().map(|s| json!({
+                "validator": s.validator,
+                "signature": format!("0x{}", hex::encode(&s.signature)),
+            })).collect::<Vec<_>>(),
+        },
+        "transactions": txs,
+    })
+}
+
+pub(crate) fn account(addr: &Address, a: &Account) -> Value {
+    json!({ "address": addr, "nonce": a.nonce, "balance": a.balance.to_string() })
+}
+
+pub(crate) fn evidence(r: &EvidenceRecord) -> Value {
+    json!({
+        "id": r.id,
+        "contentHash": r.content_hash,
+        "hashAlg": r.hash_alg.name(),
+        "size": r.size,
+        "mediaType": r.media_type,
+        "owner": r.owner,
+        "metadata": r.metadata,
+        "height": r.height,
+        "timestampMs": r.timestamp_ms,
+    })
+}

@@ -1,0 +1,159 @@
+//! HTTP transport.
+
+use crate::error::RpcError;
+use crate::{MAX_BATCH, methods};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use keel_node::Node;
+use serde_json::{Value, json};
+use std::future::Future;
+use std::sync::Arc;
+
+/// Transport limits.
+#[derive(Clone, Copy, Debug)]
+pub struct RpcConfig {
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        RpcConfig {
+            max_body_bytes: 2 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct App {
+    node: Arc<Node>,
+    cfg: RpcConfig,
+}
+
+/// The HTTP router: `POST /` JSON-RPC, `GET /health` liveness.
+pub fn router(node: Arc<Node>, cfg: RpcConfig) -> Router {
+    Router::new()
+        .route("/", post(handle))
+        .route("/health", get(health))
+        .with_state(App { node, cfg })
+}
+
+/// Serve until `shutdown` resolves.
+pub async fn serve(
+    node: Arc<Node>,
+    listener: tokio::net::TcpListener,
+    cfg: RpcConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(node, cfg))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn health(State(app): State<App>) -> Response {
+    let head = app.node.head();
+    (StatusCode::OK, format!("ok height={}\n", head.height)).into_response()
+}
+
+fn json_response(status: StatusCode, v: &Value) -> Response {
+    let mut r = (status, v.to_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+fn error_response(status: StatusCode, e: &RpcError) -> Response {
+    json_response(
+        status,
+        &json!({ "jsonrpc": "2.0", "id": Value::Null, "error": e.to_json() }),
+    )
+}
+
+async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
+    let limit = app.cfg.max_body_bytes;
+    let bytes = match axum::body::to_bytes(req.into_body(), limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            return error_response(StatusCode::PAYLOAD_TOO_LARGE, &RpcError::too_large(limit));
+        }
+    };
+    let node = app.node.clone();
+    let out = tokio::task::spawn_blocking(move || process(&node, &bytes)).await;
+    match out {
+        Ok(Some(v)) => json_response(StatusCode::OK, &v),
+        Ok(None) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &RpcError::internal(e.to_string()),
+        ),
+    }
+}
+
+/// Process a request body: a single call or a batch. `None` when only notifications came.
+fn process(node: &Node, body: &[u8]) -> Option<Value> {
+    let parsed: Value = match serde_json::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => {
+            let err = RpcError::parse(format!("request is not valid JSON: {e}"));
+            return Some(json!({ "jsonrpc": "2.0", "id": Value::Null, "error": err.to_json() }));
+        }
+    };
+    match parsed {
+        Value::Array(calls) => {
+            if calls.is_empty() {
+                let err = RpcError::invalid_request("empty batch");
+                return Some(
+                    json!({ "jsonrpc": "2.0", "id": Value::Null, "error": err.to_json() }),
+                );
+            }
+            if calls.len() > MAX_BATCH {
+                let err = RpcError::batch_too_large(calls.len(), MAX_BATCH);
+                return Some(
+                    json!({ "jsonrpc": "2.0", "id": Value::Null, "error": err.to_json() }),
+                );
+            }
+            let out: Vec<Value> = calls.iter().filter_map(|c| call(node, c)).collect();
+            (!out.is_empty()).then_some(Value::Array(out))
+        }
+        single => call(node, &single),
+    }
+}
+
+fn call(node: &Node, c: &Value) -> Option<Value> {
+    let Some(obj) = c.as_object() else {
+        let err = RpcError::invalid_request("a call must be a JSON object");
+        return Some(json!({ "jsonrpc": "2.0", "id": Value::Null, "error": err.to_json() }));
+    };
+    let id = obj.get("id").cloned();
+    let reply = |result: Result<Value, RpcError>| {
+        let id = id.clone().unwrap_or(Value::Null);
+        match result {
+            Ok(v) => json!({ "jsonrpc": "2.0", "id": id, "result": v }),
+            Err(e) => json!({ "jsonrpc": "2.0", "id": id, "error": e.to_json() }),
+        }
+    };
+    if obj.get("jsonrpc").and_then(|v| v.as_str()) != Some("2.0") {
+        return Some(reply(Err(RpcError::invalid_request(
+            "\"jsonrpc\" must be \"2.0\"",
+        ))));
+    }
+    let Some(method) = obj.get("method").and_then(|m| m.as_str()) else {
+        return Some(reply(Err(RpcError::invalid_request(
+            "\"method\" must be a string",
+        ))));
+    };
+    let params = obj.get("params").unwrap_or(&Value::Null);
+    let result = methods::dispatch(node, method, params);
+    if let Err(e) = &result {
+        tracing::debug!(method, code = e.code, message = %e.message, "rpc error");
+    }
+    // A call without an id is a notification: no reply.
+    id.as_ref()?;
+    Some(reply(result))
+}

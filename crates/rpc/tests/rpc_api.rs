@@ -1,0 +1,468 @@
+//! JSON-RPC end to end against an in-process node on 127.0.0.1 (ephemeral port): the happy
+//! path, and every bad input from the foundation issue with its specific error code.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use keel_crypto::{KeyPair, Scheme, Suite};
+use keel_mempool::MempoolConfig;
+use keel_node::{
+    Genesis, GenesisAccount, GenesisValidator, KeyFile, Node, ProducerConfig, ProofResponse,
+    producer::Producer,
+};
+use keel_types::*;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const CHAIN_ID: u64 = 31;
+
+struct Harness {
+    url: String,
+    node: Arc<Node>,
+    alice: KeyPair,
+    bob: KeyPair,
+    _producer: Producer,
+    _rt: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+    agent: ureq::Agent,
+}
+
+fn addr(k: &KeyPair, suite: Suite) -> Address {
+    Address(keel_crypto::address_of(k.scheme(), &k.public_key(), suite.hash()).unwrap())
+}
+
+fn start(suite: Suite, max_body: usize) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let scheme = suite.signature_scheme();
+    let v = KeyPair::from_seed(scheme, &[1; 32]);
+    let vkf = KeyFile::from_key(&v, suite);
+    let alice = KeyPair::from_seed(scheme, &[2; 32]);
+    let bob = KeyPair::from_seed(scheme, &[3; 32]);
+    let genesis = Genesis {
+        chain_id: CHAIN_ID,
+        chain_name: "rpc-test".into(),
+        suite: suite.name().into(),
+        timestamp_ms: 1,
+        gas_price: 1,
+        validators: vec![GenesisValidator {
+            name: "v".into(),
+            scheme: vkf.scheme.clone(),
+            public_key: vkf.public_key.clone(),
+            address: vkf.address,
+        }],
+        alloc: vec![
+            GenesisAccount {
+                address: addr(&alice, suite),
+                balance: 10_000_000,
+            },
+            GenesisAccount {
+                address: addr(&bob, suite),
+                balance: 100_000,
+            },
+        ],
+    };
+    let node = Node::open_with(
+        genesis,
+        v,
+        &dir.path().join("data"),
+        keel_storage::StoreOptions::default(),
+        MempoolConfig::new(CHAIN_ID, suite, 1),
+    )
+    .unwrap();
+    let producer = Producer::spawn(
+        node.clone(),
+        ProducerConfig {
+            block_interval_ms: 50,
+            max_block_txs: 1000,
+            empty_blocks: false,
+        },
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let n2 = node.clone();
+    rt.spawn(async move {
+        keel_rpc::serve(
+            n2,
+            listener,
+            keel_rpc::RpcConfig {
+                max_body_bytes: max_body,
+            },
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+    });
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into();
+    Harness {
+        url,
+        node,
+        alice,
+        bob,
+        _producer: producer,
+        _rt: rt,
+        _dir: dir,
+        agent,
+    }
+}
+
+impl Harness {
+    fn raw(&self, body: &str) -> (u16, Value) {
+        let mut r = self
+            .agent
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .send(body)
+            .unwrap();
+        let status = r.status().as_u16();
+        let text = r.body_mut().read_to_string().unwrap();
+        (
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap()
+            },
+        )
+    }
+
+    fn call(&self, method: &str, params: Value) -> Value {
+        let (_, v) =
+            self.raw(&json!({"jsonrpc":"2.0","id":7,"method":method,"params":params}).to_string());
+        assert_eq!(v["id"], 7, "{v}");
+        v
+    }
+
+    fn ok(&self, method: &str, params: Value) -> Value {
+        let v = self.call(method, params);
+        assert!(v.get("error").is_none(), "{method} failed: {v}");
+        v["result"].clone()
+    }
+
+    fn err_code(&self, method: &str, params: Value) -> (i64, String) {
+        let v = self.call(method, params);
+        let e = &v["error"];
+        assert!(e.is_object(), "{method} should fail: {v}");
+        (
+            e["code"].as_i64().unwrap(),
+            e["data"]["name"].as_str().unwrap().to_string(),
+        )
+    }
+
+    fn tx(&self, key: &KeyPair, nonce: u64, payload: Payload) -> SignedTransaction {
+        let mut t = Transaction {
+            chain_id: CHAIN_ID,
+            nonce,
+            expires_at_height: self.node.head().height + 100,
+            gas_limit: 0,
+            signer: Signer {
+                scheme: key.scheme(),
+                public_key: key.public_key(),
+            },
+            payload,
+        };
+        t.gas_limit = t.intrinsic_gas();
+        t.sign(key)
+    }
+
+    fn send(&self, t: &SignedTransaction) -> Value {
+        self.call(
+            "keel_sendTransaction",
+            json!([format!("0x{}", hex::encode(t.encode()))]),
+        )
+    }
+
+    fn wait_receipt(&self, hash: &Value) -> Value {
+        let start = Instant::now();
+        loop {
+            let r = self.ok("keel_getReceipt", json!([hash]));
+            if !r.is_null() {
+                return r;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "no receipt for {hash}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn happy_path_transfer_evidence_queries_and_proofs() {
+    for suite in [Suite::Gm, Suite::Intl] {
+        let h = start(suite, 1 << 20);
+        let bob_addr = addr(&h.bob, suite);
+        let sent = h.send(&h.tx(
+            &h.alice,
+            0,
+            Payload::Transfer {
+                to: bob_addr,
+                amount: 1234,
+            },
+        ));
+        let hash = sent["result"]["hash"].clone();
+        assert!(hash.is_string(), "{sent}");
+        assert_eq!(sent["result"]["sender"], json!(addr(&h.alice, suite)));
+        let r = h.wait_receipt(&hash);
+        assert_eq!(r["status"], "success");
+        assert_eq!(r["fee"], "21000");
+        assert_eq!(r["events"][0]["attributes"]["amount"], "1234");
+        let height = r["blockHeight"].as_u64().unwrap();
+        let t = h.ok("keel_getTransaction", json!([hash]));
+        assert_eq!(t["payload"]["type"], "transfer");
+        assert_eq!(t["scheme"], suite.signature_scheme().name());
+        let acct = h.ok("keel_getAccount", json!([bob_addr]));
+        assert_eq!(acct["balance"], (100_000u64 + 1234).to_string());
+        let b = h.ok("keel_getBlock", json!([height, true]));
+        assert_eq!(b["transactions"][0]["hash"], hash);
+        let by_hash = h.ok("keel_getBlock", json!([b["hash"]]));
+        assert_eq!(by_hash["height"], height);
+        assert_eq!(h.ok("keel_getBlock", json!([999_999])), Value::Null);
+
+        // Evidence.
+        let content = Hash(suite.hash().digest(b"contract text"));
+        let calg = if suite == Suite::Gm {
+            ContentHashAlg::Sm3
+        } else {
+            ContentHashAlg::Sha256
+        };
+        let put = Payload::EvidencePut(EvidencePut {
+            content_hash: content,
+            hash_alg: calg,
+            size: 13,
+            media_type: "text/plain".into(),
+            metadata: "{}".into(),
+        });
+        let sent = h.send(&h.tx(&h.alice, 1, put.clone()));
+        let id = sent["result"]["hash"].clone();
+        assert!(id.is_string(), "{sent}");
+        let r = h.wait_receipt(&id);
+        assert_eq!(r["status"], "success", "{r}");
+        let rec = h.ok("keel_getEvidence", json!([id]));
+        assert_eq!(rec["owner"], json!(addr(&h.alice, suite)));
+        assert_eq!(
+            h.ok("keel_getEvidence", json!([content, calg.name()]))["id"],
+            id
+        );
+        let list = h.ok("keel_listEvidence", json!([addr(&h.alice, suite)]));
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        // Duplicate content hash: committed as failed with EVIDENCE_DUPLICATE.
+        let dup = h.send(&h.tx(&h.bob, 0, put));
+        assert!(dup["result"]["hash"].is_string(), "{dup}");
+        let r = h.wait_receipt(&dup["result"]["hash"]);
+        assert_eq!(r["status"], "failed");
+        assert_eq!(r["error"]["name"], "EVIDENCE_DUPLICATE");
+
+        // Proofs verify offline, inclusion and non-inclusion.
+        for spec in [
+            json!({"evidence": id}),
+            json!({"account": bob_addr}),
+            json!({"contentHash": content, "hashAlg": calg.name()}),
+            json!({"account": Address([0xee; 20])}),
+        ] {
+            let p: ProofResponse =
+                serde_json::from_value(h.ok("keel_getProof", json!([spec]))).unwrap();
+            let (header, value) = p.verify().unwrap();
+            assert_eq!(header.height, p.height);
+            if spec.get("account") == Some(&json!(Address([0xee; 20]))) {
+                assert!(value.is_none());
+            } else {
+                assert!(value.is_some());
+            }
+            // Tampering with the value breaks it.
+            let mut bad = p.clone();
+            bad.value = Some("00".into());
+            assert!(bad.verify().is_err());
+        }
+        let info = h.ok("keel_chainInfo", json!([]));
+        assert_eq!(info["suite"], suite.name());
+        assert_eq!(info["chainId"], CHAIN_ID);
+        assert_eq!(h.ok("keel_health", json!([]))["status"], "ok");
+        assert_eq!(h.node.verify_chain().unwrap(), h.node.head().height + 1);
+    }
+}
+
+#[test]
+fn every_bad_input_has_a_specific_error_and_nothing_accepted_is_lost() {
+    let suite = Suite::Intl;
+    let h = start(suite, 256 * 1024);
+    let bob_addr = addr(&h.bob, suite);
+    // An accepted transaction, then a barrage of bad input.
+    let good = h.tx(
+        &h.alice,
+        0,
+        Payload::Transfer {
+            to: bob_addr,
+            amount: 5,
+        },
+    );
+    let good_hash = h.send(&good)["result"]["hash"].clone();
+    assert!(good_hash.is_string());
+
+    // Malformed JSON.
+    let (status, v) = h.raw("{\"jsonrpc\": \"2.0\", ");
+    assert_eq!(status, 200);
+    assert_eq!(v["error"]["code"], -32700);
+    // Oversized request body.
+    let (status, v) = h.raw(&format!("{{\"pad\":\"{}\"}}", "x".repeat(300 * 1024)));
+    assert_eq!(status, 413);
+    assert_eq!(v["error"]["code"], 1100);
+    assert_eq!(v["error"]["data"]["name"], "REQUEST_TOO_LARGE");
+    // Not JSON-RPC 2.0 / unknown method / bad params.
+    let (_, v) = h.raw(r#"{"id":1,"method":"keel_health"}"#);
+    assert_eq!(v["error"]["code"], -32600);
+    assert_eq!(
+        h.err_code("eth_mine", json!([])),
+        (-32601, "METHOD_NOT_FOUND".into())
+    );
+    assert_eq!(h.err_code("keel_getAccount", json!(["0x12"])).0, -32602);
+    assert_eq!(h.err_code("keel_getBlock", json!([{"x":1}])).0, -32602);
+    assert_eq!(h.err_code("keel_sendTransaction", json!(["zz"])).0, -32602);
+
+    let send_code = |t: &SignedTransaction| {
+        let v = h.send(t);
+        (
+            v["error"]["code"].as_i64().unwrap_or(0),
+            v["error"]["data"]["name"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+        )
+    };
+    // Wrong chain id.
+    let mut t = h.tx(
+        &h.alice,
+        1,
+        Payload::Transfer {
+            to: bob_addr,
+            amount: 1,
+        },
+    );
+    t.tx.chain_id = 999;
+    assert_eq!(
+        send_code(&t.tx.sign(&h.alice)),
+        (1003, "WRONG_CHAIN_ID".into())
+    );
+    // Bad signature.
+    let mut t = h.tx(
+        &h.alice,
+        1,
+        Payload::Transfer {
+            to: bob_addr,
+            amount: 1,
+        },
+    );
+    t.signature[0] ^= 1;
+    assert_eq!(send_code(&t), (1005, "BAD_SIGNATURE".into()));
+    // Signed with another scheme than declared (SM2 signature under a declared Ed25519 key).
+    let mut t = h.tx(
+        &h.alice,
+        1,
+        Payload::Transfer {
+            to: bob_addr,
+            amount: 1,
+        },
+    );
+    t.signature = KeyPair::from_seed(Scheme::Sm2, &[2; 32]).sign(&t.signing_message());
+    assert_eq!(send_code(&t), (1005, "BAD_SIGNATURE".into()));
+    // Declares a scheme the suite does not accept.
+    let sm2 = KeyPair::from_seed(Scheme::Sm2, &[4; 32]);
+    assert_eq!(
+        send_code(&h.tx(
+            &sm2,
+            0,
+            Payload::Transfer {
+                to: bob_addr,
+                amount: 1
+            }
+        )),
+        (1004, "SCHEME_NOT_ALLOWED".into())
+    );
+    // Replayed transaction / nonce.
+    assert_eq!(send_code(&good).1, "ALREADY_KNOWN");
+    h.wait_receipt(&good_hash);
+    assert_eq!(send_code(&good), (1006, "NONCE_TOO_LOW".into()));
+    // Nonce too far ahead.
+    assert_eq!(
+        send_code(&h.tx(
+            &h.alice,
+            1_000_000,
+            Payload::Transfer {
+                to: bob_addr,
+                amount: 1
+            }
+        )),
+        (1007, "NONCE_TOO_HIGH".into())
+    );
+    // Expired.
+    let mut t = h.tx(
+        &h.alice,
+        1,
+        Payload::Transfer {
+            to: bob_addr,
+            amount: 1,
+        },
+    );
+    t.tx.expires_at_height = 0;
+    assert_eq!(send_code(&t.tx.sign(&h.alice)), (1008, "TX_EXPIRED".into()));
+    // Insufficient balance (bob has 100_005, needs amount + 21_000 fee).
+    assert_eq!(
+        send_code(&h.tx(
+            &h.bob,
+            0,
+            Payload::Transfer {
+                to: bob_addr,
+                amount: 90_000
+            }
+        )),
+        (1009, "INSUFFICIENT_BALANCE".into())
+    );
+    // Oversized transaction and garbage / truncated bytes.
+    let big = format!("0x{}", "00".repeat(limits::MAX_TX_BYTES + 10));
+    let v = h.call("keel_sendTransaction", json!([big]));
+    assert_eq!(v["error"]["code"], 1002);
+    let v = h.call("keel_sendTransaction", json!(["0xdeadbeef"]));
+    assert_eq!(v["error"]["code"], 1001);
+    let mut enc = good.encode();
+    enc.truncate(enc.len() / 2);
+    let v = h.call(
+        "keel_sendTransaction",
+        json!([format!("0x{}", hex::encode(enc))]),
+    );
+    assert_eq!(v["error"]["data"]["name"], "TX_MALFORMED");
+
+    // Batch: mixed results, a notification gets no reply.
+    let (_, v) = h.raw(r#"[{"jsonrpc":"2.0","id":1,"method":"keel_health"},{"jsonrpc":"2.0","method":"keel_health"},{"jsonrpc":"2.0","id":2,"method":"nope"}]"#);
+    let arr = v.as_array().unwrap();
+    assert_eq!(arr.len(), 2);
+    assert_eq!(arr[1]["error"]["code"], -32601);
+
+    // The node kept serving and kept what it accepted.
+    let r = h.ok("keel_getReceipt", json!([good_hash]));
+    assert_eq!(r["status"], "success");
+    let next = h.tx(
+        &h.alice,
+        1,
+        Payload::Transfer {
+            to: bob_addr,
+            amount: 1,
+        },
+    );
+    let hh = h.send(&next)["result"]["hash"].clone();
+    assert_eq!(h.wait_receipt(&hh)["status"], "success");
+    assert_eq!(
+        h.ok("keel_getAccount", json!([bob_addr]))["balance"],
+        "100006"
+    );
+}

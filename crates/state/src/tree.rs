@@ -1,0 +1,215 @@
+//! [`StateTree`]: versioned Jellyfish Merkle tree over a [`keel_storage::Store`].
+
+use std::collections::BTreeMap;
+
+use jmt::{JellyfishMerkleTree, KeyHash, SimpleHasher};
+use keel_storage::{Store, Table, WriteBatch};
+
+use crate::error::StateError;
+use crate::hasher::{Sha256Hasher, Sm3Hasher};
+use crate::layout;
+use crate::proof::StateProof;
+use crate::reader::StoreReader;
+use crate::{RootHash, StateHash, StateKey};
+
+/// Root of a tree with no keys: jmt's placeholder constant, for every hash suite.
+const EMPTY_ROOT: RootHash = *b"SPARSE_MERKLE_PLACEHOLDER_HASH__";
+
+/// The authenticated state: a versioned JMT whose nodes and values live in the store.
+///
+/// Reads see committed data only. One writer at a time: `apply` for version `v` requires
+/// version `v - 1` to be *committed*, so blocks are applied and committed in sequence.
+#[derive(Clone, Debug)]
+pub struct StateTree {
+    store: Store,
+    hash: StateHash,
+}
+
+impl StateTree {
+    /// A tree over `store` using the chain's suite hash.
+    pub fn new(store: Store, hash: StateHash) -> StateTree {
+        StateTree { store, hash }
+    }
+
+    /// Root of the empty tree (identical for both suites: a fixed placeholder value).
+    pub fn empty_root(hash: StateHash) -> RootHash {
+        match hash {
+            StateHash::Sm3 | StateHash::Sha256 => EMPTY_ROOT,
+        }
+    }
+
+    /// The suite hash this tree uses.
+    pub fn hash(&self) -> StateHash {
+        self.hash
+    }
+
+    /// Latest committed version (block height) whose root is stored, if any.
+    pub fn latest_version(&self) -> Result<Option<u64>, StateError> {
+        let found = self.store.last_at_or_before(
+            Table::StateNodes,
+            &[layout::ROOT_PREFIX],
+            &layout::root_key(u64::MAX),
+        )?;
+        found
+            .map(|(key, _)| layout::version_of_root_key(&key))
+            .transpose()
+    }
+
+    /// The root committed for `version`, if that version is committed.
+    pub fn root_at(&self, version: u64) -> Result<Option<RootHash>, StateError> {
+        let Some(bytes) = self
+            .store
+            .get(Table::StateNodes, &layout::root_key(version))?
+        else {
+            return Ok(None);
+        };
+        let root = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| StateError::decode("root hash", format!("{} bytes", bytes.len())))?;
+        Ok(Some(root))
+    }
+
+    /// Value of `key` as of `version` (inclusive). Errors if `version` is not committed.
+    pub fn get(&self, key: &StateKey, version: u64) -> Result<Option<Vec<u8>>, StateError> {
+        self.require_committed(version)?;
+        self.reader().value_at(version, &KeyHash(*key))
+    }
+
+    /// Apply the changes (`None` = delete) as `version` on top of `version - 1` (version 0 is
+    /// genesis on an empty tree; versions must be consecutive). Writes all new nodes, values
+    /// and the version's root into `batch`; does NOT commit it. Returns the new root.
+    /// Nothing else is mutated: if the batch is dropped, nothing happened.
+    ///
+    /// If a key appears several times in `changes`, the last entry wins.
+    pub fn apply(
+        &self,
+        version: u64,
+        changes: &[(StateKey, Option<Vec<u8>>)],
+        batch: &mut WriteBatch,
+    ) -> Result<RootHash, StateError> {
+        let expected = self.latest_version()?.map_or(0, |v| v + 1);
+        if version != expected {
+            return Err(StateError::VersionGap {
+                expected,
+                got: version,
+            });
+        }
+        // jmt expects each key at most once per version; ordering makes the batch canonical.
+        let changes: BTreeMap<KeyHash, Option<Vec<u8>>> = changes
+            .iter()
+            .map(|(k, v)| (KeyHash(*k), v.clone()))
+            .collect();
+        match self.hash {
+            StateHash::Sm3 => self.apply_with::<Sm3Hasher>(version, changes, batch),
+            StateHash::Sha256 => self.apply_with::<Sha256Hasher>(version, changes, batch),
+        }
+    }
+
+    fn apply_with<H: SimpleHasher>(
+        &self,
+        version: u64,
+        changes: BTreeMap<KeyHash, Option<Vec<u8>>>,
+        batch: &mut WriteBatch,
+    ) -> Result<RootHash, StateError> {
+        let reader = self.reader();
+        let tree = JellyfishMerkleTree::<_, H>::new(&reader);
+        let (root, update) = tree
+            .put_value_set(changes, version)
+            .map_err(StateError::from_tree)?;
+        // Encode everything first so an encoding error leaves `batch` untouched.
+        let mut ops = Vec::with_capacity(
+            update.node_batch.nodes().len() + update.node_batch.values().len() + 1,
+        );
+        for (node_key, node) in update.node_batch.nodes() {
+            let value = borsh::to_vec(node).map_err(|e| StateError::decode("tree node", e))?;
+            ops.push((Table::StateNodes, layout::node_key(node_key)?, value));
+        }
+        for ((value_version, key_hash), value) in update.node_batch.values() {
+            ops.push((
+                Table::StateValues,
+                layout::value_key(key_hash, *value_version).to_vec(),
+                layout::encode_value(value.as_deref()),
+            ));
+        }
+        // Stale-node indices (`update.stale_node_index_batch`) are dropped: no pruning yet.
+        ops.push((
+            Table::StateNodes,
+            layout::root_key(version).to_vec(),
+            root.0.to_vec(),
+        ));
+        for (table, key, value) in &ops {
+            batch.put(*table, key, value);
+        }
+        Ok(root.0)
+    }
+
+    /// The value of `key` at `version` with a proof against [`StateTree::root_at`]`(version)`.
+    pub fn prove(
+        &self,
+        key: &StateKey,
+        version: u64,
+    ) -> Result<(Option<Vec<u8>>, StateProof), StateError> {
+        self.require_committed(version)?;
+        match self.hash {
+            StateHash::Sm3 => self.prove_with::<Sm3Hasher>(key, version),
+            StateHash::Sha256 => self.prove_with::<Sha256Hasher>(key, version),
+        }
+    }
+
+    fn prove_with<H: SimpleHasher>(
+        &self,
+        key: &StateKey,
+        version: u64,
+    ) -> Result<(Option<Vec<u8>>, StateProof), StateError> {
+        let reader = self.reader();
+        let tree = JellyfishMerkleTree::<_, H>::new(&reader);
+        let (value, proof) = tree
+            .get_with_proof(KeyHash(*key), version)
+            .map_err(StateError::from_tree)?;
+        Ok((value, StateProof::from_jmt(&proof)?))
+    }
+
+    fn require_committed(&self, version: u64) -> Result<(), StateError> {
+        if self.root_at(version)?.is_some() {
+            return Ok(());
+        }
+        Err(StateError::UnknownVersion {
+            version,
+            latest: self.latest_version()?,
+        })
+    }
+
+    fn reader(&self) -> StoreReader<'_> {
+        StoreReader { store: &self.store }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keel_storage::{Durability, StoreOptions};
+
+    /// `StateProof` must carry exactly what jmt's proof carries, or verification would differ.
+    #[test]
+    fn state_proof_is_a_lossless_mirror_of_the_jmt_proof() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path(), StoreOptions::default()).expect("open");
+        let tree = StateTree::new(store.clone(), StateHash::Sha256);
+        let changes: Vec<_> = (0u8..40)
+            .map(|i| ([i.wrapping_mul(37); 32], Some(vec![i])))
+            .collect();
+        let mut batch = store.batch();
+        tree.apply(0, &changes, &mut batch).expect("apply");
+        batch.commit(Durability::Buffered).expect("commit");
+        let reader = tree.reader();
+        let jmt_tree = JellyfishMerkleTree::<_, Sha256Hasher>::new(&reader);
+        for probe in 0u8..=255 {
+            let (_, proof) = jmt_tree
+                .get_with_proof(KeyHash([probe; 32]), 0)
+                .expect("jmt proof");
+            let ours = StateProof::from_jmt(&proof).expect("mirror");
+            assert_eq!(ours.to_jmt::<Sha256Hasher>().expect("back"), proof);
+        }
+    }
+}

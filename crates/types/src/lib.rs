@@ -1,0 +1,32 @@
+//! Keel's core data types and their canonical encoding.
+//!
+//! Everything that is hashed, signed, stored or sent between nodes is encoded with
+//! [`borsh`](https://borsh.io): deterministic, length-prefixed, rejecting trailing bytes and
+//! unknown enum tags. Every decoder goes through [`codec::decode`], which bounds the input size
+//! first, so no allocation is ever driven by an unchecked length.
+//!
+//! * [`Hash`] / [`Address`]: 32-byte digests (suite hash) and 20-byte account addresses.
+//! * [`Transaction`] / [`SignedTransaction`]: a native Keel transaction naming its signature
+//!   scheme explicitly ([`Signer`]); see [`SignedTransaction::signing_message`] for what is signed.
+//! * [`Header`] / [`Block`] / [`CommitCertificate`]: a block commits to its transactions,
+//!   receipts and the state root; the certificate slot carries validator signatures.
+//! * [`Receipt`]: outcome of one transaction, including failures with a precise [`ExecErrorCode`].
+//! * [`merkle`]: the RFC 6962 binary Merkle tree used for the tx and receipt roots.
+
+pub mod codec;
+pub mod limits;
+pub mod merkle;
+
+mod block;
+mod primitives;
+mod receipt;
+mod tx;
+
+pub use block::{Block, CommitCertificate, CommitSignature, Header};
+pub use codec::CodecError;
+pub use keel_crypto::{HashAlgorithm, Scheme, Suite};
+pub use primitives::{Address, Hash, ParseHexError};
+pub use receipt::{Event, ExecErrorCode, Receipt, TxStatus};
+pub use tx::{
+    ContentHashAlg, EvidencePut, Payload, SignedTransaction, Signer, Transaction, TxCheckError,
+};

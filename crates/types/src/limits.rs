@@ -1,0 +1,23 @@
+//! Hard size limits. Every decoder and validator enforces these; they are part of the protocol
+//! (changing one is a consensus change).
+
+/// Largest encoded signed transaction accepted anywhere, in bytes.
+pub const MAX_TX_BYTES: usize = 32 * 1024;
+/// Largest encoded block (header + transactions + certificate), in bytes.
+pub const MAX_BLOCK_BYTES: usize = 64 * 1024 * 1024;
+/// Most transactions in one block.
+pub const MAX_BLOCK_TXS: usize = 50_000;
+/// Largest encoded receipt, in bytes.
+pub const MAX_RECEIPT_BYTES: usize = 64 * 1024;
+/// Largest evidence media type string, in bytes.
+pub const MAX_MEDIA_TYPE_BYTES: usize = 128;
+/// Largest evidence metadata string, in bytes.
+pub const MAX_EVIDENCE_METADATA_BYTES: usize = 4 * 1024;
+/// Largest public key in a transaction, in bytes.
+pub const MAX_PUBLIC_KEY_BYTES: usize = 65;
+/// Largest signature in a transaction, in bytes.
+pub const MAX_SIGNATURE_BYTES: usize = 72;
+/// Most signatures in a commit certificate.
+pub const MAX_CERTIFICATE_SIGNATURES: usize = 1024;
+/// Largest encoded header, in bytes.
+pub const MAX_HEADER_BYTES: usize = 4 * 1024;

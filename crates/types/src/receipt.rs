@@ -1,0 +1,81 @@
+//! Transaction receipts.
+
+use crate::Hash;
+use borsh::{BorshDeserialize, BorshSerialize};
+
+/// Did the transaction take effect?
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum TxStatus {
+    /// All effects applied.
+    Success,
+    /// No effects except nonce increment and fee (see the receipt's error).
+    Failed,
+}
+
+/// Why a transaction failed during execution. The numeric codes are stable (documented in
+/// `docs/rpc.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[borsh(use_discriminant = true)]
+#[repr(u16)]
+pub enum ExecErrorCode {
+    /// Balance does not cover amount plus fee.
+    InsufficientBalance = 1,
+    /// An evidence record with this content hash already exists.
+    EvidenceDuplicate = 2,
+    /// `gas_limit` does not cover the gas used.
+    OutOfGas = 3,
+    /// The transaction nonce is not the account's next nonce.
+    NonceMismatch = 4,
+    /// The transaction expired before this block.
+    Expired = 5,
+    /// Transfer amount overflows the recipient balance.
+    Overflow = 6,
+}
+
+impl ExecErrorCode {
+    /// Stable numeric code.
+    pub fn code(self) -> u16 {
+        self as u16
+    }
+    /// Stable symbolic name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExecErrorCode::InsufficientBalance => "INSUFFICIENT_BALANCE",
+            ExecErrorCode::EvidenceDuplicate => "EVIDENCE_DUPLICATE",
+            ExecErrorCode::OutOfGas => "OUT_OF_GAS",
+            ExecErrorCode::NonceMismatch => "NONCE_MISMATCH",
+            ExecErrorCode::Expired => "EXPIRED",
+            ExecErrorCode::Overflow => "OVERFLOW",
+        }
+    }
+}
+
+/// A structured event emitted by a module.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Event {
+    /// Emitting module, e.g. `token`, `evidence`.
+    pub module: String,
+    /// Event name, e.g. `Transfer`.
+    pub name: String,
+    /// Ordered key/value attributes (values rendered as text: hex for hashes/addresses).
+    pub attributes: Vec<(String, String)>,
+}
+
+/// Outcome of one transaction.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Receipt {
+    /// The transaction.
+    pub tx_hash: Hash,
+    /// Success or failure.
+    pub status: TxStatus,
+    /// Gas charged.
+    pub gas_used: u64,
+    /// Fee charged (gas used × gas price).
+    pub fee: u128,
+    /// Events (empty on failure).
+    pub events: Vec<Event>,
+    /// Failure reason.
+    pub error: Option<(ExecErrorCode, String)>,
+    /// Module output (e.g. an evidence record id), empty if none.
+    pub output: Vec<u8>,
+}
