@@ -254,12 +254,25 @@ pub(crate) fn run_node(
         let rpc_cfg = keel_rpc::RpcConfig {
             max_body_bytes: cfg.rpc_max_body_bytes,
         };
-        let served = keel_rpc::serve(node, listener, rpc_cfg, shutdown_signal()).await;
+        let watched = node.clone();
+        let halted = async move {
+            while watched.halted().is_none() {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        };
+        let stop = async move {
+            tokio::select! { _ = shutdown_signal() => {}, _ = halted => {} }
+        };
+        let served = keel_rpc::serve(node.clone(), listener, rpc_cfg, stop).await;
         tracing::info!("shutting down");
         tokio::task::spawn_blocking(move || producer.stop())
             .await
             .ok();
-        served.map_err(|e| CliError::io(cfg_path, e))
+        served.map_err(|e| CliError::io(cfg_path, e))?;
+        match node.halted() {
+            Some(reason) => Err(CliError::Halted(reason)),
+            None => Ok(()),
+        }
     })
 }
 

@@ -367,12 +367,10 @@ pub(crate) fn proof(c: ProofCmd) -> Result<(), CliError> {
             if let Some(h) = header_hash
                 && h != bundle.header_hash
             {
-                {
-                    return Err(CliError::Verify(format!(
-                        "bundle is for header {}, not the trusted {h}",
-                        bundle.header_hash
-                    )));
-                }
+                return Err(CliError::Verify(format!(
+                    "bundle is for header {}, not the trusted {h}",
+                    bundle.header_hash
+                )));
             }
             let (header, value) = bundle.verify().map_err(CliError::Verify)?;
             let what = if value.is_some() {

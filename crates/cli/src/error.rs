@@ -38,6 +38,9 @@ pub enum CliError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The node stopped itself after a fatal error.
+    #[error("node halted: {0}; restart it to resume from the last committed block")]
+    Halted(String),
     /// A verification failed.
     #[error("verification FAILED: {0}")]
     Verify(String),

@@ -195,6 +195,7 @@ pub struct Node {
     genesis_hash: Hash,
     head: RwLock<Head>,
     produce: Mutex<()>,
+    halted: Mutex<Option<String>>,
     /// Signalled when a block commits (value: head height) or the pool grows.
     events: (Mutex<u64>, Condvar),
     /// Counters.
@@ -322,10 +323,27 @@ impl Node {
             genesis_hash,
             head: RwLock::new(head),
             produce: Mutex::new(()),
+            halted: Mutex::new(None),
             events: (Mutex::new(height), Condvar::new()),
             counters: NodeCounters::default(),
             genesis,
         }))
+    }
+
+    /// Stop accepting work after a fatal error (a failed commit leaves the storage engine
+    /// poisoned; the only safe recovery is a restart, which resumes at the last durable block).
+    pub fn halt(&self, reason: String) {
+        tracing::error!(%reason, "node halted");
+        *self.halted.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
+        self.events.1.notify_all();
+    }
+
+    /// Why the node halted, if it did.
+    pub fn halted(&self) -> Option<String> {
+        self.halted
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Chain suite.
@@ -494,6 +512,12 @@ impl Node {
 
     /// Admit raw transactions.
     pub fn submit(&self, raws: &[Vec<u8>]) -> Vec<Result<Admitted, AdmitError>> {
+        if let Some(reason) = self.halted() {
+            return raws
+                .iter()
+                .map(|_| Err(AdmitError::State(format!("node halted: {reason}"))))
+                .collect();
+        }
         let next = self.head().height + 1;
         let res = self.mempool.admit(raws, &HeadAccounts(self), next);
         if res.iter().any(|r| r.is_ok()) {

@@ -1,8 +1,9 @@
 //! The solo block producer: a thread that commits a block when the pool holds a full block, or
 //! when `block_interval_ms` has passed since the last block and transactions are pending (or
-//! empty blocks are enabled).
+//! empty blocks are enabled). A failed block halts the node ([`Node::halt`]) instead of
+//! retrying: see ADR 0001 on why a failed commit must be followed by a restart.
 
-use crate::{Node, NodeError, ProducerConfig};
+use crate::{Node, ProducerConfig};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -23,8 +24,6 @@ pub fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// How long to back off after a failed block (e.g. a full disk), so logs are not flooded.
-const ERROR_BACKOFF: Duration = Duration::from_secs(1);
 /// Longest sleep between checks of the pool.
 const POLL: Duration = Duration::from_millis(20);
 
@@ -74,8 +73,10 @@ fn run(node: &Node, cfg: &ProducerConfig, stop: &AtomicBool) {
                 Ok(Some(_)) => last_block = Instant::now(),
                 Ok(None) => {}
                 Err(e) => {
-                    report(&e);
-                    std::thread::sleep(ERROR_BACKOFF);
+                    // Nothing of the failed block is visible (it was one batch), but the storage
+                    // engine may be poisoned (failed fsync): stop and let the operator restart.
+                    node.halt(format!("block production failed: {e}"));
+                    return;
                 }
             }
             continue;
@@ -87,8 +88,4 @@ fn run(node: &Node, cfg: &ProducerConfig, stop: &AtomicBool) {
         };
         node.wait_for_event(u64::MAX, wait);
     }
-}
-
-fn report(e: &NodeError) {
-    tracing::error!(error = %e, "block production failed; retrying");
 }

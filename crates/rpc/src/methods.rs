@@ -257,8 +257,10 @@ pub(crate) fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Valu
             p.max_arity(0)?;
             let head = node.head();
             let age_ms = keel_node::producer::now_ms().saturating_sub(head.header.timestamp_ms);
+            let halted = node.halted();
             Ok(json!({
-                "status": "ok",
+                "status": if halted.is_some() { "halted" } else { "ok" },
+                "haltReason": halted,
                 "height": head.height,
                 "headAgeMs": age_ms,
                 "pendingTxs": node.mempool().len(),

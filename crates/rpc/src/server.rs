@@ -56,7 +56,14 @@ pub async fn serve(
 
 async fn health(State(app): State<App>) -> Response {
     let head = app.node.head();
-    (StatusCode::OK, format!("ok height={}\n", head.height)).into_response()
+    match app.node.halted() {
+        None => (StatusCode::OK, format!("ok height={}\n", head.height)).into_response(),
+        Some(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("halted height={} reason={reason}\n", head.height),
+        )
+            .into_response(),
+    }
 }
 
 fn json_response(status: StatusCode, v: &Value) -> Response {

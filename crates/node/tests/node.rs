@@ -1,0 +1,181 @@
+//! Node lifecycle: genesis initialisation, restart at the same head, refusing a foreign
+//! database or a non-validator key, halting, and `verify_chain` catching tampering.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use keel_crypto::{KeyPair, Suite};
+use keel_mempool::MempoolConfig;
+use keel_node::{Genesis, GenesisAccount, GenesisValidator, KeyFile, Node, NodeError};
+use keel_storage::{Durability, StoreOptions, Table};
+use keel_types::{Address, Payload, Signer, Transaction};
+use std::path::Path;
+use std::sync::Arc;
+
+fn genesis(suite: Suite, v: &KeyPair, funded: &KeyPair) -> Genesis {
+    let vkf = KeyFile::from_key(v, suite);
+    Genesis {
+        chain_id: 5,
+        chain_name: "node-test".into(),
+        suite: suite.name().into(),
+        timestamp_ms: 1_000,
+        gas_price: 0,
+        validators: vec![GenesisValidator {
+            name: "v".into(),
+            scheme: vkf.scheme,
+            public_key: vkf.public_key,
+            address: vkf.address,
+        }],
+        alloc: vec![GenesisAccount {
+            address: KeyFile::from_key(funded, suite).address,
+            balance: 1_000_000,
+        }],
+    }
+}
+
+fn open(g: &Genesis, v: &KeyPair, dir: &Path) -> Result<Arc<Node>, NodeError> {
+    Node::open_with(
+        g.clone(),
+        v.clone(),
+        dir,
+        StoreOptions::default(),
+        MempoolConfig::new(g.chain_id, Suite::Gm, 0),
+    )
+}
+
+fn transfers(node: &Node, key: &KeyPair, from_nonce: u64, n: u64) {
+    let raws: Vec<Vec<u8>> = (from_nonce..from_nonce + n)
+        .map(|nonce| {
+            Transaction {
+                chain_id: 5,
+                nonce,
+                expires_at_height: 1_000,
+                gas_limit: 21_000,
+                signer: Signer {
+                    scheme: key.scheme(),
+                    public_key: key.public_key(),
+                },
+                payload: Payload::Transfer {
+                    to: Address([9; 20]),
+                    amount: 10,
+                },
+            }
+            .sign(key)
+            .encode()
+        })
+        .collect();
+    for r in node.submit(&raws) {
+        r.unwrap();
+    }
+}
+
+#[test]
+fn restart_resumes_at_the_same_head_and_state() {
+    for suite in [Suite::Gm, Suite::Intl] {
+        let dir = tempfile::tempdir().unwrap();
+        let v = KeyPair::from_seed(suite.signature_scheme(), &[1; 32]);
+        let alice = KeyPair::from_seed(suite.signature_scheme(), &[2; 32]);
+        let g = genesis(suite, &v, &alice);
+        let (head, root) = {
+            let node = open(&g, &v, dir.path()).unwrap();
+            assert_eq!(node.head().height, 0);
+            transfers(&node, &alice, 0, 5);
+            let b = node.produce_block(2_000, 3, false).unwrap().unwrap();
+            assert_eq!(b.transactions.len(), 3);
+            node.produce_block(1_500, 10, false).unwrap().unwrap();
+            assert!(node.produce_block(3_000, 10, false).unwrap().is_none());
+            let head = node.head();
+            // Timestamps never go backwards.
+            assert_eq!(head.header.timestamp_ms, 2_000);
+            (head, node.account(&Address([9; 20])).unwrap())
+        };
+        let node = open(&g, &v, dir.path()).unwrap();
+        assert_eq!(node.head(), head);
+        assert_eq!(node.account(&Address([9; 20])).unwrap(), root);
+        assert_eq!(root.balance, 50);
+        assert_eq!(node.verify_chain().unwrap(), 3);
+        // The chain goes on after restart.
+        transfers(&node, &alice, 5, 1);
+        assert_eq!(
+            node.produce_block(4_000, 10, true)
+                .unwrap()
+                .unwrap()
+                .header
+                .height,
+            3
+        );
+    }
+}
+
+#[test]
+fn refuses_foreign_database_and_non_validator_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = KeyPair::from_seed(keel_crypto::Scheme::Sm2, &[1; 32]);
+    let alice = KeyPair::from_seed(keel_crypto::Scheme::Sm2, &[2; 32]);
+    let g = genesis(Suite::Gm, &v, &alice);
+    drop(open(&g, &v, dir.path()).unwrap());
+    let mut other = g.clone();
+    other.chain_name = "another chain".into();
+    match open(&other, &v, dir.path()) {
+        Err(NodeError::GenesisMismatch { .. }) => {}
+        r => panic!("expected GenesisMismatch, got {r:?}"),
+    }
+    let stranger = KeyPair::from_seed(keel_crypto::Scheme::Sm2, &[3; 32]);
+    let err = open(&g, &stranger, dir.path()).unwrap_err();
+    assert!(err.to_string().contains("not a validator"), "{err}");
+}
+
+#[test]
+fn halted_node_rejects_transactions_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = KeyPair::from_seed(keel_crypto::Scheme::Ed25519, &[1; 32]);
+    let alice = KeyPair::from_seed(keel_crypto::Scheme::Ed25519, &[2; 32]);
+    let g = genesis(Suite::Intl, &v, &alice);
+    let node = open(&g, &v, dir.path()).unwrap();
+    node.halt("disk full".into());
+    let raw = Transaction {
+        chain_id: 5,
+        nonce: 0,
+        expires_at_height: 10,
+        gas_limit: 21_000,
+        signer: Signer {
+            scheme: alice.scheme(),
+            public_key: alice.public_key(),
+        },
+        payload: Payload::Transfer {
+            to: Address([9; 20]),
+            amount: 1,
+        },
+    }
+    .sign(&alice)
+    .encode();
+    let err = node.submit(&[raw]).remove(0).unwrap_err();
+    assert!(err.to_string().contains("disk full"), "{err}");
+    assert_eq!(node.halted().as_deref(), Some("disk full"));
+}
+
+#[test]
+fn verify_chain_detects_tampered_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = KeyPair::from_seed(keel_crypto::Scheme::Ed25519, &[1; 32]);
+    let alice = KeyPair::from_seed(keel_crypto::Scheme::Ed25519, &[2; 32]);
+    let g = genesis(Suite::Intl, &v, &alice);
+    let node = open(&g, &v, dir.path()).unwrap();
+    transfers(&node, &alice, 0, 4);
+    node.produce_block(2_000, 2, false).unwrap().unwrap();
+    node.produce_block(3_000, 2, false).unwrap().unwrap();
+    assert_eq!(node.verify_chain().unwrap(), 3);
+    // Overwrite block 1's receipts with block 2's: roots no longer match.
+    let store = node.chain().store().clone();
+    let r2 = store
+        .scan_prefix(Table::Receipts, &2u64.to_be_bytes(), 10)
+        .unwrap();
+    let mut batch = store.batch();
+    for (i, (_, v)) in r2.iter().enumerate() {
+        let mut k = 1u64.to_be_bytes().to_vec();
+        k.extend_from_slice(&(i as u32).to_be_bytes());
+        batch.put(Table::Receipts, &k, v);
+    }
+    batch.commit(Durability::Sync).unwrap();
+    let err = node.verify_chain().unwrap_err();
+    assert!(err.to_string().contains("block 1"), "{err}");
+}
