@@ -119,7 +119,7 @@ fn solo(a: SoloArgs) -> Result<(), CliError> {
             let tx = Transaction {
                 chain_id: 4242,
                 nonce: (i / a.senders) as u64,
-                expires_at_height: 1_000_000,
+                expires_at_height: 100_000, // within the pool's max_expiry_blocks window
                 gas_limit: 21_000,
                 signer: Signer {
                     scheme: key.scheme(),

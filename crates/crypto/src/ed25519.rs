@@ -21,13 +21,7 @@ impl SignatureScheme for Ed25519Scheme {
     }
 
     fn secret_from_bytes(bytes: &[u8]) -> Result<SigningKey, CryptoError> {
-        let seed: &[u8; 32] =
-            bytes
-                .try_into()
-                .map_err(|_| CryptoError::InvalidSecretKeyLength {
-                    scheme: SCHEME,
-                    len: bytes.len(),
-                })?;
+        let seed = crate::signer::secret_32(SCHEME, bytes)?;
         Ok(SigningKey::from_bytes(seed))
     }
 

@@ -45,14 +45,7 @@ impl SignatureScheme for Secp256k1Scheme {
     }
 
     fn secret_from_bytes(bytes: &[u8]) -> Result<Secp256k1Secret, CryptoError> {
-        let array: [u8; 32] =
-            bytes
-                .try_into()
-                .map_err(|_| CryptoError::InvalidSecretKeyLength {
-                    scheme: SCHEME,
-                    len: bytes.len(),
-                })?;
-        let array = Zeroizing::new(array);
+        let array = Zeroizing::new(*crate::signer::secret_32(SCHEME, bytes)?);
         let key = SecretKey::from_secret_bytes(*array)
             .map_err(|_| CryptoError::InvalidSecretKey { scheme: SCHEME })?;
         Ok(Secp256k1Secret::new(key))

@@ -53,6 +53,16 @@ pub(crate) fn check_public_key_len(scheme: Scheme, bytes: &[u8]) -> Result<(), C
 }
 
 /// The last 20 bytes of a 32-byte digest.
+/// A 32-byte secret key, or `InvalidSecretKeyLength` naming the scheme.
+pub(crate) fn secret_32(scheme: Scheme, bytes: &[u8]) -> Result<&[u8; 32], CryptoError> {
+    bytes
+        .try_into()
+        .map_err(|_| CryptoError::InvalidSecretKeyLength {
+            scheme,
+            len: bytes.len(),
+        })
+}
+
 pub(crate) fn last_20(digest: &[u8; 32]) -> [u8; 20] {
     let mut address = [0u8; 20];
     address.copy_from_slice(&digest[12..]);

@@ -191,13 +191,7 @@ impl SignatureScheme for Sm2Scheme {
     }
 
     fn secret_from_bytes(bytes: &[u8]) -> Result<Sm2Secret, CryptoError> {
-        let array: &[u8; 32] =
-            bytes
-                .try_into()
-                .map_err(|_| CryptoError::InvalidSecretKeyLength {
-                    scheme: SCHEME,
-                    len: bytes.len(),
-                })?;
+        let array = crate::signer::secret_32(SCHEME, bytes)?;
         let d = nonzero_scalar(array).ok_or(CryptoError::InvalidSecretKey { scheme: SCHEME })?;
         Ok(Sm2Secret::new(d))
     }

@@ -1,0 +1,74 @@
+//! docs/rpc.md documents every method and every error name the code can return.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use keel_crypto::{Scheme, Suite};
+use keel_mempool::AdmitError;
+use keel_types::{ExecErrorCode, Hash};
+
+#[test]
+fn rpc_doc_lists_every_method_and_error() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/rpc.md")).unwrap();
+    for m in keel_rpc::METHODS {
+        assert!(doc.contains(&format!("`{m}`")), "docs/rpc.md lacks {m}");
+    }
+    let admit = [
+        AdmitError::Malformed {
+            reason: String::new(),
+        },
+        AdmitError::TooLarge { len: 0, max: 0 },
+        AdmitError::WrongChainId {
+            expected: 0,
+            got: 0,
+        },
+        AdmitError::SchemeNotAllowed {
+            scheme: Scheme::Sm2,
+            suite: Suite::Intl,
+        },
+        AdmitError::BadSignature {
+            scheme: Scheme::Sm2,
+        },
+        AdmitError::NonceTooLow {
+            nonce: 0,
+            expected: 0,
+        },
+        AdmitError::NonceTooHigh { nonce: 0, max: 0 },
+        AdmitError::Expired {
+            expires_at: 0,
+            next_height: 0,
+        },
+        AdmitError::InsufficientBalance {
+            balance: 0,
+            needed: 0,
+        },
+        AdmitError::PoolFull { capacity: 0 },
+        AdmitError::AlreadyKnown { hash: Hash::ZERO },
+        AdmitError::InvalidField {
+            field: "x",
+            reason: String::new(),
+        },
+        AdmitError::ExpiryTooFar {
+            expires_at: 0,
+            window: 0,
+            next_height: 0,
+        },
+        AdmitError::NonceAlreadyPending { nonce: 0 },
+        AdmitError::SenderQueueFull { pending: 0 },
+    ];
+    for e in admit {
+        let row = format!("| {} | `{}` |", e.code(), e.name());
+        assert!(doc.contains(&row), "docs/rpc.md lacks the row {row}");
+    }
+    for c in [
+        ExecErrorCode::InsufficientBalance,
+        ExecErrorCode::EvidenceDuplicate,
+        ExecErrorCode::OutOfGas,
+        ExecErrorCode::NonceMismatch,
+        ExecErrorCode::Expired,
+        ExecErrorCode::Overflow,
+    ] {
+        let row = format!("| {} | `{}` |", c.code(), c.name());
+        assert!(doc.contains(&row), "docs/rpc.md lacks the row {row}");
+    }
+}
