@@ -135,8 +135,14 @@ fn solo(a: SoloArgs) -> Result<(), CliError> {
         .collect();
     let t0 = Instant::now();
     let mut rejected = 0usize;
+    let mut first_rejection = None;
     for chunk in raws.chunks(a.submit_batch.max(1)) {
-        rejected += node.submit(chunk).iter().filter(|r| r.is_err()).count();
+        for r in node.submit(chunk) {
+            if let Err(e) = r {
+                rejected += 1;
+                first_rejection.get_or_insert(e);
+            }
+        }
     }
     let admit_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
@@ -190,7 +196,13 @@ fn solo(a: SoloArgs) -> Result<(), CliError> {
     );
     drop(node);
     let _ = std::fs::remove_dir_all(&dir);
-    if committed + rejected != a.txs {
+    if let Some(e) = first_rejection {
+        return Err(CliError::Usage(format!(
+            "{rejected} of {} benchmark transactions were rejected; first: {e}",
+            a.txs
+        )));
+    }
+    if committed != a.txs {
         return Err(CliError::Usage(format!(
             "only {committed} of {} transactions committed",
             a.txs

@@ -1,0 +1,85 @@
+//! Keeps `keel bench` from rotting: small runs must succeed and end with a JSON summary line
+//! carrying the documented keys. No timing numbers are asserted (only that they are numbers).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::run_ok;
+use serde_json::Value;
+
+/// The last non-empty stdout line, parsed as JSON.
+fn last_json_line(stdout: &str) -> Value {
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_else(|| panic!("no output"));
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("last line is not JSON ({e}): {line}"))
+}
+
+fn assert_number(v: &Value, key: &str) {
+    assert!(v[key].is_number(), "{key} should be a number in {v}");
+}
+
+fn bench_solo(scheme: &str, suite: &str) {
+    let out = run_ok(&[
+        "bench",
+        "solo",
+        "--scheme",
+        scheme,
+        "--txs",
+        "400",
+        "--senders",
+        "20",
+        "--block-txs",
+        "100",
+    ]);
+    let v = last_json_line(&out);
+    assert_eq!(v["bench"], "solo", "{v}");
+    assert_eq!(v["scheme"], scheme, "{v}");
+    assert_eq!(v["suite"], suite, "{v}");
+    assert_eq!(v["txs"], 400, "{v}");
+    assert_eq!(v["committed"], 400, "every transfer commits: {v}");
+    assert_eq!(v["rejected"], 0, "{v}");
+    // 400 transactions at 100 per block.
+    assert_eq!(v["blocks"], 4, "{v}");
+    for k in ["admission_tps", "commit_tps", "end_to_end_tps"] {
+        assert_number(&v, k);
+    }
+}
+
+#[test]
+fn bench_solo_ed25519_commits_every_transaction_and_prints_a_json_summary() {
+    bench_solo("ed25519", "intl");
+}
+
+#[test]
+fn bench_solo_sm2_commits_every_transaction_and_prints_a_json_summary() {
+    bench_solo("sm2", "gm");
+}
+
+#[test]
+fn bench_crypto_reports_every_scheme_and_hash_as_json() {
+    let out = run_ok(&["bench", "crypto", "--iters", "50"]);
+    let v = last_json_line(&out);
+    assert_eq!(v["bench"], "crypto", "{v}");
+    assert_eq!(v["iters"], 50, "{v}");
+    let results = v["results"].as_array().expect("results array");
+    for scheme in ["sm2", "ed25519", "secp256k1"] {
+        let row = results
+            .iter()
+            .find(|r| r["scheme"] == scheme)
+            .unwrap_or_else(|| panic!("no {scheme} row in {v}"));
+        for k in ["sign_per_s", "verify_per_s", "batch64_verify_per_s"] {
+            assert_number(row, k);
+        }
+    }
+    for hash in ["sm3", "sha256", "keccak256"] {
+        let row = results
+            .iter()
+            .find(|r| r["hash"] == hash)
+            .unwrap_or_else(|| panic!("no {hash} row in {v}"));
+        assert_number(row, "mb_per_s");
+    }
+}
