@@ -16,6 +16,7 @@ mod config;
 mod error;
 mod genesis;
 mod keyfile;
+pub mod metrics;
 mod node;
 pub mod producer;
 pub mod serde_u128;

@@ -2,6 +2,7 @@
 //! answers queries.
 
 use crate::chain::{ChainStore, TxLocation};
+use crate::metrics::NodeCounters;
 use crate::{Genesis, KeyFile, NodeConfig, NodeError};
 use keel_crypto::{KeyPair, Scheme, Suite};
 use keel_execution::{
@@ -17,7 +18,6 @@ use keel_types::{
 };
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::Duration;
 
@@ -168,17 +168,6 @@ impl StateView for StateAt<'_> {
             .get(key, self.version)
             .map_err(|e| ExecutionError::State(e.to_string()))
     }
-}
-
-/// Counters for metrics and status.
-#[derive(Debug, Default)]
-pub struct NodeCounters {
-    /// Blocks committed since start.
-    pub blocks: AtomicU64,
-    /// Transactions committed since start.
-    pub txs: AtomicU64,
-    /// Failed transactions committed since start.
-    pub failed_txs: AtomicU64,
 }
 
 /// A running chain instance.
@@ -520,6 +509,7 @@ impl Node {
         }
         let next = self.head().height + 1;
         let res = self.mempool.admit(raws, &HeadAccounts(self), next);
+        self.counters.record_admission(&res);
         if res.iter().any(|r| r.is_ok()) {
             self.events.1.notify_all();
         }
@@ -551,6 +541,7 @@ impl Node {
         allow_empty: bool,
     ) -> Result<Option<Block>, NodeError> {
         let _one_producer = self.produce.lock().unwrap_or_else(|p| p.into_inner());
+        let started = std::time::Instant::now();
         let parent = self.head();
         let height = parent.height + 1;
         let alg = self.suite.hash();
@@ -628,13 +619,8 @@ impl Node {
             .iter()
             .filter(|r| r.error.is_some())
             .count() as u64;
-        self.counters.blocks.fetch_add(1, Ordering::Relaxed);
         self.counters
-            .txs
-            .fetch_add(picked.len() as u64, Ordering::Relaxed);
-        self.counters
-            .failed_txs
-            .fetch_add(failed, Ordering::Relaxed);
+            .record_block(picked.len() as u64, failed, started.elapsed());
         *self.events.0.lock().unwrap_or_else(|p| p.into_inner()) = height;
         self.events.1.notify_all();
         tracing::debug!(height, txs = picked.len(), %hash, "committed block");

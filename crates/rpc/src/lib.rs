@@ -1,5 +1,6 @@
 //! Keel's JSON-RPC 2.0 API over HTTP (`POST /`), documented with every error code in
-//! `docs/rpc.md`.
+//! `docs/rpc.md`; `GET /health` for liveness and `GET /metrics` (Prometheus text format, listed
+//! in `docs/metrics.md`).
 //!
 //! Requests are bounded ([`RpcConfig::max_body_bytes`], at most [`MAX_BATCH`] calls per batch,
 //! [`MAX_SEND_BATCH`] transactions per `keel_sendTransactions`); a bad request gets a JSON-RPC
@@ -8,6 +9,7 @@
 
 mod error;
 pub(crate) mod methods;
+mod metrics;
 pub use methods::METHODS;
 mod render;
 mod server;

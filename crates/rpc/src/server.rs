@@ -1,6 +1,7 @@
 //! HTTP transport.
 
 use crate::error::RpcError;
+use crate::metrics::{self, RpcCounters};
 use crate::{MAX_BATCH, methods};
 use axum::Router;
 use axum::body::Body;
@@ -32,6 +33,7 @@ impl Default for RpcConfig {
 struct App {
     node: Arc<Node>,
     cfg: RpcConfig,
+    counters: Arc<RpcCounters>,
 }
 
 /// The HTTP router: `POST /` JSON-RPC, `GET /health` liveness.
@@ -39,7 +41,12 @@ pub fn router(node: Arc<Node>, cfg: RpcConfig) -> Router {
     Router::new()
         .route("/", post(handle))
         .route("/health", get(health))
-        .with_state(App { node, cfg })
+        .route("/metrics", get(prometheus))
+        .with_state(App {
+            node,
+            cfg,
+            counters: Arc::new(RpcCounters::default()),
+        })
 }
 
 /// Serve until `shutdown` resolves.
@@ -52,6 +59,16 @@ pub async fn serve(
     axum::serve(listener, router(node, cfg))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+async fn prometheus(State(app): State<App>) -> Response {
+    let text = metrics::render(&app.node, &app.counters);
+    let mut r = (StatusCode::OK, text).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
 }
 
 async fn health(State(app): State<App>) -> Response {
@@ -91,7 +108,8 @@ async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
         }
     };
     let node = app.node.clone();
-    let out = tokio::task::spawn_blocking(move || process(&node, &bytes)).await;
+    let counters = app.counters.clone();
+    let out = tokio::task::spawn_blocking(move || process(&node, &counters, &bytes)).await;
     match out {
         Ok(Some(v)) => json_response(StatusCode::OK, &v),
         Ok(None) => StatusCode::NO_CONTENT.into_response(),
@@ -103,7 +121,7 @@ async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
 }
 
 /// Process a request body: a single call or a batch. `None` when only notifications came.
-fn process(node: &Node, body: &[u8]) -> Option<Value> {
+fn process(node: &Node, counters: &RpcCounters, body: &[u8]) -> Option<Value> {
     let parsed: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => {
@@ -125,14 +143,17 @@ fn process(node: &Node, body: &[u8]) -> Option<Value> {
                     json!({ "jsonrpc": "2.0", "id": Value::Null, "error": err.to_json() }),
                 );
             }
-            let out: Vec<Value> = calls.iter().filter_map(|c| call(node, c)).collect();
+            let out: Vec<Value> = calls
+                .iter()
+                .filter_map(|c| call(node, counters, c))
+                .collect();
             (!out.is_empty()).then_some(Value::Array(out))
         }
-        single => call(node, &single),
+        single => call(node, counters, &single),
     }
 }
 
-fn call(node: &Node, c: &Value) -> Option<Value> {
+fn call(node: &Node, counters: &RpcCounters, c: &Value) -> Option<Value> {
     let Some(obj) = c.as_object() else {
         let err = RpcError::invalid_request("a call must be a JSON object");
         return Some(json!({ "jsonrpc": "2.0", "id": Value::Null, "error": err.to_json() }));
@@ -157,6 +178,10 @@ fn call(node: &Node, c: &Value) -> Option<Value> {
     };
     let params = obj.get("params").unwrap_or(&Value::Null);
     let result = methods::dispatch(node, method, params);
+    counters.record(
+        method,
+        result.as_ref().map(|_| "ok").unwrap_or_else(|e| e.name),
+    );
     if let Err(e) = &result {
         tracing::debug!(method, code = e.code, message = %e.message, "rpc error");
     }

@@ -466,3 +466,146 @@ fn every_bad_input_has_a_specific_error_and_nothing_accepted_is_lost() {
         "100006"
     );
 }
+
+/// Minimal Prometheus text-format (0.0.4) checker: HELP/TYPE lines, sample syntax, every sample
+/// belongs to a declared family, values parse. Returns `(family name, type)` pairs and samples.
+fn parse_prometheus(text: &str) -> (Vec<(String, String)>, Vec<(String, f64)>) {
+    let valid_name = |n: &str| {
+        !n.is_empty()
+            && n.chars().enumerate().all(|(i, c)| {
+                c == '_' || c == ':' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())
+            })
+    };
+    let mut families: Vec<(String, String)> = Vec::new();
+    let mut samples = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let name = rest.split(' ').next().unwrap();
+            assert!(valid_name(name), "bad HELP name: {line}");
+        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let mut it = rest.split(' ');
+            let (name, kind) = (it.next().unwrap(), it.next().unwrap());
+            assert!(valid_name(name), "{line}");
+            assert!(
+                ["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind),
+                "{line}"
+            );
+            assert!(
+                !families.iter().any(|(n, _)| n == name),
+                "family declared twice: {name}"
+            );
+            families.push((name.to_string(), kind.to_string()));
+        } else {
+            assert!(
+                !line.starts_with('#') && !line.trim().is_empty(),
+                "unexpected line {line:?}"
+            );
+            let (series, value) = line.rsplit_once(' ').unwrap();
+            let value: f64 = value
+                .parse()
+                .unwrap_or_else(|_| panic!("bad value in {line}"));
+            let name = series.split('{').next().unwrap();
+            assert!(valid_name(name), "{line}");
+            if let Some(labels) = series.strip_prefix(name) {
+                if !labels.is_empty() {
+                    let inner = labels
+                        .strip_prefix('{')
+                        .and_then(|l| l.strip_suffix('}'))
+                        .expect("braces");
+                    for pair in inner.split("\",") {
+                        let (k, v) = pair
+                            .split_once("=\"")
+                            .unwrap_or_else(|| panic!("bad label in {line}"));
+                        assert!(valid_name(k), "{line}");
+                        assert!(!v.trim_end_matches('"').contains('"'), "{line}");
+                    }
+                }
+            }
+            let family = families
+                .iter()
+                .find(|(f, kind)| {
+                    name == f
+                        || (kind == "histogram"
+                            && [
+                                format!("{f}_bucket"),
+                                format!("{f}_sum"),
+                                format!("{f}_count"),
+                            ]
+                            .contains(&name.to_string()))
+                })
+                .unwrap_or_else(|| panic!("sample {name} has no TYPE line before it"));
+            let _ = family;
+            samples.push((series.to_string(), value));
+        }
+    }
+    (families, samples)
+}
+
+#[test]
+fn metrics_endpoint_is_valid_prometheus_text_and_documented() {
+    let suite = Suite::Intl;
+    let h = start(suite, 1 << 20);
+    let bob_addr = addr(&h.bob, suite);
+    let hash = h.send(&h.tx(
+        &h.alice,
+        0,
+        Payload::Transfer {
+            to: bob_addr,
+            amount: 1,
+        },
+    ))["result"]["hash"]
+        .clone();
+    h.wait_receipt(&hash);
+    let mut bad = h.tx(
+        &h.alice,
+        1,
+        Payload::Transfer {
+            to: bob_addr,
+            amount: 1,
+        },
+    );
+    bad.signature[0] ^= 1;
+    assert_eq!(h.send(&bad)["error"]["code"], 1005);
+    let _ = h.call("no_such_method", json!([]));
+
+    let mut r = h.agent.get(&format!("{}/metrics", h.url)).call().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let ctype = r
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(ctype.starts_with("text/plain; version=0.0.4"), "{ctype}");
+    let text = r.body_mut().read_to_string().unwrap();
+    let (families, samples) = parse_prometheus(&text);
+    let get = |series: &str| samples.iter().find(|(s, _)| s == series).map(|(_, v)| *v);
+    assert!(get("keel_chain_height").unwrap() >= 1.0);
+    assert_eq!(
+        get("keel_txs_committed_total{status=\"success\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        get("keel_mempool_rejected_total{reason=\"BAD_SIGNATURE\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        get("keel_rpc_calls_total{method=\"unknown\",outcome=\"METHOD_NOT_FOUND\"}"),
+        Some(1.0)
+    );
+    assert!(get("keel_block_commit_seconds_count").unwrap() >= 1.0);
+    assert_eq!(get("keel_node_halted"), Some(0.0));
+    // Every family is documented with its type.
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/metrics.md"
+    ))
+    .unwrap();
+    for (name, kind) in families {
+        assert!(
+            doc.contains(&format!("| `{name}` | {kind} |")),
+            "docs/metrics.md lacks `{name}` ({kind})"
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! Node counters, exported in the Prometheus text format by `keel-rpc` at `GET /metrics`.
+
+use keel_mempool::{AdmitError, Admitted};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Upper bounds (seconds) of the block commit duration histogram buckets.
+pub const COMMIT_SECONDS_BUCKETS: [f64; 10] =
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+
+/// Counters since the node started.
+#[derive(Debug, Default)]
+pub struct NodeCounters {
+    /// Blocks committed.
+    pub blocks: AtomicU64,
+    /// Transactions committed (successful and failed).
+    pub txs: AtomicU64,
+    /// Failed transactions committed.
+    pub failed_txs: AtomicU64,
+    /// Transactions admitted to the mempool.
+    pub admitted_txs: AtomicU64,
+    /// Admission rejections by error name.
+    rejected: Mutex<BTreeMap<&'static str, u64>>,
+    /// Block commit duration histogram (execute → fsync): cumulative bucket counts.
+    commit_buckets: [AtomicU64; COMMIT_SECONDS_BUCKETS.len()],
+    /// Sum of commit durations, microseconds.
+    commit_micros_sum: AtomicU64,
+}
+
+/// A snapshot of the commit-duration histogram.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommitHistogram {
+    /// `(upper bound seconds, cumulative count)`.
+    pub buckets: Vec<(f64, u64)>,
+    /// Sum in seconds.
+    pub sum_seconds: f64,
+    /// Count.
+    pub count: u64,
+}
+
+impl NodeCounters {
+    pub(crate) fn record_admission(&self, results: &[Result<Admitted, AdmitError>]) {
+        let mut ok = 0u64;
+        let mut rejected = self.rejected.lock().unwrap_or_else(|p| p.into_inner());
+        for r in results {
+            match r {
+                Ok(_) => ok += 1,
+                Err(e) => *rejected.entry(e.name()).or_default() += 1,
+            }
+        }
+        self.admitted_txs.fetch_add(ok, Ordering::Relaxed);
+    }
+
+    pub(crate) fn record_block(&self, txs: u64, failed: u64, took: Duration) {
+        self.blocks.fetch_add(1, Ordering::Relaxed);
+        self.txs.fetch_add(txs, Ordering::Relaxed);
+        self.failed_txs.fetch_add(failed, Ordering::Relaxed);
+        let secs = took.as_secs_f64();
+        for (bound, bucket) in COMMIT_SECONDS_BUCKETS.iter().zip(&self.commit_buckets) {
+            if secs <= *bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.commit_micros_sum
+            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// Admission rejections by error name.
+    pub fn rejected(&self) -> Vec<(&'static str, u64)> {
+        let r = self.rejected.lock().unwrap_or_else(|p| p.into_inner());
+        r.iter().map(|(k, v)| (*k, *v)).collect()
+    }
+
+    /// Commit-duration histogram snapshot.
+    pub fn commit_histogram(&self) -> CommitHistogram {
+        CommitHistogram {
+            buckets: COMMIT_SECONDS_BUCKETS
+                .iter()
+                .zip(&self.commit_buckets)
+                .map(|(b, c)| (*b, c.load(Ordering::Relaxed)))
+                .collect(),
+            sum_seconds: self.commit_micros_sum.load(Ordering::Relaxed) as f64 / 1e6,
+            count: self.blocks.load(Ordering::Relaxed),
+        }
+    }
+}
