@@ -469,7 +469,10 @@ fn every_bad_input_has_a_specific_error_and_nothing_accepted_is_lost() {
 
 /// Minimal Prometheus text-format (0.0.4) checker: HELP/TYPE lines, sample syntax, every sample
 /// belongs to a declared family, values parse. Returns `(family name, type)` pairs and samples.
-fn parse_prometheus(text: &str) -> (Vec<(String, String)>, Vec<(String, f64)>) {
+type Families = Vec<(String, String)>;
+type Samples = Vec<(String, f64)>;
+
+fn parse_prometheus(text: &str) -> (Families, Samples) {
     let valid_name = |n: &str| {
         !n.is_empty()
             && n.chars().enumerate().all(|(i, c)| {
@@ -506,19 +509,19 @@ fn parse_prometheus(text: &str) -> (Vec<(String, String)>, Vec<(String, f64)>) {
                 .unwrap_or_else(|_| panic!("bad value in {line}"));
             let name = series.split('{').next().unwrap();
             assert!(valid_name(name), "{line}");
-            if let Some(labels) = series.strip_prefix(name) {
-                if !labels.is_empty() {
-                    let inner = labels
-                        .strip_prefix('{')
-                        .and_then(|l| l.strip_suffix('}'))
-                        .expect("braces");
-                    for pair in inner.split("\",") {
-                        let (k, v) = pair
-                            .split_once("=\"")
-                            .unwrap_or_else(|| panic!("bad label in {line}"));
-                        assert!(valid_name(k), "{line}");
-                        assert!(!v.trim_end_matches('"').contains('"'), "{line}");
-                    }
+            if let Some(labels) = series.strip_prefix(name)
+                && !labels.is_empty()
+            {
+                let inner = labels
+                    .strip_prefix('{')
+                    .and_then(|l| l.strip_suffix('}'))
+                    .expect("braces");
+                for pair in inner.split("\",") {
+                    let (k, v) = pair
+                        .split_once("=\"")
+                        .unwrap_or_else(|| panic!("bad label in {line}"));
+                    assert!(valid_name(k), "{line}");
+                    assert!(!v.trim_end_matches('"').contains('"'), "{line}");
                 }
             }
             let family = families
