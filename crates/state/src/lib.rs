@@ -8,6 +8,9 @@
 //! * One version per block height. [`StateTree::apply`] computes the new root and writes
 //!   the delta into the caller's [`keel_storage::WriteBatch`], so state, block and indexes
 //!   commit in one atomic batch. Nothing is visible until that batch commits.
+//! * Pipelining: [`StateTree::compute`] computes a version on top of uncommitted ancestors
+//!   ([`StateDelta`]s held in memory) and [`StateTree::write`] adds a delta to the commit batch
+//!   once its block commits; [`StateTree::get_pending`] reads through pending deltas.
 //! * [`StateTree::prove`] returns a [`StateProof`] (inclusion or non-inclusion) that a light
 //!   client checks with [`StateProof::verify`] against a root from a block header.
 //!
@@ -28,11 +31,13 @@
 mod error;
 mod hasher;
 mod layout;
+mod pending;
 mod proof;
 mod reader;
 mod tree;
 
 pub use error::StateError;
+pub use pending::StateDelta;
 pub use proof::{PROOF_LEN_MAX_BYTES, StateProof};
 pub use tree::StateTree;
 

@@ -8,6 +8,7 @@ use keel_storage::{Store, Table, WriteBatch};
 use crate::error::StateError;
 use crate::hasher::{Sha256Hasher, Sm3Hasher};
 use crate::layout;
+use crate::pending::{OverlayReader, StateDelta, check_chain};
 use crate::proof::StateProof;
 use crate::reader::StoreReader;
 use crate::{RootHash, StateHash, StateKey};
@@ -88,7 +89,21 @@ impl StateTree {
         changes: &[(StateKey, Option<Vec<u8>>)],
         batch: &mut WriteBatch,
     ) -> Result<RootHash, StateError> {
-        let expected = self.latest_version()?.map_or(0, |v| v + 1);
+        let delta = self.compute(version, changes, &[])?;
+        self.write(&delta, batch)?;
+        Ok(delta.root)
+    }
+
+    /// Compute `version` on top of the committed state plus `pending`, the uncommitted
+    /// ancestors (oldest first, consecutive versions starting right after the latest committed
+    /// one). Pure: reads only; the result is kept in memory until [`StateTree::write`].
+    pub fn compute(
+        &self,
+        version: u64,
+        changes: &[(StateKey, Option<Vec<u8>>)],
+        pending: &[&StateDelta],
+    ) -> Result<StateDelta, StateError> {
+        let expected = check_chain(self.latest_version()?, pending)?;
         if version != expected {
             return Err(StateError::VersionGap {
                 expected,
@@ -101,47 +116,86 @@ impl StateTree {
             .map(|(k, v)| (KeyHash(*k), v.clone()))
             .collect();
         match self.hash {
-            StateHash::Sm3 => self.apply_with::<Sm3Hasher>(version, changes, batch),
-            StateHash::Sha256 => self.apply_with::<Sha256Hasher>(version, changes, batch),
+            StateHash::Sm3 => self.compute_with::<Sm3Hasher>(version, changes, pending),
+            StateHash::Sha256 => self.compute_with::<Sha256Hasher>(version, changes, pending),
         }
     }
 
-    fn apply_with<H: SimpleHasher>(
+    fn compute_with<H: SimpleHasher>(
         &self,
         version: u64,
         changes: BTreeMap<KeyHash, Option<Vec<u8>>>,
-        batch: &mut WriteBatch,
-    ) -> Result<RootHash, StateError> {
-        let reader = self.reader();
+        pending: &[&StateDelta],
+    ) -> Result<StateDelta, StateError> {
+        let reader = OverlayReader {
+            store: self.reader(),
+            pending,
+        };
         let tree = JellyfishMerkleTree::<_, H>::new(&reader);
         let (root, update) = tree
             .put_value_set(changes, version)
             .map_err(StateError::from_tree)?;
-        // Encode everything first so an encoding error leaves `batch` untouched.
-        let mut ops = Vec::with_capacity(
-            update.node_batch.nodes().len() + update.node_batch.values().len() + 1,
-        );
-        for (node_key, node) in update.node_batch.nodes() {
+        // Stale-node indices (`update.stale_node_index_batch`) are dropped: no pruning yet.
+        let nodes = update.node_batch.nodes().clone().into_iter().collect();
+        let values = update
+            .node_batch
+            .values()
+            .iter()
+            .map(|((_, key_hash), value)| (*key_hash, value.clone()))
+            .collect();
+        Ok(StateDelta {
+            version,
+            root: root.0,
+            nodes,
+            values,
+        })
+    }
+
+    /// Add a computed delta to `batch` (it must be the next version after the latest
+    /// committed one). Everything is encoded before the batch is touched, so an error leaves
+    /// `batch` unchanged.
+    pub fn write(&self, delta: &StateDelta, batch: &mut WriteBatch) -> Result<(), StateError> {
+        check_chain(self.latest_version()?, &[delta])?;
+        let mut ops = Vec::with_capacity(delta.nodes.len() + delta.values.len() + 1);
+        for (node_key, node) in &delta.nodes {
             let value = borsh::to_vec(node).map_err(|e| StateError::decode("tree node", e))?;
             ops.push((Table::StateNodes, layout::node_key(node_key)?, value));
         }
-        for ((value_version, key_hash), value) in update.node_batch.values() {
+        for (key_hash, value) in &delta.values {
             ops.push((
                 Table::StateValues,
-                layout::value_key(key_hash, *value_version).to_vec(),
+                layout::value_key(key_hash, delta.version).to_vec(),
                 layout::encode_value(value.as_deref()),
             ));
         }
-        // Stale-node indices (`update.stale_node_index_batch`) are dropped: no pruning yet.
         ops.push((
             Table::StateNodes,
-            layout::root_key(version).to_vec(),
-            root.0.to_vec(),
+            layout::root_key(delta.version).to_vec(),
+            delta.root.to_vec(),
         ));
         for (table, key, value) in &ops {
             batch.put(*table, key, value);
         }
-        Ok(root.0)
+        Ok(())
+    }
+
+    /// Value of `key` on top of the committed state plus `pending` (as [`StateTree::compute`]
+    /// sees it): the newest pending write wins, else the latest committed value.
+    pub fn get_pending(
+        &self,
+        key: &StateKey,
+        pending: &[&StateDelta],
+    ) -> Result<Option<Vec<u8>>, StateError> {
+        let latest = self.latest_version()?;
+        let newest = check_chain(latest, pending)?;
+        let reader = OverlayReader {
+            store: self.reader(),
+            pending,
+        };
+        match newest.checked_sub(1) {
+            Some(v) => reader.value_at(v, &KeyHash(*key)),
+            None => Ok(None),
+        }
     }
 
     /// The value of `key` at `version` with a proof against [`StateTree::root_at`]`(version)`.
