@@ -18,4 +18,4 @@ mod error;
 mod pool;
 
 pub use error::AdmitError;
-pub use pool::{AccountSource, Admitted, Mempool, MempoolConfig, PooledTx};
+pub use pool::{AccountSource, Admitted, Mempool, MempoolConfig, PooledTx, verify_parallel};

@@ -100,6 +100,52 @@ struct Candidate {
     sender: Address,
 }
 
+/// Verify the signatures of `txs` on all cores: grouped by scheme, in batches of `chunk`
+/// (batch verification where the scheme has it); a failed batch is re-checked one by one.
+/// Returns one flag per transaction, in order.
+pub fn verify_parallel(txs: &[&SignedTransaction], chunk: usize) -> Vec<bool> {
+    let mut by_scheme: HashMap<Scheme, Vec<usize>> = HashMap::new();
+    for (i, t) in txs.iter().enumerate() {
+        by_scheme.entry(t.tx.signer.scheme).or_default().push(i);
+    }
+    let mut ok = vec![true; txs.len()];
+    for (scheme, idxs) in by_scheme {
+        let messages: Vec<(usize, Vec<u8>)> = idxs
+            .par_iter()
+            .map(|&i| (i, txs[i].signing_message()))
+            .collect();
+        let failed: Vec<usize> = messages
+            .par_chunks(chunk.max(1))
+            .flat_map_iter(|part| {
+                let items: Vec<VerifyItem<'_>> = part
+                    .iter()
+                    .map(|(i, m)| VerifyItem {
+                        public_key: &txs[*i].tx.signer.public_key,
+                        message: m,
+                        signature: &txs[*i].signature,
+                    })
+                    .collect();
+                if keel_crypto::verify_batch(scheme, &items).is_ok() {
+                    return Vec::new();
+                }
+                // Find the bad ones individually.
+                part.iter()
+                    .zip(items.iter())
+                    .filter(|(_, it)| {
+                        keel_crypto::verify(scheme, it.public_key, it.message, it.signature)
+                            .is_err()
+                    })
+                    .map(|((i, _), _)| *i)
+                    .collect()
+            })
+            .collect();
+        for i in failed {
+            ok[i] = false;
+        }
+    }
+    ok
+}
+
 impl Mempool {
     /// Empty pool.
     pub fn new(cfg: MempoolConfig) -> Self {
@@ -192,53 +238,19 @@ impl Mempool {
     }
 
     fn verify_signatures(&self, stage: &mut [Result<Candidate, AdmitError>]) {
-        let mut by_scheme: HashMap<Scheme, Vec<usize>> = HashMap::new();
-        for (i, r) in stage.iter().enumerate() {
-            if let Ok(c) = r {
-                by_scheme.entry(c.tx.tx.signer.scheme).or_default().push(i);
-            }
-        }
-        let chunk = self.cfg.verify_chunk.max(1);
-        let mut bad: Vec<(usize, Scheme)> = Vec::new();
-        for (scheme, idxs) in by_scheme {
-            let messages: Vec<(usize, Vec<u8>)> = idxs
-                .par_iter()
-                .map(|&i| match &stage[i] {
-                    Ok(c) => (i, c.tx.signing_message()),
-                    Err(_) => unreachable!("indices only name Ok entries"),
-                })
-                .collect();
-            let stage_ref = &*stage;
-            let failed: Vec<usize> = messages
-                .par_chunks(chunk)
-                .flat_map_iter(|part| {
-                    let items: Vec<VerifyItem<'_>> = part
-                        .iter()
-                        .map(|(i, m)| {
-                            let c = stage_ref[*i].as_ref().expect("only Ok entries");
-                            VerifyItem {
-                                public_key: &c.tx.tx.signer.public_key,
-                                message: m,
-                                signature: &c.tx.signature,
-                            }
-                        })
-                        .collect();
-                    if keel_crypto::verify_batch(scheme, &items).is_ok() {
-                        return Vec::new();
-                    }
-                    // Find the bad ones individually.
-                    part.iter()
-                        .zip(items.iter())
-                        .filter(|(_, it)| {
-                            keel_crypto::verify(scheme, it.public_key, it.message, it.signature)
-                                .is_err()
-                        })
-                        .map(|((i, _), _)| *i)
-                        .collect()
-                })
-                .collect();
-            bad.extend(failed.into_iter().map(|i| (i, scheme)));
-        }
+        let idx: Vec<usize> = (0..stage.len()).filter(|i| stage[*i].is_ok()).collect();
+        let txs: Vec<&SignedTransaction> = idx
+            .iter()
+            .filter_map(|i| stage[*i].as_ref().ok().map(|c| &c.tx))
+            .collect();
+        let ok = verify_parallel(&txs, self.cfg.verify_chunk);
+        let bad: Vec<(usize, Scheme)> = idx
+            .iter()
+            .zip(ok)
+            .zip(&txs)
+            .filter(|((_, ok), _)| !ok)
+            .map(|((i, _), tx)| (*i, tx.tx.signer.scheme))
+            .collect();
         for (i, scheme) in bad {
             stage[i] = Err(AdmitError::BadSignature { scheme });
         }

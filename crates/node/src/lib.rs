@@ -18,6 +18,7 @@ mod genesis;
 mod keyfile;
 pub mod metrics;
 mod node;
+mod pipeline;
 pub mod producer;
 pub mod serde_u128;
 
@@ -27,3 +28,4 @@ pub use error::NodeError;
 pub use genesis::{Genesis, GenesisAccount, GenesisValidator};
 pub use keyfile::KeyFile;
 pub use node::{ChainInfo, Head, Node, ProofKind, ProofResponse};
+pub use pipeline::{BlockError, ExecutedBlock, MAX_FUTURE_DRIFT_MS, VerifiedTx};

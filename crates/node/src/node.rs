@@ -5,16 +5,13 @@ use crate::chain::{ChainStore, TxLocation};
 use crate::metrics::NodeCounters;
 use crate::{Genesis, KeyFile, NodeConfig, NodeError};
 use keel_crypto::{KeyPair, Scheme, Suite};
-use keel_execution::{
-    Account, BlockContext, ChainParams, EvidenceRecord, ExecutionError, Executor, StateView,
-    TxInput, genesis_changes, keys,
-};
+use keel_execution::{Account, ChainParams, EvidenceRecord, Executor, genesis_changes, keys};
 use keel_mempool::{AccountSource, AdmitError, Admitted, Mempool, MempoolConfig};
 use keel_state::{StateProof, StateTree};
 use keel_storage::{Durability, Store, StoreOptions};
 use keel_types::{
-    Address, Block, CommitCertificate, CommitSignature, ContentHashAlg, Hash, Header, Receipt,
-    SignedTransaction, codec, merkle,
+    Address, Block, CommitCertificate, ContentHashAlg, Hash, Header, Receipt, SignedTransaction,
+    codec, merkle,
 };
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -157,36 +154,23 @@ pub fn state_hash(suite: Suite) -> keel_state::StateHash {
     }
 }
 
-struct StateAt<'a> {
-    state: &'a StateTree,
-    version: u64,
-}
-
-impl StateView for StateAt<'_> {
-    fn get(&self, key: &keys::StateKey) -> Result<Option<Vec<u8>>, ExecutionError> {
-        self.state
-            .get(key, self.version)
-            .map_err(|e| ExecutionError::State(e.to_string()))
-    }
-}
-
 /// A running chain instance.
 pub struct Node {
-    suite: Suite,
-    genesis: Genesis,
-    chain: ChainStore,
-    state: StateTree,
-    mempool: Mempool,
-    executor: Executor,
-    key: KeyPair,
-    validator: Address,
-    validators: Vec<(Address, Scheme, Vec<u8>)>,
-    genesis_hash: Hash,
-    head: RwLock<Head>,
-    produce: Mutex<()>,
-    halted: Mutex<Option<String>>,
+    pub(crate) suite: Suite,
+    pub(crate) genesis: Genesis,
+    pub(crate) chain: ChainStore,
+    pub(crate) state: StateTree,
+    pub(crate) mempool: Mempool,
+    pub(crate) executor: Executor,
+    pub(crate) key: KeyPair,
+    pub(crate) validator: Address,
+    pub(crate) validators: Vec<(Address, Scheme, Vec<u8>)>,
+    pub(crate) genesis_hash: Hash,
+    pub(crate) head: RwLock<Head>,
+    pub(crate) produce: Mutex<()>,
+    pub(crate) halted: Mutex<Option<String>>,
     /// Signalled when a block commits (value: head height) or the pool grows.
-    events: (Mutex<u64>, Condvar),
+    pub(crate) events: (Mutex<u64>, Condvar),
     /// Counters.
     pub counters: NodeCounters,
 }
@@ -385,13 +369,6 @@ impl Node {
         }
     }
 
-    fn state_at(&self, version: u64) -> StateAt<'_> {
-        StateAt {
-            state: &self.state,
-            version,
-        }
-    }
-
     /// Account at the head.
     pub fn account(&self, addr: &Address) -> Result<Account, NodeError> {
         let key = keys::account(self.suite.hash(), addr);
@@ -531,102 +508,6 @@ impl Node {
         *guard
     }
 
-    /// Produce, execute and durably commit the next block with up to `max_txs` pending
-    /// transactions. Returns `None` without doing anything if there is nothing to include and
-    /// `allow_empty` is false.
-    pub fn produce_block(
-        &self,
-        now_ms: u64,
-        max_txs: usize,
-        allow_empty: bool,
-    ) -> Result<Option<Block>, NodeError> {
-        let _one_producer = self.produce.lock().unwrap_or_else(|p| p.into_inner());
-        let started = std::time::Instant::now();
-        let parent = self.head();
-        let height = parent.height + 1;
-        let alg = self.suite.hash();
-        let picked = self.mempool.select(max_txs, &HeadAccounts(self), height);
-        if picked.is_empty() && !allow_empty {
-            return Ok(None);
-        }
-        let timestamp_ms = now_ms.max(parent.header.timestamp_ms);
-        let inputs: Vec<TxInput<'_>> = picked
-            .iter()
-            .map(|p| TxInput {
-                tx: &p.tx,
-                hash: p.hash,
-                sender: p.sender,
-            })
-            .collect();
-        let ctx = BlockContext {
-            height,
-            timestamp_ms,
-        };
-        let outcome = self
-            .executor
-            .execute_block(&self.state_at(parent.height), ctx, &inputs)?;
-        let mut batch = self.chain.store().batch();
-        let state_root = self.state.apply(height, &outcome.changes, &mut batch)?;
-        let tx_hashes: Vec<Hash> = picked.iter().map(|p| p.hash).collect();
-        let receipt_bytes: Vec<Vec<u8>> = outcome.receipts.iter().map(codec::encode).collect();
-        let header = Header {
-            chain_id: self.genesis.chain_id,
-            height,
-            parent_hash: parent.hash,
-            timestamp_ms,
-            tx_root: merkle::root(alg, &tx_hashes),
-            receipts_root: merkle::root(alg, &receipt_bytes),
-            state_root: Hash(state_root),
-            proposer: self.validator,
-            tx_count: u32::try_from(picked.len()).expect("bounded by MAX_BLOCK_TXS"),
-            gas_used: outcome.gas_used,
-        };
-        let hash = header.hash(alg);
-        let signature = self
-            .key
-            .sign(&CommitCertificate::signing_message(height, 0, &hash));
-        let block = Block {
-            header,
-            transactions: picked.iter().map(|p| (*p.tx).clone()).collect(),
-            certificate: CommitCertificate {
-                round: 0,
-                signatures: vec![CommitSignature {
-                    validator: self.validator,
-                    signature,
-                }],
-            },
-        };
-        self.chain.put_block(
-            &mut batch,
-            &block,
-            &hash,
-            &tx_hashes,
-            &outcome.receipts,
-            &outcome.new_evidence,
-        );
-        batch.commit(Durability::Sync)?;
-        // Durable: publish.
-        *self.head.write().unwrap_or_else(|p| p.into_inner()) = Head {
-            height,
-            hash,
-            header: block.header.clone(),
-        };
-        let committed: Vec<(Address, Hash)> = picked.iter().map(|p| (p.sender, p.hash)).collect();
-        self.mempool
-            .on_commit(&committed, &HeadAccounts(self), height + 1);
-        let failed = outcome
-            .receipts
-            .iter()
-            .filter(|r| r.error.is_some())
-            .count() as u64;
-        self.counters
-            .record_block(picked.len() as u64, failed, started.elapsed());
-        *self.events.0.lock().unwrap_or_else(|p| p.into_inner()) = height;
-        self.events.1.notify_all();
-        tracing::debug!(height, txs = picked.len(), %hash, "committed block");
-        Ok(Some(block))
-    }
-
     /// Check the whole stored chain: links, roots, indexes, certificates, and that the state
     /// tree's root at every height equals the header's. Returns the number of blocks checked.
     pub fn verify_chain(&self) -> Result<u64, NodeError> {
@@ -700,7 +581,7 @@ impl Node {
     }
 }
 
-struct HeadAccounts<'a>(&'a Node);
+pub(crate) struct HeadAccounts<'a>(pub(crate) &'a Node);
 
 impl AccountSource for HeadAccounts<'_> {
     fn account(&self, addr: &Address) -> Result<(u64, u128), String> {
