@@ -1,0 +1,226 @@
+//! One slot per allowed peer: its bounded outbound queue and its link state.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use bytes::Bytes;
+use keel_types::Address;
+use tokio::sync::{Notify, watch};
+
+use crate::error::LinkError;
+
+/// Which side opened a link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// We dialed the peer.
+    Outbound,
+    /// The peer dialed us.
+    Inbound,
+}
+
+/// What `NetworkHandle::peers` reports for one peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerStatus {
+    /// The peer's identity address.
+    pub address: Address,
+    /// Where we dial it (`None`: inbound-only, e.g. an observer).
+    pub socket: Option<SocketAddr>,
+    /// Whether an authenticated link is up.
+    pub connected: bool,
+    /// Direction of the live link.
+    pub direction: Option<Direction>,
+    /// Why the last link or attempt ended or failed (kept after a reconnect).
+    pub last_error: Option<String>,
+    /// Milliseconds since the peer entered its current state (connected or not).
+    pub since_ms: u64,
+    /// Frames waiting in its outbound queue.
+    pub queue_len: usize,
+    /// Payload bytes waiting in its outbound queue.
+    pub queue_bytes: usize,
+}
+
+/// A frame waiting to be sent; the payload is shared between the queues of a broadcast.
+#[derive(Clone, Debug)]
+pub(crate) struct OutFrame {
+    pub(crate) channel: u8,
+    pub(crate) payload: Bytes,
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    frames: VecDeque<OutFrame>,
+    bytes: usize,
+}
+
+#[derive(Debug)]
+pub(crate) struct Link {
+    pub(crate) id: u64,
+    pub(crate) direction: Direction,
+    pub(crate) close: Arc<Notify>,
+}
+
+#[derive(Debug)]
+pub(crate) struct LinkState {
+    pub(crate) link: Option<Link>,
+    last_error: Option<String>,
+    since: Instant,
+    ever_connected: bool,
+}
+
+/// Result of installing an authenticated link.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Installed {
+    /// The peer had been connected before (a reconnect).
+    pub(crate) reconnect: bool,
+    /// An existing link was replaced (it has been told to close).
+    pub(crate) replaced: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct PeerSlot {
+    pub(crate) address: Address,
+    pub(crate) socket: Option<SocketAddr>,
+    queue: Mutex<Queue>,
+    /// Signalled when a frame is queued or a link is installed.
+    pub(crate) queued: Notify,
+    state: watch::Sender<LinkState>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded data stays consistent at every await-free step, so a poisoned lock (a panic
+    // elsewhere) does not make it unusable.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl PeerSlot {
+    pub(crate) fn new(address: Address, socket: Option<SocketAddr>) -> PeerSlot {
+        let (state, _) = watch::channel(LinkState {
+            link: None,
+            last_error: None,
+            since: Instant::now(),
+            ever_connected: false,
+        });
+        PeerSlot {
+            address,
+            socket,
+            queue: Mutex::new(Queue::default()),
+            queued: Notify::new(),
+            state,
+        }
+    }
+
+    /// Queues `frame` unless that would exceed `depth_frames` or `max_bytes` (drop-newest:
+    /// the frame is refused and the queue length returned).
+    pub(crate) fn push(
+        &self,
+        frame: OutFrame,
+        depth_frames: usize,
+        max_bytes: usize,
+    ) -> Result<(), usize> {
+        let mut q = lock(&self.queue);
+        let len = frame.payload.len();
+        if q.frames.len() >= depth_frames || q.bytes.saturating_add(len) > max_bytes {
+            return Err(q.frames.len());
+        }
+        q.bytes += len;
+        q.frames.push_back(frame);
+        drop(q);
+        self.queued.notify_one();
+        Ok(())
+    }
+
+    pub(crate) fn pop(&self) -> Option<OutFrame> {
+        let mut q = lock(&self.queue);
+        let frame = q.frames.pop_front()?;
+        q.bytes -= frame.payload.len();
+        Some(frame)
+    }
+
+    pub(crate) fn subscribe(&self) -> watch::Receiver<LinkState> {
+        self.state.subscribe()
+    }
+
+    pub(crate) fn is_connected(&self) -> bool {
+        self.state.borrow().link.is_some()
+    }
+
+    /// Installs a new authenticated link under the one-link-per-peer rule: the link in the
+    /// `preferred` direction (opened by the lower address) wins; between two links of the same
+    /// standing the newer wins (a restarted peer replaces its stale link).
+    pub(crate) fn install(&self, link: Link, preferred: Direction) -> Result<Installed, LinkError> {
+        let mut result = Err(LinkError::TieBreak);
+        self.state.send_if_modified(|s| {
+            let replaced = match &s.link {
+                Some(cur) if cur.direction == preferred && link.direction != preferred => {
+                    return false;
+                }
+                Some(cur) => {
+                    cur.close.notify_one();
+                    true
+                }
+                None => false,
+            };
+            result = Ok(Installed {
+                reconnect: s.ever_connected && !replaced,
+                replaced,
+            });
+            if !replaced {
+                s.since = Instant::now();
+            }
+            s.ever_connected = true;
+            s.link = Some(link);
+            true
+        });
+        if result.is_ok() {
+            self.queued.notify_one();
+        }
+        result
+    }
+
+    /// Removes link `id` if it is still the live one; returns whether it was.
+    pub(crate) fn remove(&self, id: u64, reason: &LinkError) -> bool {
+        self.state.send_if_modified(|s| {
+            if s.link.as_ref().is_some_and(|l| l.id == id) {
+                s.link = None;
+                s.last_error = Some(reason.to_string());
+                s.since = Instant::now();
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    /// Records a failed attempt without touching the link.
+    pub(crate) fn note_error(&self, reason: &LinkError) {
+        self.state
+            .send_modify(|s| s.last_error = Some(reason.to_string()));
+    }
+
+    /// Tells the live link, if any, to close.
+    pub(crate) fn close_link(&self) {
+        if let Some(link) = &self.state.borrow().link {
+            link.close.notify_one();
+        }
+    }
+
+    pub(crate) fn status(&self) -> PeerStatus {
+        let (queue_len, queue_bytes) = {
+            let q = lock(&self.queue);
+            (q.frames.len(), q.bytes)
+        };
+        let s = self.state.borrow();
+        PeerStatus {
+            address: self.address,
+            socket: self.socket,
+            connected: s.link.is_some(),
+            direction: s.link.as_ref().map(|l| l.direction),
+            last_error: s.last_error.clone(),
+            since_ms: u64::try_from(s.since.elapsed().as_millis()).unwrap_or(u64::MAX),
+            queue_len,
+            queue_bytes,
+        }
+    }
+}

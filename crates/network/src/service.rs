@@ -1,0 +1,340 @@
+//! `Network::start` and the `NetworkHandle` API.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use keel_crypto::{KeyPair, Suite};
+use keel_types::Address;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+
+use crate::config::{NetworkConfig, SHUTDOWN_TIMEOUT_MS};
+use crate::error::{NetworkError, SendError};
+use crate::handshake::{NOISE_PARAMS, PROLOGUE_DOMAIN};
+use crate::metrics::{Counters, NetworkMetrics};
+use crate::peer::{OutFrame, PeerSlot, PeerStatus};
+
+/// A message received from an authenticated peer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboundMessage {
+    /// The peer's identity address (authenticated by the handshake).
+    pub from: Address,
+    /// The channel tag chosen by the sender.
+    pub channel: u8,
+    /// The opaque payload.
+    pub payload: Vec<u8>,
+}
+
+/// The outcome of a broadcast.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Broadcast {
+    /// Peers whose queue took the frame.
+    pub queued: usize,
+    /// Peers whose queue was full (frame dropped and counted).
+    pub dropped: Vec<Address>,
+}
+
+/// Entry point; see the crate docs.
+#[derive(Debug)]
+pub struct Network;
+
+/// State shared by the handle and every task.
+pub(crate) struct Shared {
+    pub(crate) local: Address,
+    pub(crate) identity: KeyPair,
+    pub(crate) suite: Suite,
+    pub(crate) config: NetworkConfig,
+    pub(crate) noise_private: Vec<u8>,
+    pub(crate) prologue: Vec<u8>,
+    pub(crate) allowed: HashSet<Address>,
+    pub(crate) peers: HashMap<Address, Arc<PeerSlot>>,
+    pub(crate) counters: Counters,
+    pub(crate) inbound: mpsc::Sender<InboundMessage>,
+    pub(crate) handshake_slots: Arc<Semaphore>,
+    pub(crate) next_link_id: AtomicU64,
+    shutdown: watch::Sender<bool>,
+    tasks: Mutex<JoinSet<()>>,
+}
+
+impl Shared {
+    /// Spawns a tracked task (refused once shut down). Reaps finished tasks first so the set
+    /// stays as small as the number of live tasks.
+    pub(crate) fn spawn<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let mut tasks = self.tasks.lock().unwrap_or_else(PoisonError::into_inner);
+        while tasks.try_join_next().is_some() {}
+        if !*self.shutdown.borrow() {
+            tasks.spawn(fut);
+        }
+    }
+
+    pub(crate) fn is_shut_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Resolves once shutdown was requested.
+    pub(crate) async fn shutdown_signal(&self) {
+        let mut rx = self.shutdown.subscribe();
+        // Err only if the sender is gone, which cannot happen while `self` lives.
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+
+    pub(crate) fn ms(ms: u64) -> Duration {
+        Duration::from_millis(ms)
+    }
+}
+
+impl Network {
+    /// Binds the listener, starts the accept loop and one dialer per configured peer, and
+    /// returns the handle and the single inbound message channel.
+    pub async fn start(
+        config: NetworkConfig,
+        identity: KeyPair,
+        suite: Suite,
+    ) -> Result<(NetworkHandle, mpsc::Receiver<InboundMessage>), NetworkError> {
+        config.validate()?;
+        let local =
+            keel_crypto::address_of(identity.scheme(), &identity.public_key(), suite.hash())
+                .map(Address)
+                .map_err(|e| NetworkError::InvalidIdentity {
+                    reason: e.to_string(),
+                })?;
+        let peers = peer_slots(&config, local)?;
+        let allowed = peers.keys().copied().collect();
+
+        let params = NOISE_PARAMS
+            .parse()
+            .map_err(|e: snow::Error| NetworkError::Noise {
+                reason: e.to_string(),
+            })?;
+        // One X25519 static key per process: identity comes from the signature, not from it.
+        let noise_key =
+            snow::Builder::new(params)
+                .generate_keypair()
+                .map_err(|e| NetworkError::Noise {
+                    reason: e.to_string(),
+                })?;
+        let mut prologue = PROLOGUE_DOMAIN.to_vec();
+        prologue.extend_from_slice(&config.network_id);
+
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| NetworkError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let local_addr = listener.local_addr().map_err(|source| NetworkError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+
+        let (inbound, rx) = mpsc::channel(config.inbound_channel_messages);
+        let shared = Arc::new(Shared {
+            local,
+            identity,
+            suite,
+            handshake_slots: Arc::new(Semaphore::new(config.max_inbound_handshakes)),
+            config,
+            noise_private: noise_key.private,
+            prologue,
+            allowed,
+            peers,
+            counters: Counters::default(),
+            inbound,
+            next_link_id: AtomicU64::new(1),
+            shutdown: watch::channel(false).0,
+            tasks: Mutex::new(JoinSet::new()),
+        });
+        shared.spawn(crate::link::accept_loop(Arc::clone(&shared), listener));
+        for slot in shared.peers.values().filter(|s| s.socket.is_some()) {
+            shared.spawn(crate::link::dial_loop(
+                Arc::clone(&shared),
+                Arc::clone(slot),
+            ));
+        }
+        tracing::info!(%local, %local_addr, peers = shared.peers.len(), "network started");
+        let handle = NetworkHandle {
+            inner: Arc::new(HandleInner { shared, local_addr }),
+        };
+        Ok((handle, rx))
+    }
+}
+
+/// One slot per configured or allowed peer, the node itself excluded.
+fn peer_slots(
+    config: &NetworkConfig,
+    local: Address,
+) -> Result<HashMap<Address, Arc<PeerSlot>>, NetworkError> {
+    let mut peers: HashMap<Address, Arc<PeerSlot>> = HashMap::new();
+    for p in config.peers.iter().filter(|p| p.address != local) {
+        if let Some(existing) = peers.get(&p.address)
+            && existing.socket != Some(p.socket)
+        {
+            return Err(NetworkError::DuplicatePeer { address: p.address });
+        }
+        peers.insert(
+            p.address,
+            Arc::new(PeerSlot::new(p.address, Some(p.socket))),
+        );
+    }
+    for a in config.allow_inbound.iter().filter(|a| **a != local) {
+        peers
+            .entry(*a)
+            .or_insert_with(|| Arc::new(PeerSlot::new(*a, None)));
+    }
+    Ok(peers)
+}
+
+struct HandleInner {
+    shared: Arc<Shared>,
+    local_addr: SocketAddr,
+}
+
+impl Drop for HandleInner {
+    fn drop(&mut self) {
+        // The last handle gone without `shutdown`: stop the tasks anyway (not awaited).
+        self.shared.shutdown.send_replace(true);
+    }
+}
+
+/// Cheap to clone; `Send + Sync`. All methods except `shutdown` are non-blocking.
+#[derive(Clone)]
+pub struct NetworkHandle {
+    inner: Arc<HandleInner>,
+}
+
+impl std::fmt::Debug for NetworkHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetworkHandle")
+            .field("local", &self.inner.shared.local)
+            .field("local_addr", &self.inner.local_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NetworkHandle {
+    fn shared(&self) -> &Shared {
+        &self.inner.shared
+    }
+
+    /// The node's own identity address.
+    pub fn local_address(&self) -> Address {
+        self.shared().local
+    }
+
+    /// The bound listening socket (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.inner.local_addr
+    }
+
+    fn check_frame(&self, payload_len: usize) -> Result<(), SendError> {
+        let shared = self.shared();
+        if shared.is_shut_down() {
+            return Err(SendError::ShutDown);
+        }
+        if payload_len > shared.config.max_frame_bytes {
+            return Err(SendError::FrameTooLarge {
+                bytes: payload_len,
+                max_bytes: shared.config.max_frame_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    fn enqueue(&self, slot: &PeerSlot, frame: OutFrame) -> Result<(), SendError> {
+        let shared = self.shared();
+        let config = &shared.config;
+        slot.push(frame, config.queue_depth_frames, config.queue_max_bytes)
+            .map_err(|queue_len| {
+                Counters::inc(&shared.counters.dropped_frames);
+                SendError::QueueFull {
+                    address: slot.address,
+                    queue_len,
+                }
+            })
+    }
+
+    /// Queues `payload` for `to` (also while it is disconnected: the queue is per peer and is
+    /// sent on the next link). Never waits. On `QueueFull` the frame is dropped and counted.
+    pub fn send(&self, to: &Address, channel: u8, payload: Vec<u8>) -> Result<(), SendError> {
+        self.check_frame(payload.len())?;
+        let slot = self
+            .shared()
+            .peers
+            .get(to)
+            .ok_or(SendError::UnknownPeer { address: *to })?;
+        let frame = OutFrame {
+            channel,
+            payload: Bytes::from(payload),
+        };
+        self.enqueue(slot, frame)
+    }
+
+    /// Queues `payload` (shared, not copied) for every peer that is connected or that we dial.
+    /// Inbound-only peers that are not connected are skipped. Full queues drop and count.
+    pub fn broadcast(&self, channel: u8, payload: Vec<u8>) -> Result<Broadcast, SendError> {
+        self.check_frame(payload.len())?;
+        let payload = Bytes::from(payload);
+        let mut out = Broadcast::default();
+        for slot in self.shared().peers.values() {
+            if slot.socket.is_none() && !slot.is_connected() {
+                continue;
+            }
+            let frame = OutFrame {
+                channel,
+                payload: payload.clone(),
+            };
+            match self.enqueue(slot, frame) {
+                Ok(()) => out.queued += 1,
+                Err(_) => out.dropped.push(slot.address),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every known peer, sorted by address.
+    pub fn peers(&self) -> Vec<PeerStatus> {
+        let mut all: Vec<PeerStatus> = self.shared().peers.values().map(|s| s.status()).collect();
+        all.sort_by_key(|s| s.address);
+        all
+    }
+
+    /// A snapshot of the counters.
+    pub fn metrics(&self) -> NetworkMetrics {
+        self.shared().counters.snapshot()
+    }
+
+    /// Stops accepting and dialing, closes every link and waits (at most
+    /// `SHUTDOWN_TIMEOUT_MS`, then aborts) for all tasks. Other clones of the handle then
+    /// return `SendError::ShutDown`.
+    pub async fn shutdown(self) {
+        let shared = &self.inner.shared;
+        shared.shutdown.send_replace(true);
+        for slot in shared.peers.values() {
+            slot.close_link();
+        }
+        let mut tasks =
+            std::mem::take(&mut *shared.tasks.lock().unwrap_or_else(PoisonError::into_inner));
+        let deadline = tokio::time::Instant::now() + Shared::ms(SHUTDOWN_TIMEOUT_MS);
+        loop {
+            match tokio::time::timeout_at(deadline, tasks.join_next()).await {
+                Ok(Some(_)) => {}
+                Ok(None) => break,
+                Err(_) => {
+                    tracing::warn!(left = tasks.len(), "network tasks did not stop in time");
+                    tasks.shutdown().await;
+                    break;
+                }
+            }
+        }
+        tracing::info!(local = %shared.local, "network shut down");
+    }
+}

@@ -1,0 +1,85 @@
+//! A dead peer and a peer that stops reading do not block broadcasts to the others: their
+//! queues fill, drop and count.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use keel_crypto::Suite;
+use keel_network::{PeerAddr, SendError};
+
+const DEPTH: usize = 8;
+const FRAMES: usize = 120;
+const FRAME_BYTES: usize = 256 * 1024;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_and_stalled_peers_do_not_block_the_others() {
+    let suite = Suite::Intl;
+    let dead = PeerAddr {
+        address: address(suite, 50),
+        // Nobody listens here.
+        socket: free_socket(),
+    };
+    let stalled = address(suite, 51);
+    let (mut nodes, _) = start_mesh(suite, 2, |c| {
+        c.queue_depth_frames = DEPTH;
+        c.max_frame_bytes = 1024 * 1024;
+        c.allow_inbound = vec![stalled];
+        if c.peers.len() == 2 {
+            c.peers.push(dead);
+        }
+    })
+    .await;
+    wait_until("1 and 2 connected", || {
+        nodes[0].handle.peers().iter().any(|p| p.connected)
+    })
+    .await;
+
+    // The stalled peer authenticates, then never reads again.
+    let mut stall = RawPeer::connect(nodes[0].socket, &identity(suite, 51), Tamper::None).await;
+    stall.ready().await;
+    let h1 = nodes[0].handle.clone();
+    wait_until("stalled peer connected", || {
+        h1.peers()
+            .iter()
+            .any(|p| p.address == stalled && p.connected)
+    })
+    .await;
+
+    let to = nodes[1].address;
+    let mut stalled_dropped = false;
+    for i in 0..FRAMES {
+        let mut payload = vec![i as u8; FRAME_BYTES];
+        payload[0] = (i >> 8) as u8;
+        let out = h1.broadcast(1, payload).unwrap();
+        assert!(
+            !out.dropped.contains(&to),
+            "live peer never drops (frame {i})"
+        );
+        stalled_dropped |= out.dropped.contains(&stalled);
+        // Node 2 gets every frame, in order, while the other two are stuck.
+        let m = recv(&mut nodes[1].rx).await;
+        assert_eq!(
+            (m.from, m.payload.len(), m.payload[1]),
+            (nodes[0].address, FRAME_BYTES, i as u8)
+        );
+    }
+    assert!(stalled_dropped, "the stalled peer's queue filled up");
+    let m = h1.metrics();
+    assert!(m.dropped_frames >= (FRAMES - DEPTH) as u64, "{m:?}");
+    let statuses = h1.peers();
+    let dead_status = statuses.iter().find(|p| p.address == dead.address).unwrap();
+    assert!(!dead_status.connected);
+    assert_eq!(dead_status.queue_len, DEPTH);
+    assert!(dead_status.last_error.is_some());
+    let err = h1.send(&dead.address, 1, vec![1]).unwrap_err();
+    assert!(matches!(
+        err,
+        SendError::QueueFull {
+            queue_len: DEPTH,
+            ..
+        }
+    ));
+    drop(stall);
+    shutdown_all(nodes).await;
+}
