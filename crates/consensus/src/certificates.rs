@@ -31,6 +31,24 @@ pub struct QuorumCert {
 }
 
 impl QuorumCert {
+    /// A QC over `vote` from collected signatures (a map keeps them sorted and distinct by
+    /// validator, as the certificate requires). Does not check the quorum or the signatures.
+    pub fn from_votes(
+        vote: VoteData,
+        signatures: &std::collections::BTreeMap<keel_types::Address, Vec<u8>>,
+    ) -> QuorumCert {
+        QuorumCert {
+            vote,
+            signatures: signatures
+                .iter()
+                .map(|(validator, signature)| ValidatorSignature {
+                    validator: *validator,
+                    signature: signature.clone(),
+                })
+                .collect(),
+        }
+    }
+
     /// The unsigned round-0 QC every chain starts from, certifying the genesis block.
     pub fn genesis(genesis_id: Hash) -> QuorumCert {
         QuorumCert {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use keel_types::Address;
 
 use crate::Round;
-use crate::certificates::{QuorumCert, ValidatorSignature};
+use crate::certificates::QuorumCert;
 use crate::error::RejectReason;
 use crate::messages::{Vote, VoteData};
 
@@ -57,16 +57,7 @@ impl VoteCollector {
             return None;
         }
         entry.qc_formed = true;
-        Some(QuorumCert {
-            vote: vote.data,
-            signatures: signatures
-                .iter()
-                .map(|(validator, signature)| ValidatorSignature {
-                    validator: *validator,
-                    signature: signature.clone(),
-                })
-                .collect(),
-        })
+        Some(QuorumCert::from_votes(vote.data, signatures))
     }
 
     /// Drops rounds below `min_round`.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use keel_consensus::{
     BlockMeta, CommitInfo, CommitProof, Config, Consensus, ConsensusMessage, Crypto, Effect, Input,
     MAX_MESSAGE_BYTES, PacemakerConfig, Proposal, QuorumCert, Recovery, SafetyState, ValidatorSet,
-    ValidatorSignature, Vote, VoteData, verify_commit,
+    Vote, VoteData, verify_commit,
 };
 use keel_crypto::HashAlgorithm;
 use keel_types::{Address, Hash};
@@ -675,16 +675,7 @@ impl World {
         let signatures = self.coalition_votes.entry(vote.data.clone()).or_default();
         signatures.insert(vote.author, vote.signature.clone());
         if signatures.len() == quorum {
-            let qc = QuorumCert {
-                vote: vote.data.clone(),
-                signatures: signatures
-                    .iter()
-                    .map(|(validator, signature)| ValidatorSignature {
-                        validator: *validator,
-                        signature: signature.clone(),
-                    })
-                    .collect(),
-            };
+            let qc = QuorumCert::from_votes(vote.data.clone(), signatures);
             self.coalition_qcs
                 .entry(vote.data.round)
                 .or_default()

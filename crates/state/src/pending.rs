@@ -100,6 +100,6 @@ impl TreeReader for OverlayReader<'_> {
     }
 
     fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        anyhow::bail!("get_rightmost_leaf: state restore is not supported by keel-state")
+        self.store.get_rightmost_leaf()
     }
 }
