@@ -12,7 +12,7 @@
 use crate::node::HeadAccounts;
 use crate::{Node, NodeError};
 use keel_execution::{BlockContext, BlockOutcome, ExecutionError, StateView, TxInput, keys};
-use keel_state::StateDelta;
+use keel_state::{StateDelta, StateSnapshot};
 use keel_storage::Durability;
 use keel_types::{
     Address, Block, CommitCertificate, CommitSignature, ExecErrorCode, Hash, Header, Receipt,
@@ -85,17 +85,13 @@ pub enum BlockError {
     Node(#[from] NodeError),
 }
 
-/// State as of the committed head plus `pending` executed blocks.
-struct PendingView<'a> {
-    node: &'a Node,
-    pending: Vec<&'a StateDelta>,
-}
+/// State as of the committed head plus pending executed blocks.
+struct PendingView<'a>(StateSnapshot<'a>);
 
 impl StateView for PendingView<'_> {
     fn get(&self, key: &keys::StateKey) -> Result<Option<Vec<u8>>, ExecutionError> {
-        self.node
-            .state
-            .get_pending(key, &self.pending)
+        self.0
+            .get(key)
             .map_err(|e| ExecutionError::State(e.to_string()))
     }
 }
@@ -180,10 +176,8 @@ impl Node {
         timestamp_ms: u64,
         txs: &[VerifiedTx],
     ) -> Result<BlockOutcome, NodeError> {
-        let view = PendingView {
-            node: self,
-            pending: pending.iter().map(|p| &*p.delta).collect(),
-        };
+        let deltas: Vec<&StateDelta> = pending.iter().map(|p| &*p.delta).collect();
+        let view = PendingView(self.state.snapshot(&deltas)?);
         let inputs: Vec<TxInput<'_>> = txs
             .iter()
             .map(|t| TxInput {

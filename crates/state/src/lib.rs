@@ -39,7 +39,7 @@ mod tree;
 pub use error::StateError;
 pub use pending::StateDelta;
 pub use proof::{PROOF_LEN_MAX_BYTES, StateProof};
-pub use tree::StateTree;
+pub use tree::{StateSnapshot, StateTree};
 
 /// A 256-bit state key (already hashed by the caller).
 pub type StateKey = [u8; 32];

@@ -2,9 +2,7 @@
 //! committed, kept in memory so descendants can be executed on top of it (pipelined consensus
 //! proposes block `h+1` before `h` commits).
 
-use std::collections::HashMap;
-
-use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
+use jmt::storage::{LeafNode, Node, NodeBatch, NodeKey, TreeReader};
 use jmt::{KeyHash, OwnedValue, Version};
 
 use crate::RootHash;
@@ -16,9 +14,9 @@ use crate::reader::StoreReader;
 pub struct StateDelta {
     pub(crate) version: u64,
     pub(crate) root: RootHash,
-    pub(crate) nodes: HashMap<NodeKey, Node>,
-    /// Values written at `version` (`None` = deleted).
-    pub(crate) values: HashMap<KeyHash, Option<Vec<u8>>>,
+    /// jmt's new nodes and the values written at `version` (`None` = deleted), kept as jmt
+    /// produced them (moved, not copied).
+    pub(crate) batch: NodeBatch,
 }
 
 impl StateDelta {
@@ -34,12 +32,16 @@ impl StateDelta {
 
     /// What this delta wrote at `key`: `None` if untouched, `Some(None)` if deleted.
     pub fn written(&self, key: &[u8; 32]) -> Option<Option<&[u8]>> {
-        self.values.get(&KeyHash(*key)).map(|v| v.as_deref())
+        self.value(&KeyHash(*key)).map(|v| v.as_deref())
     }
 
     /// Number of tree nodes the delta adds (a cost measure).
     pub fn node_count(&self) -> usize {
-        self.nodes.len()
+        self.batch.nodes().len()
+    }
+
+    pub(crate) fn value(&self, key_hash: &KeyHash) -> Option<&Option<Vec<u8>>> {
+        self.batch.values().get(&(self.version, *key_hash))
     }
 }
 
@@ -72,7 +74,7 @@ impl OverlayReader<'_> {
     ) -> Result<Option<Vec<u8>>, StateError> {
         for d in self.pending.iter().rev() {
             if d.version <= max_version
-                && let Some(v) = d.values.get(key_hash)
+                && let Some(v) = d.value(key_hash)
             {
                 return Ok(v.clone());
             }
@@ -84,7 +86,7 @@ impl OverlayReader<'_> {
 impl TreeReader for OverlayReader<'_> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         for d in self.pending.iter().rev() {
-            if let Some(n) = d.nodes.get(node_key) {
+            if let Some(n) = d.batch.get_node(node_key) {
                 return Ok(Some(n.clone()));
             }
         }

@@ -16,6 +16,37 @@ use crate::{RootHash, StateHash, StateKey};
 /// Root of a tree with no keys: jmt's placeholder constant, for every hash suite.
 const EMPTY_ROOT: RootHash = *b"SPARSE_MERKLE_PLACEHOLDER_HASH__";
 
+/// A consistent read view: committed state plus pending deltas (see [`StateTree::snapshot`]).
+pub struct StateSnapshot<'a> {
+    reader: OverlayReader<'a>,
+    /// Newest version visible, `None` for an empty tree.
+    version: Option<u64>,
+}
+
+impl std::fmt::Debug for StateSnapshot<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateSnapshot")
+            .field("version", &self.version)
+            .field("pending", &self.reader.pending.len())
+            .finish()
+    }
+}
+
+impl StateSnapshot<'_> {
+    /// Value of `key` in this view.
+    pub fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, StateError> {
+        match self.version {
+            Some(v) => self.reader.value_at(v, &KeyHash(*key)),
+            None => Ok(None),
+        }
+    }
+
+    /// Newest version visible (`None` for an empty tree).
+    pub fn version(&self) -> Option<u64> {
+        self.version
+    }
+}
+
 /// The authenticated state: a versioned JMT whose nodes and values live in the store.
 ///
 /// Reads see committed data only. One writer at a time: `apply` for version `v` requires
@@ -136,18 +167,10 @@ impl StateTree {
             .put_value_set(changes, version)
             .map_err(StateError::from_tree)?;
         // Stale-node indices (`update.stale_node_index_batch`) are dropped: no pruning yet.
-        let nodes = update.node_batch.nodes().clone().into_iter().collect();
-        let values = update
-            .node_batch
-            .values()
-            .iter()
-            .map(|((_, key_hash), value)| (*key_hash, value.clone()))
-            .collect();
         Ok(StateDelta {
             version,
             root: root.0,
-            nodes,
-            values,
+            batch: update.node_batch,
         })
     }
 
@@ -156,15 +179,16 @@ impl StateTree {
     /// `batch` unchanged.
     pub fn write(&self, delta: &StateDelta, batch: &mut WriteBatch) -> Result<(), StateError> {
         check_chain(self.latest_version()?, &[delta])?;
-        let mut ops = Vec::with_capacity(delta.nodes.len() + delta.values.len() + 1);
-        for (node_key, node) in &delta.nodes {
+        let (nodes, values) = (delta.batch.nodes(), delta.batch.values());
+        let mut ops = Vec::with_capacity(nodes.len() + values.len() + 1);
+        for (node_key, node) in nodes {
             let value = borsh::to_vec(node).map_err(|e| StateError::decode("tree node", e))?;
             ops.push((Table::StateNodes, layout::node_key(node_key)?, value));
         }
-        for (key_hash, value) in &delta.values {
+        for ((value_version, key_hash), value) in values {
             ops.push((
                 Table::StateValues,
-                layout::value_key(key_hash, delta.version).to_vec(),
+                layout::value_key(key_hash, *value_version).to_vec(),
                 layout::encode_value(value.as_deref()),
             ));
         }
@@ -180,22 +204,31 @@ impl StateTree {
     }
 
     /// Value of `key` on top of the committed state plus `pending` (as [`StateTree::compute`]
-    /// sees it): the newest pending write wins, else the latest committed value.
+    /// sees it): the newest pending write wins, else the latest committed value. For many
+    /// reads, take a [`StateTree::snapshot`] once instead.
     pub fn get_pending(
         &self,
         key: &StateKey,
         pending: &[&StateDelta],
     ) -> Result<Option<Vec<u8>>, StateError> {
-        let latest = self.latest_version()?;
-        let newest = check_chain(latest, pending)?;
-        let reader = OverlayReader {
-            store: self.reader(),
-            pending,
-        };
-        match newest.checked_sub(1) {
-            Some(v) => reader.value_at(v, &KeyHash(*key)),
-            None => Ok(None),
-        }
+        self.snapshot(pending)?.get(key)
+    }
+
+    /// A read view of the committed state plus `pending` (oldest first, consecutive after the
+    /// latest committed version). The chain is checked once here, so each read costs one
+    /// overlay lookup and at most one store seek.
+    pub fn snapshot<'a>(
+        &'a self,
+        pending: &'a [&'a StateDelta],
+    ) -> Result<StateSnapshot<'a>, StateError> {
+        let newest = check_chain(self.latest_version()?, pending)?;
+        Ok(StateSnapshot {
+            reader: OverlayReader {
+                store: self.reader(),
+                pending,
+            },
+            version: newest.checked_sub(1),
+        })
     }
 
     /// The value of `key` at `version` with a proof against [`StateTree::root_at`]`(version)`.
