@@ -13,6 +13,7 @@
 
 mod chain;
 mod config;
+pub mod driver;
 mod error;
 mod genesis;
 mod keyfile;

@@ -169,6 +169,7 @@ pub struct Node {
     pub(crate) head: RwLock<Head>,
     pub(crate) produce: Mutex<()>,
     pub(crate) halted: Mutex<Option<String>>,
+    pub(crate) gossip: Mutex<Option<tokio::sync::mpsc::Sender<Vec<u8>>>>,
     /// Signalled when a block commits (value: head height) or the pool grows.
     pub(crate) events: (Mutex<u64>, Condvar),
     /// Counters.
@@ -297,6 +298,7 @@ impl Node {
             head: RwLock::new(head),
             produce: Mutex::new(()),
             halted: Mutex::new(None),
+            gossip: Mutex::new(None),
             events: (Mutex::new(height), Condvar::new()),
             counters: NodeCounters::default(),
             genesis,
@@ -478,6 +480,10 @@ impl Node {
 
     /// Admit raw transactions.
     pub fn submit(&self, raws: &[Vec<u8>]) -> Vec<Result<Admitted, AdmitError>> {
+        self.submit_inner(raws, true)
+    }
+
+    fn submit_inner(&self, raws: &[Vec<u8>], gossip: bool) -> Vec<Result<Admitted, AdmitError>> {
         if let Some(reason) = self.halted() {
             return raws
                 .iter()
@@ -487,6 +493,14 @@ impl Node {
         let next = self.head().height + 1;
         let res = self.mempool.admit(raws, &HeadAccounts(self), next);
         self.counters.record_admission(&res);
+        if gossip && let Some(sink) = &*self.gossip.lock().unwrap_or_else(|p| p.into_inner()) {
+            for (raw, r) in raws.iter().zip(&res) {
+                // Best effort: a full gossip queue drops (the leader still has the tx locally).
+                if r.is_ok() {
+                    let _ = sink.try_send(raw.clone());
+                }
+            }
+        }
         if res.iter().any(|r| r.is_ok()) {
             self.events.1.notify_all();
         }
@@ -514,6 +528,8 @@ impl Node {
         let alg = self.suite.hash();
         let head = self.head();
         let mut parent: Option<Hash> = None;
+        // Blocks committed through a descendant's certificate (linked by parent hashes).
+        let mut uncertified = 0u64;
         for h in 0..=head.height {
             let bad = |what: String| NodeError::Invariant(format!("block {h}: {what}"));
             let block = self.chain.block(h)?.ok_or_else(|| bad("missing".into()))?;
@@ -522,7 +538,12 @@ impl Node {
                 if block.header.parent_hash != p {
                     return Err(bad("parent hash does not link".into()));
                 }
-                self.verify_certificate(&block, &hash).map_err(bad)?;
+                if block.certificate.is_implied() {
+                    uncertified += 1;
+                } else {
+                    self.verify_certificate(&block, &hash).map_err(bad)?;
+                    uncertified = 0;
+                }
             }
             if self.chain.height_of(&hash)? != Some(h) {
                 return Err(bad("hash index does not point back".into()));
@@ -548,15 +569,29 @@ impl Node {
             }
             parent = Some(hash);
         }
+        if uncertified > 0 {
+            return Err(NodeError::Invariant(format!(
+                "the last {uncertified} blocks have no certificate and no certified descendant"
+            )));
+        }
         Ok(head.height + 1)
     }
 
-    /// Check a block's commit certificate against the genesis validator set.
+    /// Check a block's commit certificate against the genesis validator set: a BFT quorum
+    /// certificate (`keel_consensus::verify_commit`), or in solo mode the signatures of a quorum
+    /// over [`CommitCertificate::signing_message`]. Implied certificates (empty) are not
+    /// accepted here: the caller checks that a certified descendant links to the block.
     pub fn verify_certificate(&self, block: &Block, hash: &Hash) -> Result<(), String> {
-        let msg =
-            CommitCertificate::signing_message(block.header.height, block.certificate.round, hash);
+        let cert = &block.certificate;
+        if !cert.vote.is_empty() {
+            let proof = crate::driver::commit_proof(cert).map_err(|e| e.to_string())?;
+            let (set, crypto) = self.consensus_parts().map_err(|e| e.to_string())?;
+            return keel_consensus::verify_commit(&set, &crypto, &proof, block.header.height, hash)
+                .map_err(|e| e.to_string());
+        }
+        let msg = CommitCertificate::signing_message(block.header.height, cert.round, hash);
         let mut signers = std::collections::BTreeSet::new();
-        for s in &block.certificate.signatures {
+        for s in &cert.signatures {
             let (_, scheme, pk) = self
                 .validators
                 .iter()
@@ -568,7 +603,6 @@ impl Node {
                 return Err(format!("certificate lists {} twice", s.validator));
             }
         }
-        // Solo: the single validator; BFT (later): 2f+1 of n.
         let n = self.validators.len();
         let quorum = n - (n - 1) / 3;
         if signers.len() < quorum {
@@ -579,7 +613,57 @@ impl Node {
         }
         Ok(())
     }
+
+    /// The consensus validator set and a verifier/signer with this node's key.
+    pub fn consensus_parts(
+        &self,
+    ) -> Result<(keel_consensus::ValidatorSet, keel_consensus::KeelCrypto), NodeError> {
+        let err = |e: keel_consensus::ConsensusError| {
+            NodeError::Invariant(format!("consensus setup: {e}"))
+        };
+        let set = keel_consensus::ValidatorSet::new(
+            self.genesis.chain_id,
+            self.validators.iter().map(|(a, _, _)| *a).collect(),
+        )
+        .map_err(err)?;
+        let keys: Vec<Vec<u8>> = self
+            .validators
+            .iter()
+            .map(|(_, _, pk)| pk.clone())
+            .collect();
+        let crypto = keel_consensus::KeelCrypto::new(self.key.clone(), self.suite.hash(), &keys)
+            .map_err(err)?;
+        Ok((set, crypto))
+    }
+
+    /// Persisted consensus safety state, if any.
+    pub fn load_safety(&self) -> Result<Option<Vec<u8>>, NodeError> {
+        Ok(self
+            .chain
+            .store()
+            .get(keel_storage::Table::Meta, SAFETY_KEY)?)
+    }
+
+    /// Durably (fsync) record the consensus safety state before any vote leaves the node.
+    pub fn persist_safety(&self, encoded: &[u8]) -> Result<(), NodeError> {
+        let mut batch = self.chain.store().batch();
+        batch.put(keel_storage::Table::Meta, SAFETY_KEY, encoded);
+        Ok(batch.commit(Durability::Sync)?)
+    }
+
+    /// Register where admitted transactions are copied for gossip to the other validators.
+    pub fn set_gossip(&self, sink: tokio::sync::mpsc::Sender<Vec<u8>>) {
+        *self.gossip.lock().unwrap_or_else(|p| p.into_inner()) = Some(sink);
+    }
+
+    /// Admit transactions received from a peer (not gossiped again).
+    pub fn submit_from_peer(&self, raws: &[Vec<u8>]) -> Vec<Result<Admitted, AdmitError>> {
+        self.submit_inner(raws, false)
+    }
 }
+
+/// `Meta` key of the persisted consensus safety state.
+const SAFETY_KEY: &[u8] = b"consensus_safety";
 
 pub(crate) struct HeadAccounts<'a>(pub(crate) &'a Node);
 

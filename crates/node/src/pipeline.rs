@@ -402,6 +402,7 @@ impl Node {
             &executed.hash,
         ));
         let certificate = CommitCertificate {
+            vote: Vec::new(),
             round: 0,
             signatures: vec![CommitSignature {
                 validator: self.validator,

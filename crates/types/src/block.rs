@@ -60,14 +60,30 @@ pub struct CommitSignature {
     pub signature: Vec<u8>,
 }
 
-/// Proof that the validator set committed a block. In solo mode it holds the single
-/// validator's signature; under BFT a quorum certificate of 2f+1 signatures.
+/// Proof that the validator set committed a block.
+///
+/// * Solo mode: `vote` is empty and `signatures` holds the single validator's signature over
+///   [`CommitCertificate::signing_message`].
+/// * BFT: `vote` is the encoded consensus `VoteData` and `signatures` the quorum certificate's
+///   2f+1 signatures over it; the vote data names this block as the one it commits
+///   (`keel_consensus::verify_commit`).
+/// * Empty (no vote, no signatures): committed together with a descendant whose certificate
+///   commits it through the hash links (several blocks can commit at once after a timeout).
 #[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct CommitCertificate {
-    /// Consensus round in which the block was committed.
+    /// Consensus round of the certifying votes.
     pub round: u64,
     /// Validator signatures, ordered by validator address, no duplicates.
     pub signatures: Vec<CommitSignature>,
+    /// Encoded consensus vote data the signatures sign (empty in solo mode).
+    pub vote: Vec<u8>,
+}
+
+impl CommitCertificate {
+    /// True if the block is certified only through a descendant.
+    pub fn is_implied(&self) -> bool {
+        self.signatures.is_empty() && self.vote.is_empty()
+    }
 }
 
 impl CommitCertificate {

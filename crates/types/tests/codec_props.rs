@@ -115,8 +115,13 @@ fn arb_certificate() -> impl Strategy<Value = CommitCertificate> {
             ),
             0..4,
         ),
+        proptest::collection::vec(any::<u8>(), 0..40),
     )
-        .prop_map(|(round, signatures)| CommitCertificate { round, signatures })
+        .prop_map(|(round, signatures, vote)| CommitCertificate {
+            round,
+            signatures,
+            vote,
+        })
 }
 fn arb_receipt() -> impl Strategy<Value = Receipt> {
     let code = prop_oneof![

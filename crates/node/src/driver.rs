@@ -1,0 +1,640 @@
+//! The BFT driver (ADR 0006): performs the effects of the pure consensus state machine over
+//! the authenticated network, executes and validates blocks with the node pipeline, commits
+//! them with their quorum certificates, gossips transactions and syncs missing blocks.
+
+use crate::pipeline::{ExecutedBlock, VerifiedTx};
+use crate::producer::now_ms;
+use crate::{Node, NodeError};
+use borsh::{BorshDeserialize, BorshSerialize};
+use keel_consensus::{
+    BlockMeta, CommitInfo, CommitProof, Config, Consensus, ConsensusMessage, Effect, Input,
+    KeelCrypto, PacemakerConfig, QuorumCert, Recovery, Round, SafetyState, ValidatorSignature,
+    VoteData,
+};
+use keel_mempool::AccountSource;
+use keel_network::{InboundMessage, NetworkHandle};
+use keel_types::{Address, Block, CommitCertificate, CommitSignature, Hash, codec, limits};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+
+/// Network channel of consensus, block bodies and sync.
+pub const CHANNEL_CONSENSUS: u8 = 1;
+/// Network channel of transaction gossip.
+pub const CHANNEL_TXS: u8 = 2;
+/// Largest wire message (a sync response of full blocks).
+pub const MAX_WIRE_BYTES: usize = 64 * 1024 * 1024;
+/// Most blocks in one sync response.
+pub const MAX_SYNC_BLOCKS: u64 = 64;
+/// Most received-but-unvalidated proposal bodies kept.
+pub const MAX_BODIES: usize = 256;
+/// Most transactions in one gossip frame.
+pub const MAX_GOSSIP_BATCH: usize = 500;
+/// Queue depth of transactions waiting to be gossiped.
+pub const GOSSIP_QUEUE_TXS: usize = 50_000;
+
+/// Driver settings.
+#[derive(Clone, Debug)]
+pub struct DriverConfig {
+    /// Round timer.
+    pub pacemaker: PacemakerConfig,
+    /// A leader proposes at most this often (empty blocks included), ms.
+    pub block_interval_ms: u64,
+    /// Most transactions per block.
+    pub max_block_txs: usize,
+    /// Gossip flush period, ms.
+    pub gossip_flush_ms: u64,
+    /// Sync check period, ms.
+    pub sync_check_ms: u64,
+}
+
+impl Default for DriverConfig {
+    fn default() -> Self {
+        DriverConfig {
+            pacemaker: PacemakerConfig::default(),
+            block_interval_ms: 250,
+            max_block_txs: 10_000,
+            gossip_flush_ms: 20,
+            sync_check_ms: 1_000,
+        }
+    }
+}
+
+#[derive(BorshSerialize, BorshDeserialize)]
+enum WireMsg {
+    Consensus(Vec<u8>),
+    Body(Block),
+    SyncRequest { from: u64, to: u64 },
+    SyncResponse { blocks: Vec<Block> },
+}
+
+/// Rebuild the consensus commit proof stored in a block certificate.
+pub fn commit_proof(cert: &CommitCertificate) -> Result<CommitProof, NodeError> {
+    let vote: VoteData = codec::decode("certificate vote data", &cert.vote, 4096)?;
+    Ok(CommitProof {
+        qc: QuorumCert {
+            vote,
+            signatures: cert
+                .signatures
+                .iter()
+                .map(|s| ValidatorSignature {
+                    validator: s.validator,
+                    signature: s.signature.clone(),
+                })
+                .collect(),
+        },
+    })
+}
+
+fn certificate_of(proof: &CommitProof) -> CommitCertificate {
+    CommitCertificate {
+        round: proof.qc.vote.round,
+        signatures: proof
+            .qc
+            .signatures
+            .iter()
+            .map(|s| CommitSignature {
+                validator: s.validator,
+                signature: s.signature.clone(),
+            })
+            .collect(),
+        vote: codec::encode(&proof.qc.vote),
+    }
+}
+
+struct PendingAccounts<'a> {
+    snapshot: keel_state::StateSnapshot<'a>,
+    suite: keel_crypto::Suite,
+}
+
+impl AccountSource for PendingAccounts<'_> {
+    fn account(&self, addr: &Address) -> Result<(u64, u128), String> {
+        let key = keel_execution::keys::account(self.suite.hash(), addr);
+        match self.snapshot.get(&key).map_err(|e| e.to_string())? {
+            None => Ok((0, 0)),
+            Some(b) => keel_execution::Account::decode(&key, &b)
+                .map(|a| (a.nonce, a.balance))
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// Runs until `shutdown` flips to true or the node halts.
+pub struct Driver {
+    node: Arc<Node>,
+    net: NetworkHandle,
+    consensus: Consensus<KeelCrypto>,
+    cfg: DriverConfig,
+    me: Address,
+    pending: HashMap<Hash, Arc<ExecutedBlock>>,
+    bodies: HashMap<Hash, Block>,
+    timer: Option<(Round, tokio::time::Instant)>,
+    propose_at: Option<(Round, BlockMeta, tokio::time::Instant)>,
+    gossip_rx: mpsc::Receiver<Vec<u8>>,
+    gossip_buf: Vec<Vec<u8>>,
+    sync_rotation: usize,
+    syncing: Option<(u64, Instant)>,
+}
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("me", &self.me)
+            .field("pending", &self.pending.len())
+            .finish()
+    }
+}
+
+impl Driver {
+    /// Build the driver from the node's persisted state (restart-safe).
+    pub fn new(
+        node: Arc<Node>,
+        net: NetworkHandle,
+        cfg: DriverConfig,
+    ) -> Result<Driver, NodeError> {
+        let (validators, crypto) = node.consensus_parts()?;
+        let head = node.head();
+        let safety = match node.load_safety()? {
+            Some(b) => SafetyState::decode(&b)
+                .map_err(|e| NodeError::Invariant(format!("stored safety state: {e}")))?,
+            None => SafetyState::genesis(node.genesis_hash),
+        };
+        let high_qc = if head.height > 0 {
+            node.chain()
+                .block(head.height)?
+                .and_then(|b| {
+                    (!b.certificate.vote.is_empty())
+                        .then(|| commit_proof(&b.certificate).ok())
+                        .flatten()
+                })
+                .map(|p| p.qc)
+        } else {
+            None
+        };
+        let recovery = Recovery {
+            safety,
+            committed: CommitInfo {
+                height: head.height,
+                block_id: head.hash,
+            },
+            high_qc,
+        };
+        let config = Config {
+            validators,
+            genesis_id: node.genesis_hash,
+            pacemaker: cfg.pacemaker,
+        };
+        let consensus = Consensus::new(config, crypto, recovery)
+            .map_err(|e| NodeError::Invariant(format!("consensus: {e}")))?;
+        let (tx, gossip_rx) = mpsc::channel(GOSSIP_QUEUE_TXS);
+        node.set_gossip(tx);
+        let me = node.validator_address();
+        Ok(Driver {
+            node,
+            net,
+            consensus,
+            cfg,
+            me,
+            pending: HashMap::new(),
+            bodies: HashMap::new(),
+            timer: None,
+            propose_at: None,
+            gossip_rx,
+            gossip_buf: Vec::new(),
+            sync_rotation: 0,
+            syncing: None,
+        })
+    }
+
+    /// Consensus status (for `keel_status`).
+    pub fn status(&self) -> keel_consensus::ConsensusStatus {
+        self.consensus.status()
+    }
+
+    /// The event loop.
+    pub async fn run(
+        mut self,
+        mut inbound: mpsc::Receiver<InboundMessage>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let effects = self.consensus.start();
+        self.perform_all(effects);
+        let mut gossip_tick =
+            tokio::time::interval(Duration::from_millis(self.cfg.gossip_flush_ms.max(1)));
+        let mut sync_tick =
+            tokio::time::interval(Duration::from_millis(self.cfg.sync_check_ms.max(10)));
+        while !*shutdown.borrow() && self.node.halted().is_none() {
+            let timer = self.timer.map(|(_, at)| at);
+            let propose = self.propose_at.as_ref().map(|(_, _, at)| *at);
+            tokio::select! {
+                msg = inbound.recv() => match msg {
+                    Some(m) => self.on_inbound(m),
+                    None => break,
+                },
+                Some(raw) = self.gossip_rx.recv() => {
+                    self.gossip_buf.push(raw);
+                    if self.gossip_buf.len() >= MAX_GOSSIP_BATCH { self.flush_gossip(); }
+                }
+                _ = sleep_opt(timer) => {
+                    if let Some((round, _)) = self.timer.take() {
+                        self.feed(Input::Timeout { round });
+                    }
+                }
+                _ = sleep_opt(propose) => {
+                    if let Some((round, parent, _)) = self.propose_at.take() {
+                        self.propose(round, parent);
+                    }
+                }
+                _ = gossip_tick.tick() => self.flush_gossip(),
+                _ = sync_tick.tick() => self.check_sync(),
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    fn feed(&mut self, input: Input) {
+        let effects = self.consensus.handle(input);
+        self.perform_all(effects);
+    }
+
+    /// Perform effects in order; inputs they produce are fed after all of them (one input at a
+    /// time, per the consensus ordering contract).
+    fn perform_all(&mut self, effects: Vec<Effect>) {
+        let mut queue: VecDeque<Input> = VecDeque::new();
+        let mut effects: VecDeque<Effect> = effects.into();
+        loop {
+            while let Some(e) = effects.pop_front() {
+                if let Some(input) = self.perform(e) {
+                    queue.push_back(input);
+                }
+                if self.node.halted().is_some() {
+                    return;
+                }
+            }
+            match queue.pop_front() {
+                Some(input) => effects = self.consensus.handle(input).into(),
+                None => return,
+            }
+        }
+    }
+
+    fn perform(&mut self, effect: Effect) -> Option<Input> {
+        match effect {
+            Effect::PersistSafety(s) => {
+                if let Err(e) = self.node.persist_safety(&s.encode()) {
+                    self.node
+                        .halt(format!("cannot persist consensus safety state: {e}"));
+                }
+                None
+            }
+            Effect::Broadcast(msg) => {
+                if let ConsensusMessage::Proposal(p) = &msg
+                    && let Some(b) = self.pending.get(&p.block.id)
+                {
+                    self.broadcast(&WireMsg::Body(b.block.clone()));
+                }
+                self.broadcast(&WireMsg::Consensus(msg.encode()));
+                None
+            }
+            Effect::ScheduleTimeout { round, after_ms } => {
+                self.timer = Some((
+                    round,
+                    tokio::time::Instant::now() + Duration::from_millis(after_ms),
+                ));
+                None
+            }
+            Effect::ProposeRequest { round, parent, .. } => {
+                // Pace proposals: at most one block per interval after the parent's timestamp.
+                let parent_ts = self.header_ts(&parent.id).unwrap_or(0);
+                let wait = (parent_ts + self.cfg.block_interval_ms).saturating_sub(now_ms());
+                let at = tokio::time::Instant::now() + Duration::from_millis(wait);
+                self.propose_at = Some((round, parent, at));
+                None
+            }
+            Effect::ValidateBlock { proposal } => Some(self.validate(&proposal)),
+            Effect::Commit {
+                committed,
+                blocks,
+                proof,
+            } => {
+                self.commit(committed, &blocks, &proof);
+                None
+            }
+            Effect::Rejected { from, reason } => {
+                tracing::debug!(?from, %reason, "consensus input rejected");
+                None
+            }
+        }
+    }
+
+    fn header_ts(&self, id: &Hash) -> Option<u64> {
+        if let Some(p) = self.pending.get(id) {
+            return Some(p.block.header.timestamp_ms);
+        }
+        let head = self.node.head();
+        (head.hash == *id).then_some(head.header.timestamp_ms)
+    }
+
+    /// The executed blocks from the committed head (exclusive) to `id` (inclusive), oldest
+    /// first; `None` if `id` does not descend from the head through known blocks.
+    fn chain_to(&self, id: &Hash) -> Option<Vec<Arc<ExecutedBlock>>> {
+        let head = self.node.head();
+        let mut chain = Vec::new();
+        let mut cur = *id;
+        while cur != head.hash {
+            let b = self.pending.get(&cur)?;
+            if b.block.header.height <= head.height {
+                return None;
+            }
+            chain.push(b.clone());
+            cur = b.block.header.parent_hash;
+        }
+        chain.reverse();
+        Some(chain)
+    }
+
+    fn propose(&mut self, round: Round, parent: BlockMeta) {
+        let Some(chain) = self.chain_to(&parent.id) else {
+            tracing::warn!(round, parent = %parent.id, "cannot propose: parent unknown");
+            return;
+        };
+        let refs: Vec<&ExecutedBlock> = chain.iter().map(|b| &**b).collect();
+        let deltas: Vec<&keel_state::StateDelta> = refs.iter().map(|b| &*b.delta).collect();
+        let height = parent.height + 1;
+        let picked = match self.node.state.snapshot(&deltas) {
+            Ok(snapshot) => {
+                let accounts = PendingAccounts {
+                    snapshot,
+                    suite: self.node.suite(),
+                };
+                self.node
+                    .mempool()
+                    .select(self.cfg.max_block_txs, &accounts, height)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read pending state");
+                return;
+            }
+        };
+        let txs = picked
+            .into_iter()
+            .map(|p| VerifiedTx {
+                tx: p.tx,
+                hash: p.hash,
+                sender: p.sender,
+            })
+            .collect();
+        let executed =
+            tokio::task::block_in_place(|| self.node.execute_on(&refs, txs, now_ms(), self.me));
+        match executed {
+            Ok(e) => {
+                let meta = BlockMeta {
+                    id: e.hash,
+                    parent_id: parent.id,
+                    height,
+                };
+                self.pending.insert(e.hash, Arc::new(e));
+                self.feed(Input::PayloadReady { round, block: meta });
+            }
+            Err(e) => tracing::warn!(error = %e, round, "own proposal failed to execute"),
+        }
+    }
+
+    fn validate(&mut self, proposal: &keel_consensus::Proposal) -> Input {
+        let id = proposal.block.id;
+        let invalid = Input::BlockValidated { id, valid: false };
+        if let Some(done) = self.pending.get(&id) {
+            return Input::BlockValidated {
+                id,
+                valid: done.block.header.proposer == proposal.author,
+            };
+        }
+        let Some(body) = self.bodies.remove(&id) else {
+            tracing::debug!(block = %id, "proposal without body");
+            return invalid;
+        };
+        if body.header.proposer != proposal.author || body.header.height != proposal.block.height {
+            tracing::warn!(block = %id, "proposal body does not match the proposal");
+            return invalid;
+        }
+        let Some(chain) = self.chain_to(&proposal.block.parent_id) else {
+            tracing::debug!(block = %id, "proposal parent unknown; syncing");
+            self.request_sync();
+            return invalid;
+        };
+        let refs: Vec<&ExecutedBlock> = chain.iter().map(|b| &**b).collect();
+        match tokio::task::block_in_place(|| self.node.validate_block(&body, &refs, now_ms())) {
+            Ok(e) if e.hash == id => {
+                self.pending.insert(id, Arc::new(e));
+                Input::BlockValidated { id, valid: true }
+            }
+            Ok(_) => invalid,
+            Err(e) => {
+                tracing::warn!(block = %id, error = %e, "invalid proposal");
+                invalid
+            }
+        }
+    }
+
+    fn commit(&mut self, committed: CommitInfo, blocks: &[BlockMeta], proof: &CommitProof) {
+        let started = Instant::now();
+        for meta in blocks {
+            let head = self.node.head();
+            if meta.height <= head.height {
+                continue;
+            }
+            let Some(executed) = self.pending.get(&meta.id).cloned() else {
+                self.request_sync();
+                return;
+            };
+            let cert = if meta.id == committed.block_id {
+                certificate_of(proof)
+            } else {
+                CommitCertificate::default()
+            };
+            if let Err(e) =
+                tokio::task::block_in_place(|| self.node.commit_block(&executed, cert, started))
+            {
+                self.node
+                    .halt(format!("commit of block {} failed: {e}", meta.height));
+                return;
+            }
+        }
+        if self.node.head().height < committed.height {
+            self.request_sync();
+        }
+        self.prune();
+    }
+
+    fn prune(&mut self) {
+        let h = self.node.head().height;
+        self.pending.retain(|_, b| b.block.header.height > h);
+        self.bodies.retain(|_, b| b.header.height > h);
+    }
+
+    fn broadcast(&self, msg: &WireMsg) {
+        let _ = self.net.broadcast(CHANNEL_CONSENSUS, codec::encode(msg));
+    }
+
+    fn flush_gossip(&mut self) {
+        if self.gossip_buf.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.gossip_buf);
+        let _ = self.net.broadcast(CHANNEL_TXS, codec::encode(&batch));
+    }
+
+    fn on_inbound(&mut self, m: InboundMessage) {
+        match m.channel {
+            CHANNEL_TXS => {
+                match codec::decode::<Vec<Vec<u8>>>("tx gossip", &m.payload, MAX_WIRE_BYTES) {
+                    Ok(raws) if raws.len() <= MAX_GOSSIP_BATCH => {
+                        let node = self.node.clone();
+                        tokio::task::block_in_place(|| node.submit_from_peer(&raws));
+                    }
+                    _ => tracing::debug!(from = %m.from, "bad tx gossip frame"),
+                }
+            }
+            CHANNEL_CONSENSUS => {
+                match codec::decode::<WireMsg>("wire message", &m.payload, MAX_WIRE_BYTES) {
+                    Ok(WireMsg::Consensus(bytes)) => match ConsensusMessage::decode(&bytes) {
+                        Ok(msg) => self.feed(Input::Message(msg)),
+                        Err(e) => {
+                            tracing::debug!(from = %m.from, error = %e, "bad consensus message")
+                        }
+                    },
+                    Ok(WireMsg::Body(block)) => {
+                        if self.bodies.len() < MAX_BODIES
+                            && block.transactions.len() <= limits::MAX_BLOCK_TXS
+                        {
+                            let id = block.hash(self.node.suite().hash());
+                            self.bodies.insert(id, block);
+                        }
+                    }
+                    Ok(WireMsg::SyncRequest { from, to }) => self.serve_sync(m.from, from, to),
+                    Ok(WireMsg::SyncResponse { blocks }) => self.apply_sync(blocks),
+                    Err(e) => tracing::debug!(from = %m.from, error = %e, "bad wire message"),
+                }
+            }
+            other => tracing::debug!(from = %m.from, channel = other, "unknown channel"),
+        }
+    }
+
+    fn check_sync(&mut self) {
+        if self.consensus.status().committed_height > self.node.head().height {
+            self.request_sync();
+        }
+    }
+
+    fn request_sync(&mut self) {
+        let from = self.node.head().height + 1;
+        if let Some((h, at)) = self.syncing
+            && h == from
+            && at.elapsed() < Duration::from_millis(500)
+        {
+            return;
+        }
+        let peers: Vec<Address> = self
+            .net
+            .peers()
+            .into_iter()
+            .filter(|p| p.connected)
+            .map(|p| p.address)
+            .collect();
+        if peers.is_empty() {
+            return;
+        }
+        self.sync_rotation = self.sync_rotation.wrapping_add(1);
+        let peer = peers[self.sync_rotation % peers.len()];
+        let msg = WireMsg::SyncRequest {
+            from,
+            to: from + MAX_SYNC_BLOCKS - 1,
+        };
+        let _ = self.net.send(&peer, CHANNEL_CONSENSUS, codec::encode(&msg));
+        self.syncing = Some((from, Instant::now()));
+    }
+
+    fn serve_sync(&self, to_peer: Address, from: u64, to: u64) {
+        let head = self.node.head().height;
+        let to = to.min(head).min(from.saturating_add(MAX_SYNC_BLOCKS - 1));
+        let mut blocks = Vec::new();
+        for h in from..=to {
+            match self.node.chain().block(h) {
+                Ok(Some(b)) => blocks.push(b),
+                _ => break,
+            }
+        }
+        if !blocks.is_empty() {
+            let _ = self.net.send(
+                &to_peer,
+                CHANNEL_CONSENSUS,
+                codec::encode(&WireMsg::SyncResponse { blocks }),
+            );
+        }
+    }
+
+    /// Verify and commit synced blocks: each re-executes on top of the previous; a run of
+    /// blocks commits when a block in it carries a certificate that verifies.
+    fn apply_sync(&mut self, blocks: Vec<Block>) {
+        let started = Instant::now();
+        let mut run: Vec<ExecutedBlock> = Vec::new();
+        for block in blocks.into_iter().take(MAX_SYNC_BLOCKS as usize) {
+            let head = self.node.head();
+            let expected = head.height + 1 + run.len() as u64;
+            if block.header.height != expected {
+                if block.header.height < expected {
+                    continue;
+                }
+                break;
+            }
+            let refs: Vec<&ExecutedBlock> = run.iter().collect();
+            let executed = match tokio::task::block_in_place(|| {
+                self.node
+                    .validate_block(&block, &refs, now_ms().max(block.header.timestamp_ms))
+            }) {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::warn!(height = block.header.height, error = %e, "synced block invalid");
+                    return;
+                }
+            };
+            let certified = !block.certificate.is_implied();
+            if certified && let Err(e) = self.node.verify_certificate(&block, &executed.hash) {
+                tracing::warn!(height = block.header.height, error = %e, "synced certificate invalid");
+                return;
+            }
+            run.push(executed);
+            if certified {
+                let certified_hash = executed_hash(&run);
+                for e in run.drain(..) {
+                    let cert = if Some(e.hash) == certified_hash {
+                        block.certificate.clone()
+                    } else {
+                        CommitCertificate::default()
+                    };
+                    if let Err(err) =
+                        tokio::task::block_in_place(|| self.node.commit_block(&e, cert, started))
+                    {
+                        self.node
+                            .halt(format!("commit of synced block failed: {err}"));
+                        return;
+                    }
+                }
+            }
+        }
+        self.prune();
+        self.syncing = None;
+    }
+}
+
+fn executed_hash(run: &[ExecutedBlock]) -> Option<Hash> {
+    run.last().map(|e| e.hash)
+}
+
+async fn sleep_opt(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

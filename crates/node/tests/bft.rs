@@ -1,0 +1,270 @@
+//! Validators in one process, each with its own database, talking over real authenticated
+//! loopback links: they agree on one chain, commit gossiped transactions exactly once, every
+//! stored block carries a certificate that verifies from the validator set alone, and a
+//! validator that was down restarts from its database and catches up by block sync.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use keel_consensus::PacemakerConfig;
+use keel_crypto::{KeyPair, Scheme, Suite};
+use keel_mempool::MempoolConfig;
+use keel_network::{Network, NetworkConfig, NetworkHandle, PeerAddr};
+use keel_node::driver::{Driver, DriverConfig};
+use keel_node::{Genesis, GenesisAccount, GenesisValidator, KeyFile, Node};
+use keel_storage::StoreOptions;
+use keel_types::{Address, Hash, Payload, Signer, Transaction};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const SUITE: Suite = Suite::Intl;
+const N: usize = 4;
+const CHAIN: u64 = 77;
+
+fn free_port() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap()
+}
+
+struct Validator {
+    node: Arc<Node>,
+    net: NetworkHandle,
+    task: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+struct Cluster {
+    rt: tokio::runtime::Runtime,
+    genesis: Genesis,
+    keys: Vec<KeyPair>,
+    sockets: Vec<SocketAddr>,
+    peers: Vec<PeerAddr>,
+    dirs: Vec<tempfile::TempDir>,
+    alice: KeyPair,
+}
+
+impl Cluster {
+    fn new() -> Cluster {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .enable_all()
+            .build()
+            .unwrap();
+        let keys: Vec<KeyPair> = (0..N)
+            .map(|i| KeyPair::from_seed(Scheme::Ed25519, &[i as u8 + 1; 32]))
+            .collect();
+        let alice = KeyPair::from_seed(Scheme::Ed25519, &[99; 32]);
+        let files: Vec<KeyFile> = keys.iter().map(|k| KeyFile::from_key(k, SUITE)).collect();
+        let genesis = Genesis {
+            chain_id: CHAIN,
+            chain_name: "bft-test".into(),
+            suite: "intl".into(),
+            timestamp_ms: 1,
+            gas_price: 0,
+            validators: files
+                .iter()
+                .enumerate()
+                .map(|(i, f)| GenesisValidator {
+                    name: format!("v{i}"),
+                    scheme: f.scheme.clone(),
+                    public_key: f.public_key.clone(),
+                    address: f.address,
+                })
+                .collect(),
+            alloc: vec![GenesisAccount {
+                address: KeyFile::from_key(&alice, SUITE).address,
+                balance: 1_000_000,
+            }],
+        };
+        let sockets: Vec<SocketAddr> = (0..N).map(|_| free_port()).collect();
+        let peers = files
+            .iter()
+            .zip(&sockets)
+            .map(|(f, s)| PeerAddr {
+                address: f.address,
+                socket: *s,
+            })
+            .collect();
+        let dirs = (0..N).map(|_| tempfile::tempdir().unwrap()).collect();
+        Cluster {
+            rt,
+            genesis,
+            keys,
+            sockets,
+            peers,
+            dirs,
+            alice,
+        }
+    }
+
+    fn start(&self, i: usize) -> Validator {
+        let node = Node::open_with(
+            self.genesis.clone(),
+            self.keys[i].clone(),
+            self.dirs[i].path(),
+            StoreOptions::default(),
+            MempoolConfig::new(CHAIN, SUITE, 0),
+        )
+        .unwrap();
+        let (net, inbound) = self
+            .rt
+            .block_on(Network::start(
+                NetworkConfig::new(self.sockets[i], self.peers.clone()),
+                self.keys[i].clone(),
+                SUITE,
+            ))
+            .unwrap();
+        let cfg = DriverConfig {
+            pacemaker: PacemakerConfig {
+                base_timeout_ms: 1_000,
+                ..PacemakerConfig::default()
+            },
+            block_interval_ms: 50,
+            sync_check_ms: 200,
+            ..DriverConfig::default()
+        };
+        let driver = Driver::new(node.clone(), net.clone(), cfg).unwrap();
+        let (stop, stop_rx) = tokio::sync::watch::channel(false);
+        let task = self.rt.spawn(driver.run(inbound, stop_rx));
+        Validator {
+            node,
+            net,
+            task,
+            stop,
+        }
+    }
+
+    fn stop(&self, v: Validator) {
+        let _ = v.stop.send(true);
+        self.rt.block_on(v.task).unwrap();
+        self.rt.block_on(v.net.shutdown());
+        drop(v.node);
+    }
+
+    fn transfers(&self, from_nonce: u64, n: u64) -> Vec<Vec<u8>> {
+        (from_nonce..from_nonce + n)
+            .map(|nonce| {
+                Transaction {
+                    chain_id: CHAIN,
+                    nonce,
+                    expires_at_height: 100_000,
+                    gas_limit: 21_000,
+                    signer: Signer {
+                        scheme: self.alice.scheme(),
+                        public_key: self.alice.public_key(),
+                    },
+                    payload: Payload::Transfer {
+                        to: Address([7; 20]),
+                        amount: 10,
+                    },
+                }
+                .sign(&self.alice)
+                .encode()
+            })
+            .collect()
+    }
+}
+
+fn wait_committed(nodes: &[&Arc<Node>], hashes: &[Hash], what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if nodes
+            .iter()
+            .all(|n| hashes.iter().all(|h| n.receipt(h).unwrap().is_some()))
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not all transactions committed; heights {:?}",
+            nodes.iter().map(|n| n.head().height).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn assert_agreement(nodes: &[&Arc<Node>]) -> u64 {
+    let min_height = nodes.iter().map(|n| n.head().height).min().unwrap();
+    for h in 1..=min_height {
+        let ids: Vec<Hash> = nodes
+            .iter()
+            .map(|n| n.chain().block(h).unwrap().unwrap().hash(SUITE.hash()))
+            .collect();
+        assert!(
+            ids.windows(2).all(|w| w[0] == w[1]),
+            "fork at height {h}: {ids:?}"
+        );
+    }
+    for n in nodes {
+        assert_eq!(n.verify_chain().unwrap(), n.head().height + 1);
+    }
+    min_height
+}
+
+#[test]
+fn validators_agree_commit_once_and_a_restarted_validator_catches_up() {
+    let c = Cluster::new();
+    let mut vs: Vec<Validator> = (0..N).map(|i| c.start(i)).collect();
+    // Phase 1: 30 transfers submitted to validator 0 only; gossip carries them to the leaders.
+    let first: Vec<Hash> = vs[0]
+        .node
+        .submit(&c.transfers(0, 30))
+        .into_iter()
+        .map(|r| r.unwrap().hash)
+        .collect();
+    let all: Vec<&Arc<Node>> = vs.iter().map(|v| &v.node).collect();
+    wait_committed(&all, &first, "phase 1");
+    let h1 = assert_agreement(&all);
+    let b = vs[0].node.chain().block(h1).unwrap().unwrap();
+    assert!(!b.certificate.is_implied() || h1 > 1);
+    for h in 1..=h1 {
+        let b = vs[0].node.chain().block(h).unwrap().unwrap();
+        if !b.certificate.is_implied() {
+            assert!(
+                b.certificate.signatures.len() >= 3,
+                "a QC needs 2f+1 = 3 signatures"
+            );
+        }
+    }
+
+    // Phase 2: validator 3 goes down; the other three (a quorum) keep committing.
+    let v3 = vs.pop().unwrap();
+    c.stop(v3);
+    let second: Vec<Hash> = vs[1]
+        .node
+        .submit(&c.transfers(30, 20))
+        .into_iter()
+        .map(|r| r.unwrap().hash)
+        .collect();
+    let three: Vec<&Arc<Node>> = vs.iter().map(|v| &v.node).collect();
+    wait_committed(&three, &second, "phase 2 (3 of 4 validators)");
+
+    // Phase 3: it restarts from its database and catches up by block sync; then everyone
+    // commits new work together.
+    vs.push(c.start(3));
+    let third: Vec<Hash> = vs[2]
+        .node
+        .submit(&c.transfers(50, 10))
+        .into_iter()
+        .map(|r| r.unwrap().hash)
+        .collect();
+    let all: Vec<&Arc<Node>> = vs.iter().map(|v| &v.node).collect();
+    let everything: Vec<Hash> = first.iter().chain(&second).chain(&third).copied().collect();
+    wait_committed(&all, &everything, "phase 3 (after restart)");
+    let h3 = assert_agreement(&all);
+    assert!(h3 > h1);
+    for n in &all {
+        assert_eq!(
+            n.account(&Address([7; 20])).unwrap().balance,
+            600,
+            "exactly once"
+        );
+    }
+    println!(
+        "heights {:?}",
+        all.iter().map(|n| n.head().height).collect::<Vec<_>>()
+    );
+    for v in vs {
+        c.stop(v);
+    }
+}
