@@ -121,15 +121,7 @@ pub(crate) fn init(a: InitArgs) -> Result<PathBuf, CliError> {
     let scheme = suite.signature_scheme();
     let (vkf, _) = KeyFile::generate(scheme, suite)?;
     vkf.save(&dir.join("validator.key"))?;
-    let mut alloc = Vec::new();
-    for i in 0..a.accounts {
-        let (kf, _) = KeyFile::generate(scheme, suite)?;
-        kf.save(&dir.join("accounts").join(format!("account-{i}.key")))?;
-        alloc.push(GenesisAccount {
-            address: kf.address,
-            balance: a.balance,
-        });
-    }
+    let alloc = sample_accounts(dir, a.accounts, suite, a.balance)?;
     let genesis = Genesis {
         chain_id: a.chain_id,
         chain_name: a.chain_name.clone(),
@@ -170,6 +162,26 @@ pub(crate) fn init(a: InitArgs) -> Result<PathBuf, CliError> {
     }
     println!("start it with: keel node start --dir {}", dir.display());
     Ok(cfg_path)
+}
+
+/// Create `count` funded sample accounts as `dir/accounts/account-{i}.key` (the folder must
+/// exist) and return their genesis allocations.
+pub(crate) fn sample_accounts(
+    dir: &Path,
+    count: usize,
+    suite: Suite,
+    balance: u128,
+) -> Result<Vec<GenesisAccount>, CliError> {
+    let mut alloc = Vec::with_capacity(count);
+    for i in 0..count {
+        let (kf, _) = KeyFile::generate(suite.signature_scheme(), suite)?;
+        kf.save(&dir.join("accounts").join(format!("account-{i}.key")))?;
+        alloc.push(GenesisAccount {
+            address: kf.address,
+            balance,
+        });
+    }
+    Ok(alloc)
 }
 
 #[derive(Subcommand)]
@@ -242,7 +254,13 @@ pub(crate) fn run_node(
             .local_addr()
             .map_err(|e| CliError::io(cfg_path, e))?;
         let url = format!("http://{addr}");
-        let producer = keel_node::producer::Producer::spawn(node.clone(), cfg.producer.clone());
+        let engine = match &cfg.p2p {
+            None => Engine::Solo(keel_node::producer::Producer::spawn(
+                node.clone(),
+                cfg.producer.clone(),
+            )),
+            Some(p2p) => Engine::Bft(start_bft(&cfg, p2p, node.clone(), cfg_path).await?),
+        };
         let info = node.chain_info();
         println!(
             "keel node running: chain {} (id {}), suite {}, head {}",
@@ -250,6 +268,14 @@ pub(crate) fn run_node(
         );
         println!("  JSON-RPC  {url}");
         println!("  health    {url}/health");
+        println!("  metrics   {url}/metrics");
+        if let Some(p2p) = &cfg.p2p {
+            println!(
+                "  p2p       {} ({} peers, BFT)",
+                p2p.listen,
+                p2p.peers.len().saturating_sub(1)
+            );
+        }
         on_ready(node.clone(), url);
         let rpc_cfg = keel_rpc::RpcConfig {
             max_body_bytes: cfg.rpc_max_body_bytes,
@@ -265,15 +291,79 @@ pub(crate) fn run_node(
         };
         let served = keel_rpc::serve(node.clone(), listener, rpc_cfg, stop).await;
         tracing::info!("shutting down");
-        tokio::task::spawn_blocking(move || producer.stop())
-            .await
-            .ok();
+        match engine {
+            Engine::Solo(producer) => {
+                tokio::task::spawn_blocking(move || producer.stop())
+                    .await
+                    .ok();
+            }
+            Engine::Bft(b) => {
+                let _ = b.stop.send(true);
+                let _ = b.task.await;
+                b.net.shutdown().await;
+            }
+        }
         served.map_err(|e| CliError::io(cfg_path, e))?;
         match node.halted() {
             Some(reason) => Err(CliError::Halted(reason)),
             None => Ok(()),
         }
     })
+}
+
+enum Engine {
+    Solo(keel_node::producer::Producer),
+    Bft(Bft),
+}
+
+struct Bft {
+    net: keel_network::NetworkHandle,
+    task: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+/// Start the authenticated network and the BFT driver for a consortium node.
+async fn start_bft(
+    cfg: &NodeConfig,
+    p2p: &keel_node::P2pConfig,
+    node: Arc<Node>,
+    cfg_path: &Path,
+) -> Result<Bft, CliError> {
+    let bad = |reason: String| CliError::Usage(format!("{}: p2p: {reason}", cfg_path.display()));
+    let listen = p2p
+        .listen
+        .parse()
+        .map_err(|_| bad(format!("listen {:?} is not host:port", p2p.listen)))?;
+    let mut peers = Vec::new();
+    for p in &p2p.peers {
+        let socket = p
+            .socket
+            .parse()
+            .map_err(|_| bad(format!("peer socket {:?} is not host:port", p.socket)))?;
+        peers.push(keel_network::PeerAddr {
+            address: p.address,
+            socket,
+        });
+    }
+    let mut net_cfg = keel_network::NetworkConfig::new(listen, peers);
+    net_cfg.network_id = p2p.network_id.as_bytes().to_vec();
+    let (_, key) = keel_node::KeyFile::load(&cfg.key_file)?;
+    let (net, inbound) = keel_network::Network::start(net_cfg, key, node.suite())
+        .await
+        .map_err(|e| bad(format!("cannot start the network on {}: {e}", p2p.listen)))?;
+    let driver_cfg = keel_node::driver::DriverConfig {
+        pacemaker: keel_consensus::PacemakerConfig {
+            base_timeout_ms: p2p.round_timeout_ms,
+            ..keel_consensus::PacemakerConfig::default()
+        },
+        block_interval_ms: p2p.block_interval_ms,
+        max_block_txs: cfg.producer.max_block_txs,
+        ..keel_node::driver::DriverConfig::default()
+    };
+    let driver = keel_node::driver::Driver::new(node, net.clone(), driver_cfg)?;
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(driver.run(inbound, stop_rx));
+    Ok(Bft { net, task, stop })
 }
 
 async fn shutdown_signal() {

@@ -50,6 +50,48 @@ pub struct NodeConfig {
     /// Storage block cache, MiB.
     #[serde(default = "default_cache")]
     pub storage_cache_mib: u64,
+    /// Consortium networking; absent for a single-validator (solo) chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p2p: Option<P2pConfig>,
+}
+
+/// A peer to dial.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerConfig {
+    /// The peer's address (from its key, as in genesis).
+    pub address: keel_types::Address,
+    /// Its P2P socket, e.g. `127.0.0.1:30301`.
+    pub socket: String,
+}
+
+/// BFT networking and consensus timing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct P2pConfig {
+    /// Where to accept peer links.
+    pub listen: String,
+    /// Validators to dial (this node's own entry may be listed; it is skipped).
+    pub peers: Vec<PeerConfig>,
+    /// Base round timeout before exponential back-off, ms.
+    #[serde(default = "default_round_timeout")]
+    pub round_timeout_ms: u64,
+    /// A leader proposes at most this often (empty blocks included), ms.
+    #[serde(default = "default_bft_interval")]
+    pub block_interval_ms: u64,
+    /// Network id mixed into every handshake (nodes of different networks never link).
+    #[serde(default = "default_network_id")]
+    pub network_id: String,
+}
+
+fn default_round_timeout() -> u64 {
+    1_000
+}
+fn default_bft_interval() -> u64 {
+    200
+}
+fn default_network_id() -> String {
+    "keel".into()
 }
 
 fn default_rpc_body() -> usize {
@@ -74,6 +116,7 @@ impl NodeConfig {
             mempool_max_txs: default_mempool_txs(),
             producer: ProducerConfig::default(),
             storage_cache_mib: default_cache(),
+            p2p: None,
         }
     }
 

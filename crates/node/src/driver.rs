@@ -31,6 +31,8 @@ pub const MAX_SYNC_BLOCKS: u64 = 64;
 pub const MAX_BODIES: usize = 256;
 /// Most transactions in one gossip frame.
 pub const MAX_GOSSIP_BATCH: usize = 500;
+/// How often the driver publishes its status for `keel_status` and metrics, ms.
+pub const STATUS_PUBLISH_MS: u64 = 250;
 /// Queue depth of transactions waiting to be gossiped.
 pub const GOSSIP_QUEUE_TXS: usize = 50_000;
 
@@ -135,6 +137,7 @@ pub struct Driver {
     gossip_buf: Vec<Vec<u8>>,
     sync_rotation: usize,
     syncing: Option<(u64, Instant)>,
+    quorum: usize,
 }
 
 impl std::fmt::Debug for Driver {
@@ -154,6 +157,7 @@ impl Driver {
         cfg: DriverConfig,
     ) -> Result<Driver, NodeError> {
         let (validators, crypto) = node.consensus_parts()?;
+        let quorum = validators.quorum();
         let head = node.head();
         let safety = match node.load_safety()? {
             Some(b) => SafetyState::decode(&b)
@@ -204,6 +208,7 @@ impl Driver {
             gossip_buf: Vec::new(),
             sync_rotation: 0,
             syncing: None,
+            quorum,
         })
     }
 
@@ -224,6 +229,7 @@ impl Driver {
             tokio::time::interval(Duration::from_millis(self.cfg.gossip_flush_ms.max(1)));
         let mut sync_tick =
             tokio::time::interval(Duration::from_millis(self.cfg.sync_check_ms.max(10)));
+        let mut status_tick = tokio::time::interval(Duration::from_millis(STATUS_PUBLISH_MS));
         while !*shutdown.borrow() && self.node.halted().is_none() {
             let timer = self.timer.map(|(_, at)| at);
             let propose = self.propose_at.as_ref().map(|(_, _, at)| *at);
@@ -248,6 +254,7 @@ impl Driver {
                 }
                 _ = gossip_tick.tick() => self.flush_gossip(),
                 _ = sync_tick.tick() => self.check_sync(),
+                _ = status_tick.tick() => self.publish_status(),
                 _ = shutdown.changed() => {}
             }
         }
@@ -323,6 +330,9 @@ impl Driver {
             }
             Effect::Rejected { from, reason } => {
                 tracing::debug!(?from, %reason, "consensus input rejected");
+                let name = format!("{reason:?}");
+                let name = name.split(['(', ' ', '{']).next().unwrap_or("Unknown");
+                self.node.counters.record_consensus_rejection(name);
                 None
             }
         }
@@ -519,6 +529,26 @@ impl Driver {
             }
             other => tracing::debug!(from = %m.from, channel = other, "unknown channel"),
         }
+    }
+
+    fn publish_status(&self) {
+        let peers = self
+            .net
+            .peers()
+            .into_iter()
+            .map(|p| crate::metrics::PeerSummary {
+                address: p.address,
+                connected: p.connected,
+                last_error: p.last_error,
+            })
+            .collect();
+        self.node.counters.set_bft(crate::metrics::BftStatus {
+            consensus: self.consensus.status(),
+            quorum: self.quorum,
+            round_timeout_ms: self.cfg.pacemaker.base_timeout_ms,
+            peers,
+            updated_ms: now_ms(),
+        });
     }
 
     fn check_sync(&mut self) {

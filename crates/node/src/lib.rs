@@ -24,7 +24,7 @@ pub mod producer;
 pub mod serde_u128;
 
 pub use chain::{ChainStore, TxLocation};
-pub use config::{NodeConfig, ProducerConfig};
+pub use config::{NodeConfig, P2pConfig, PeerConfig, ProducerConfig};
 pub use error::NodeError;
 pub use genesis::{Genesis, GenesisAccount, GenesisValidator};
 pub use keyfile::KeyFile;

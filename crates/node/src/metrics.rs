@@ -10,6 +10,32 @@ use std::time::Duration;
 pub const COMMIT_SECONDS_BUCKETS: [f64; 10] =
     [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
+/// A peer link as seen by this node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerSummary {
+    /// Peer address.
+    pub address: keel_types::Address,
+    /// Link up?
+    pub connected: bool,
+    /// Why the last link attempt failed or closed.
+    pub last_error: Option<String>,
+}
+
+/// What the BFT driver last published (every ~250 ms).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BftStatus {
+    /// Consensus state machine status.
+    pub consensus: keel_consensus::ConsensusStatus,
+    /// Quorum size.
+    pub quorum: usize,
+    /// Base round timeout, ms.
+    pub round_timeout_ms: u64,
+    /// Peer links.
+    pub peers: Vec<PeerSummary>,
+    /// When published (ms since the Unix epoch).
+    pub updated_ms: u64,
+}
+
 /// Counters since the node started.
 #[derive(Debug, Default)]
 pub struct NodeCounters {
@@ -27,6 +53,10 @@ pub struct NodeCounters {
     commit_buckets: [AtomicU64; COMMIT_SECONDS_BUCKETS.len()],
     /// Sum of commit durations, microseconds.
     commit_micros_sum: AtomicU64,
+    /// Consensus inputs rejected, by reason.
+    consensus_rejected: Mutex<BTreeMap<String, u64>>,
+    /// Latest BFT status (None in solo mode).
+    bft: Mutex<Option<BftStatus>>,
 }
 
 /// A snapshot of the commit-duration histogram.
@@ -65,6 +95,37 @@ impl NodeCounters {
         }
         self.commit_micros_sum
             .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// Count a rejected consensus input (`reason` is the variant name).
+    pub fn record_consensus_rejection(&self, reason: &str) {
+        let mut m = self
+            .consensus_rejected
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        // Bounded: reason names come from a fixed enum.
+        if m.len() < 64 || m.contains_key(reason) {
+            *m.entry(reason.to_string()).or_default() += 1;
+        }
+    }
+
+    /// Consensus rejections by reason.
+    pub fn consensus_rejected(&self) -> Vec<(String, u64)> {
+        let m = self
+            .consensus_rejected
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        m.iter().map(|(k, v)| (k.clone(), *v)).collect()
+    }
+
+    /// Publish the BFT status.
+    pub fn set_bft(&self, status: BftStatus) {
+        *self.bft.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
+    }
+
+    /// Latest BFT status, if running BFT.
+    pub fn bft(&self) -> Option<BftStatus> {
+        self.bft.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Admission rejections by error name.

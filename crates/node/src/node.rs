@@ -365,7 +365,12 @@ impl Node {
             height: head.height,
             head_hash: head.hash,
             head_timestamp_ms: head.header.timestamp_ms,
-            consensus: "solo".into(),
+            consensus: if self.validators.len() > 1 {
+                "bft"
+            } else {
+                "solo"
+            }
+            .into(),
             validators: self.validators.iter().map(|(a, _, _)| *a).collect(),
             pending_txs: self.mempool.len(),
         }

@@ -238,6 +238,23 @@ fn validators_agree_commit_once_and_a_restarted_validator_catches_up() {
         .collect();
     let three: Vec<&Arc<Node>> = vs.iter().map(|v| &v.node).collect();
     wait_committed(&three, &second, "phase 2 (3 of 4 validators)");
+    // The driver's published status (keel_status, metrics) shows the missing peer.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let st = vs[0].node.counters.bft().expect("BFT status is published");
+        let down = st.peers.iter().filter(|p| !p.connected).count();
+        if down == 1 {
+            assert_eq!(st.quorum, 3);
+            assert!(st.consensus.round > 0);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "peer down not reported: {:?}",
+            st.peers
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 
     // Phase 3: it restarts from its database and catches up by block sync; then everyone
     // commits new work together.

@@ -13,6 +13,7 @@ mod metrics;
 pub use methods::METHODS;
 mod render;
 mod server;
+mod status;
 
 pub use error::RpcError;
 pub use server::{RpcConfig, router, serve};

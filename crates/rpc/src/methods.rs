@@ -19,6 +19,7 @@ pub const METHODS: &[&str] = &[
     "keel_getProof",
     "keel_chainInfo",
     "keel_health",
+    "keel_status",
 ];
 
 struct Params<'a> {
@@ -252,6 +253,10 @@ pub(crate) fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Valu
         "keel_chainInfo" => {
             p.max_arity(0)?;
             serde_json::to_value(node.chain_info()).map_err(|e| RpcError::internal(e.to_string()))
+        }
+        "keel_status" => {
+            p.max_arity(0)?;
+            Ok(crate::status::status(node))
         }
         "keel_health" => {
             p.max_arity(0)?;

@@ -1,0 +1,239 @@
+//! `keel_status`: why a node is (not) progressing, in plain language.
+
+use keel_node::Node;
+use keel_node::metrics::BftStatus;
+use serde_json::{Value, json};
+
+/// Head older than this many round timeouts while work is pending means "stalled".
+const STALL_ROUND_TIMEOUTS: u64 = 3;
+
+pub(crate) fn status(node: &Node) -> Value {
+    let head = node.head();
+    let now = keel_node::producer::now_ms();
+    let head_age_ms = now.saturating_sub(head.header.timestamp_ms);
+    let pending = node.mempool().len();
+    let halted = node.halted();
+    let bft = node.counters.bft();
+    let mut diagnosis: Vec<String> = Vec::new();
+    if let Some(reason) = &halted {
+        diagnosis.push(format!(
+            "node halted: {reason} — restart it; it resumes at the last committed block"
+        ));
+    }
+    let consensus = match &bft {
+        None => {
+            if halted.is_none() {
+                diagnosis.push(format!(
+                    "solo validator: head {} is {} ms old, {pending} transactions pending",
+                    head.height, head_age_ms
+                ));
+            }
+            Value::Null
+        }
+        Some(b) => {
+            diagnose_bft(b, head.height, head_age_ms, pending, now, &mut diagnosis);
+            let c = &b.consensus;
+            json!({
+                "round": c.round,
+                "leader": c.leader,
+                "highestVotedRound": c.highest_voted_round,
+                "lockedRound": c.highest_qc_round,
+                "highQcRound": c.high_qc_round,
+                "lastTcRound": c.last_tc_round,
+                "committedHeight": c.committed_height,
+                "currentProposal": c.current_proposal,
+                "votedCurrentRound": c.voted_current_round,
+                "timedOutCurrentRound": c.timed_out_current_round,
+                "votesCollected": c.votes_collected,
+                "votesMissing": c.votes_missing,
+                "timeoutsCollected": c.timeouts_collected,
+                "quorum": b.quorum,
+                "pendingBlocks": c.pending_blocks,
+                "statusAgeMs": now.saturating_sub(b.updated_ms),
+            })
+        }
+    };
+    let peers: Vec<Value> = bft
+        .iter()
+        .flat_map(|b| &b.peers)
+        .map(|p| json!({ "address": p.address, "connected": p.connected, "lastError": p.last_error }))
+        .collect();
+    json!({
+        "mode": if bft.is_some() { "bft" } else { "solo" },
+        "height": head.height,
+        "headHash": head.hash,
+        "headAgeMs": head_age_ms,
+        "pendingTxs": pending,
+        "halted": halted,
+        "validator": node.validator_address(),
+        "consensus": consensus,
+        "peers": peers,
+        "diagnosis": diagnosis,
+    })
+}
+
+fn diagnose_bft(
+    b: &BftStatus,
+    height: u64,
+    head_age_ms: u64,
+    pending: usize,
+    now: u64,
+    out: &mut Vec<String>,
+) {
+    let c = &b.consensus;
+    let unreachable: Vec<String> = b
+        .peers
+        .iter()
+        .filter(|p| !p.connected)
+        .map(|p| match &p.last_error {
+            Some(e) => format!("{} ({e})", p.address),
+            None => p.address.to_string(),
+        })
+        .collect();
+    if !unreachable.is_empty() {
+        out.push(format!(
+            "cannot reach {} peer(s): {}",
+            unreachable.len(),
+            unreachable.join(", ")
+        ));
+    }
+    let connected = b.peers.iter().filter(|p| p.connected).count() + 1;
+    if connected < b.quorum {
+        out.push(format!(
+            "only {connected} of the validators (this node included) are reachable; a quorum needs {} — no block can commit until more come back",
+            b.quorum
+        ));
+    }
+    if b.peers
+        .iter()
+        .any(|p| p.address == c.leader && !p.connected)
+    {
+        out.push(format!(
+            "the leader of round {} ({}) is unreachable; the round will time out",
+            c.round, c.leader
+        ));
+    }
+    if c.committed_height > height {
+        out.push(format!("catching up: consensus committed height {} but this node stores {height}; syncing blocks", c.committed_height));
+    }
+    let stalled = pending > 0 && head_age_ms > STALL_ROUND_TIMEOUTS * b.round_timeout_ms;
+    if stalled {
+        if !c.votes_missing.is_empty() && c.current_proposal.is_some() {
+            out.push(format!(
+                "round {} has a proposal but is waiting for votes from: {}",
+                c.round,
+                c.votes_missing
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if c.current_proposal.is_none() {
+            out.push(format!(
+                "round {}: no proposal received from the leader {}",
+                c.round, c.leader
+            ));
+        }
+        if !c.timeouts_collected.is_empty() {
+            out.push(format!(
+                "round {} is timing out: {} of {} timeouts collected",
+                c.round,
+                c.timeouts_collected.len(),
+                b.quorum
+            ));
+        }
+    }
+    if now.saturating_sub(b.updated_ms) > 5_000 {
+        out.push("the consensus driver has not reported for over 5 s (overloaded or stuck)".into());
+    }
+    if out.is_empty() {
+        out.push(format!(
+            "progressing: round {}, head {height} ({head_age_ms} ms old), {pending} transactions pending",
+            c.round
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keel_consensus::ConsensusStatus;
+    use keel_node::metrics::PeerSummary;
+    use keel_types::{Address, Hash};
+
+    fn status(peers_up: [bool; 3], votes_missing: usize, timeouts: usize) -> BftStatus {
+        let a = |i: u8| Address([i; 20]);
+        BftStatus {
+            consensus: ConsensusStatus {
+                round: 42,
+                leader: a(2),
+                highest_voted_round: 41,
+                highest_qc_round: 40,
+                high_qc_round: 41,
+                last_tc_round: None,
+                committed_height: 12,
+                committed_block_id: Hash::ZERO,
+                current_proposal: Some(Hash([1; 32])),
+                voted_current_round: true,
+                timed_out_current_round: false,
+                votes_collected: vec![a(0)],
+                votes_missing: (1..=votes_missing as u8).map(a).collect(),
+                timeouts_collected: (0..timeouts as u8).map(a).collect(),
+                pending_blocks: 1,
+                vote_rounds_held: 1,
+                timeout_rounds_held: 0,
+            },
+            quorum: 3,
+            round_timeout_ms: 1_000,
+            peers: (1..=3u8)
+                .zip(peers_up)
+                .map(|(i, up)| PeerSummary {
+                    address: a(i),
+                    connected: up,
+                    last_error: (!up).then(|| "connection refused".into()),
+                })
+                .collect(),
+            updated_ms: 1_000_000,
+        }
+    }
+
+    #[test]
+    fn healthy_node_says_progressing() {
+        let mut out = Vec::new();
+        diagnose_bft(&status([true; 3], 0, 0), 12, 300, 5, 1_000_100, &mut out);
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert!(out[0].starts_with("progressing: round 42"), "{out:?}");
+    }
+
+    #[test]
+    fn stalled_node_names_unreachable_peers_leader_votes_and_quorum() {
+        let mut out = Vec::new();
+        diagnose_bft(
+            &status([false, false, true], 2, 1),
+            10,
+            9_000,
+            5,
+            1_000_100,
+            &mut out,
+        );
+        let text = out.join("\n");
+        assert!(text.contains("cannot reach 2 peer(s)"), "{text}");
+        assert!(text.contains("connection refused"), "{text}");
+        assert!(text.contains("a quorum needs 3"), "{text}");
+        assert!(text.contains("leader of round 42"), "{text}");
+        assert!(text.contains("catching up"), "{text}");
+        assert!(text.contains("waiting for votes from"), "{text}");
+        assert!(text.contains("1 of 3 timeouts"), "{text}");
+        let mut out = Vec::new();
+        diagnose_bft(
+            &status([true; 3], 0, 0),
+            12,
+            300,
+            0,
+            1_000_000 + 6_000,
+            &mut out,
+        );
+        assert!(out.join("\n").contains("has not reported"), "{out:?}");
+    }
+}
