@@ -97,6 +97,7 @@ fn solo(a: SoloArgs) -> Result<(), CliError> {
                 balance: u128::from(u64::MAX),
             })
             .collect(),
+        observers: vec![],
     };
     let mut mcfg = MempoolConfig::new(genesis.chain_id, suite, 0);
     mcfg.max_txs = a.txs.max(1);

@@ -135,6 +135,7 @@ pub(crate) fn init(a: InitArgs) -> Result<PathBuf, CliError> {
             address: vkf.address,
         }],
         alloc,
+        observers: Vec::new(),
     };
     genesis.validate().map_err(CliError::Usage)?;
     genesis.save(&genesis_path)?;
@@ -347,6 +348,8 @@ async fn start_bft(
     }
     let mut net_cfg = keel_network::NetworkConfig::new(listen, peers);
     net_cfg.network_id = p2p.network_id.as_bytes().to_vec();
+    // Observers from genesis may link in (they are never dialed).
+    net_cfg.allow_inbound = node.genesis().observer_addresses();
     let (_, key) = keel_node::KeyFile::load(&cfg.key_file)?;
     let (net, inbound) = keel_network::Network::start(net_cfg, key, node.suite())
         .await

@@ -126,7 +126,8 @@ impl AccountSource for PendingAccounts<'_> {
 pub struct Driver {
     node: Arc<Node>,
     net: NetworkHandle,
-    consensus: Consensus<KeelCrypto>,
+    /// `None` for an observer: it never votes, it follows the chain by block sync.
+    consensus: Option<Consensus<KeelCrypto>>,
     cfg: DriverConfig,
     me: Address,
     pending: HashMap<Hash, Arc<ExecutedBlock>>,
@@ -189,8 +190,14 @@ impl Driver {
             genesis_id: node.genesis_hash,
             pacemaker: cfg.pacemaker,
         };
-        let consensus = Consensus::new(config, crypto, recovery)
-            .map_err(|e| NodeError::Invariant(format!("consensus: {e}")))?;
+        let consensus = if node.is_validator() {
+            Some(
+                Consensus::new(config, crypto, recovery)
+                    .map_err(|e| NodeError::Invariant(format!("consensus: {e}")))?,
+            )
+        } else {
+            None
+        };
         let (tx, gossip_rx) = mpsc::channel(GOSSIP_QUEUE_TXS);
         node.set_gossip(tx);
         let me = node.validator_address();
@@ -213,8 +220,8 @@ impl Driver {
     }
 
     /// Consensus status (for `keel_status`).
-    pub fn status(&self) -> keel_consensus::ConsensusStatus {
-        self.consensus.status()
+    pub fn status(&self) -> Option<keel_consensus::ConsensusStatus> {
+        self.consensus.as_ref().map(|c| c.status())
     }
 
     /// The event loop.
@@ -223,8 +230,10 @@ impl Driver {
         mut inbound: mpsc::Receiver<InboundMessage>,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        let effects = self.consensus.start();
-        self.perform_all(effects);
+        if let Some(c) = self.consensus.as_mut() {
+            let effects = c.start();
+            self.perform_all(effects);
+        }
         let mut gossip_tick =
             tokio::time::interval(Duration::from_millis(self.cfg.gossip_flush_ms.max(1)));
         let mut sync_tick =
@@ -261,7 +270,10 @@ impl Driver {
     }
 
     fn feed(&mut self, input: Input) {
-        let effects = self.consensus.handle(input);
+        let Some(c) = self.consensus.as_mut() else {
+            return;
+        };
+        let effects = c.handle(input);
         self.perform_all(effects);
     }
 
@@ -280,7 +292,10 @@ impl Driver {
                 }
             }
             match queue.pop_front() {
-                Some(input) => effects = self.consensus.handle(input).into(),
+                Some(input) => match self.consensus.as_mut() {
+                    Some(c) => effects = c.handle(input).into(),
+                    None => return,
+                },
                 None => return,
             }
         }
@@ -543,7 +558,7 @@ impl Driver {
             })
             .collect();
         self.node.counters.set_bft(crate::metrics::BftStatus {
-            consensus: self.consensus.status(),
+            consensus: self.consensus.as_ref().map(|c| c.status()),
             quorum: self.quorum,
             round_timeout_ms: self.cfg.pacemaker.base_timeout_ms,
             peers,
@@ -552,8 +567,10 @@ impl Driver {
     }
 
     fn check_sync(&mut self) {
-        if self.consensus.status().committed_height > self.node.head().height {
-            self.request_sync();
+        match &self.consensus {
+            Some(c) if c.status().committed_height <= self.node.head().height => {}
+            // Behind consensus, or an observer (which always polls for new blocks).
+            _ => self.request_sync(),
         }
     }
 
@@ -609,6 +626,7 @@ impl Driver {
     fn apply_sync(&mut self, blocks: Vec<Block>) {
         let started = Instant::now();
         let mut run: Vec<ExecutedBlock> = Vec::new();
+        let full = blocks.len() as u64 >= MAX_SYNC_BLOCKS;
         for block in blocks.into_iter().take(MAX_SYNC_BLOCKS as usize) {
             let head = self.node.head();
             let expected = head.height + 1 + run.len() as u64;
@@ -655,6 +673,10 @@ impl Driver {
         }
         self.prune();
         self.syncing = None;
+        if full {
+            // More may follow: ask again right away instead of waiting for the next tick.
+            self.request_sync();
+        }
     }
 }
 

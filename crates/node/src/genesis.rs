@@ -48,6 +48,10 @@ pub struct Genesis {
     pub validators: Vec<GenesisValidator>,
     /// Initial balances.
     pub alloc: Vec<GenesisAccount>,
+    /// Observer nodes: they follow the chain (block sync) and serve RPC but never vote.
+    /// Validators admit their network links. Same shape as validators.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observers: Vec<GenesisValidator>,
 }
 
 impl Genesis {
@@ -87,25 +91,33 @@ impl Genesis {
             return Err("at least one validator is required".into());
         }
         let mut seen = std::collections::BTreeSet::new();
-        for v in &self.validators {
+        for (i, v) in self.validators.iter().chain(&self.observers).enumerate() {
+            let role = if i < self.validators.len() {
+                "validator"
+            } else {
+                "observer"
+            };
             let scheme: Scheme = v
                 .scheme
                 .parse()
-                .map_err(|_| format!("validator {}: unknown scheme {:?}", v.name, v.scheme))?;
+                .map_err(|_| format!("{role} {}: unknown scheme {:?}", v.name, v.scheme))?;
             let pk = hex::decode(v.public_key.trim_start_matches("0x"))
-                .map_err(|_| format!("validator {}: public_key is not hex", v.name))?;
+                .map_err(|_| format!("{role} {}: public_key is not hex", v.name))?;
             let addr = keel_crypto::address_of(scheme, &pk, suite.hash())
-                .map_err(|e| format!("validator {}: {e}", v.name))?;
+                .map_err(|e| format!("{role} {}: {e}", v.name))?;
             if Address(addr) != v.address {
                 return Err(format!(
-                    "validator {}: address {} does not match its key (expected {})",
+                    "{role} {}: address {} does not match its key (expected {})",
                     v.name,
                     v.address,
                     Address(addr)
                 ));
             }
             if !seen.insert(v.address) {
-                return Err(format!("validator {} is listed twice", v.address));
+                return Err(format!(
+                    "{role} {} is listed twice (validators and observers must differ)",
+                    v.address
+                ));
             }
         }
         Ok(())
@@ -113,8 +125,16 @@ impl Genesis {
 
     /// Validator public keys by address.
     pub fn validator_keys(&self) -> Vec<(Address, Scheme, Vec<u8>)> {
-        self.validators
-            .iter()
+        Self::keys_of(&self.validators)
+    }
+
+    /// Observer addresses.
+    pub fn observer_addresses(&self) -> Vec<Address> {
+        self.observers.iter().map(|o| o.address).collect()
+    }
+
+    fn keys_of(list: &[GenesisValidator]) -> Vec<(Address, Scheme, Vec<u8>)> {
+        list.iter()
             .filter_map(|v| {
                 let scheme = v.scheme.parse().ok()?;
                 let pk = hex::decode(v.public_key.trim_start_matches("0x")).ok()?;

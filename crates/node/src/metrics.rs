@@ -24,8 +24,8 @@ pub struct PeerSummary {
 /// What the BFT driver last published (every ~250 ms).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BftStatus {
-    /// Consensus state machine status.
-    pub consensus: keel_consensus::ConsensusStatus,
+    /// Consensus state machine status (`None` on an observer).
+    pub consensus: Option<keel_consensus::ConsensusStatus>,
     /// Quorum size.
     pub quorum: usize,
     /// Base round timeout, ms.

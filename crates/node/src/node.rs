@@ -221,11 +221,15 @@ impl Node {
                 .expect("a key pair's own public key is valid"),
         );
         let validators = genesis.validator_keys();
-        if !validators.iter().any(|(a, _, _)| *a == validator) {
+        if !validators.iter().any(|(a, _, _)| *a == validator)
+            && !genesis.observer_addresses().contains(&validator)
+        {
             return Err(NodeError::Config {
-                what: "validator key",
+                what: "node key",
                 path: data_dir.into(),
-                reason: format!("key address {validator} is not a validator in genesis"),
+                reason: format!(
+                    "key address {validator} is neither a validator nor an observer in genesis"
+                ),
             });
         }
         // Genesis block (created once). The database remembers the hash of the genesis
@@ -341,9 +345,14 @@ impl Node {
         &self.mempool
     }
 
-    /// This node's validator address.
+    /// This node's address (its key's; a validator's or an observer's).
     pub fn validator_address(&self) -> Address {
         self.validator
+    }
+
+    /// True if this node is in the validator set (false for an observer).
+    pub fn is_validator(&self) -> bool {
+        self.validators.iter().any(|(a, _, _)| *a == self.validator)
     }
 
     /// The last committed block.

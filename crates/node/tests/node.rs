@@ -29,6 +29,7 @@ fn genesis(suite: Suite, v: &KeyPair, funded: &KeyPair) -> Genesis {
             address: KeyFile::from_key(funded, suite).address,
             balance: 1_000_000,
         }],
+        observers: vec![],
     }
 }
 

@@ -47,6 +47,7 @@ fn two_validators() -> Two {
             address: KeyFile::from_key(&alice, SUITE).address,
             balance: 10_000_000,
         }],
+        observers: vec![],
     };
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let open = |k: &KeyPair, d: &tempfile::TempDir| {

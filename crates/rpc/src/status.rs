@@ -32,25 +32,30 @@ pub(crate) fn status(node: &Node) -> Value {
         }
         Some(b) => {
             diagnose_bft(b, head.height, head_age_ms, pending, now, &mut diagnosis);
-            let c = &b.consensus;
-            json!({
-                "round": c.round,
-                "leader": c.leader,
-                "highestVotedRound": c.highest_voted_round,
-                "lockedRound": c.highest_qc_round,
-                "highQcRound": c.high_qc_round,
-                "lastTcRound": c.last_tc_round,
-                "committedHeight": c.committed_height,
-                "currentProposal": c.current_proposal,
-                "votedCurrentRound": c.voted_current_round,
-                "timedOutCurrentRound": c.timed_out_current_round,
-                "votesCollected": c.votes_collected,
-                "votesMissing": c.votes_missing,
-                "timeoutsCollected": c.timeouts_collected,
-                "quorum": b.quorum,
-                "pendingBlocks": c.pending_blocks,
-                "statusAgeMs": now.saturating_sub(b.updated_ms),
-            })
+            match &b.consensus {
+                None => {
+                    json!({ "role": "observer", "statusAgeMs": now.saturating_sub(b.updated_ms) })
+                }
+                Some(c) => json!({
+                    "role": "validator",
+                    "round": c.round,
+                    "leader": c.leader,
+                    "highestVotedRound": c.highest_voted_round,
+                    "lockedRound": c.highest_qc_round,
+                    "highQcRound": c.high_qc_round,
+                    "lastTcRound": c.last_tc_round,
+                    "committedHeight": c.committed_height,
+                    "currentProposal": c.current_proposal,
+                    "votedCurrentRound": c.voted_current_round,
+                    "timedOutCurrentRound": c.timed_out_current_round,
+                    "votesCollected": c.votes_collected,
+                    "votesMissing": c.votes_missing,
+                    "timeoutsCollected": c.timeouts_collected,
+                    "quorum": b.quorum,
+                    "pendingBlocks": c.pending_blocks,
+                    "statusAgeMs": now.saturating_sub(b.updated_ms),
+                }),
+            }
         }
     };
     let peers: Vec<Value> = bft
@@ -80,7 +85,6 @@ fn diagnose_bft(
     now: u64,
     out: &mut Vec<String>,
 ) {
-    let c = &b.consensus;
     let unreachable: Vec<String> = b
         .peers
         .iter()
@@ -98,6 +102,17 @@ fn diagnose_bft(
         ));
     }
     let connected = b.peers.iter().filter(|p| p.connected).count() + 1;
+    let Some(c) = &b.consensus else {
+        // Observer: it only follows the chain.
+        if b.peers.iter().all(|p| !p.connected) {
+            out.push("observer: no validator reachable; cannot follow the chain".into());
+        } else if out.is_empty() {
+            out.push(format!(
+                "observer following the chain: head {height} ({head_age_ms} ms old)"
+            ));
+        }
+        return;
+    };
     if connected < b.quorum {
         out.push(format!(
             "only {connected} of the validators (this node included) are reachable; a quorum needs {} — no block can commit until more come back",
@@ -165,7 +180,7 @@ mod tests {
     fn status(peers_up: [bool; 3], votes_missing: usize, timeouts: usize) -> BftStatus {
         let a = |i: u8| Address([i; 20]);
         BftStatus {
-            consensus: ConsensusStatus {
+            consensus: Some(ConsensusStatus {
                 round: 42,
                 leader: a(2),
                 highest_voted_round: 41,
@@ -183,7 +198,7 @@ mod tests {
                 pending_blocks: 1,
                 vote_rounds_held: 1,
                 timeout_rounds_held: 0,
-            },
+            }),
             quorum: 3,
             round_timeout_ms: 1_000,
             peers: (1..=3u8)

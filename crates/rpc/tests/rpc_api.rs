@@ -60,6 +60,7 @@ fn start(suite: Suite, max_body: usize) -> Harness {
                 balance: 100_000,
             },
         ],
+        observers: vec![],
     };
     let node = Node::open_with(
         genesis,
