@@ -1,5 +1,7 @@
 //! `keel bench`: throughput numbers printed as a table and a JSON line.
 
+mod bft;
+
 use crate::CliError;
 use clap::{Args, Subcommand};
 use keel_crypto::{KeyPair, Scheme, Suite, VerifyItem};
@@ -17,6 +19,8 @@ pub(crate) enum BenchCmd {
     Solo(SoloArgs),
     /// Sign / verify rates per scheme on one core (and Ed25519 batch verification).
     Crypto(CryptoArgs),
+    /// N validators in process over real loopback links: committed TPS and latency percentiles.
+    Bft(bft::BftArgs),
 }
 
 #[derive(Args)]
@@ -49,6 +53,7 @@ pub(crate) fn run(c: BenchCmd) -> Result<(), CliError> {
     match c {
         BenchCmd::Solo(a) => solo(a),
         BenchCmd::Crypto(a) => crypto(a),
+        BenchCmd::Bft(a) => bft::bft(a),
     }
 }
 

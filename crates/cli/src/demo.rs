@@ -12,15 +12,22 @@ use std::time::{Duration, Instant};
 
 #[derive(Args)]
 pub(crate) struct DemoArgs {
+    /// Validators: 4 (default) runs a BFT consortium of 4 node processes; 1 runs a single
+    /// in-process validator.
+    #[arg(long, default_value_t = 4)]
+    validators: usize,
     /// Chain folder (created on first run; reused afterwards unless --fresh).
     #[arg(long, default_value = ".keel-local/demo")]
     dir: PathBuf,
     /// Crypto suite for a new chain: gm or intl.
     #[arg(long, default_value = "gm")]
     suite: Suite,
-    /// JSON-RPC port on 127.0.0.1.
+    /// JSON-RPC port on 127.0.0.1 (node i of a consortium uses port + i).
     #[arg(long, default_value_t = 8545)]
     port: u16,
+    /// First P2P port of a consortium (node i uses p2p-port + i).
+    #[arg(long, default_value_t = 30300)]
+    p2p_port: u16,
     /// Delete the folder and start a new chain.
     #[arg(long)]
     fresh: bool,
@@ -34,7 +41,14 @@ pub(crate) struct DemoArgs {
 
 pub(crate) fn run(a: DemoArgs) -> Result<(), CliError> {
     if a.fresh && a.dir.exists() {
+        // Stop anything still running from an earlier demo in this folder first.
+        if a.dir.join("node-0").exists() {
+            let _ = crate::cmd_network::down(&a.dir, Duration::from_secs(20));
+        }
         std::fs::remove_dir_all(&a.dir).map_err(|e| CliError::io(&a.dir, e))?;
+    }
+    if a.validators > 1 {
+        return consortium(a);
     }
     let cfg_path = a.dir.join("node.toml");
     if !cfg_path.exists() {
@@ -73,7 +87,8 @@ pub(crate) fn run(a: DemoArgs) -> Result<(), CliError> {
         std::thread::Builder::new()
             .name("keel-demo-traffic".into())
             .spawn(move || {
-                if let Err(e) = traffic(&dir2, &url, tps, duration) {
+                let never = std::sync::atomic::AtomicBool::new(false);
+                if let Err(e) = traffic(&dir2, &url, tps, duration, &never) {
                     eprintln!("sample traffic stopped: {e}");
                 }
                 if duration.is_some() {
@@ -83,6 +98,81 @@ pub(crate) fn run(a: DemoArgs) -> Result<(), CliError> {
             })
             .expect("spawning the traffic thread");
     })
+}
+
+/// A BFT consortium of `validators` node processes with sample traffic.
+fn consortium(a: DemoArgs) -> Result<(), CliError> {
+    if !a.dir.join("genesis.json").exists() {
+        crate::cmd_network::init(crate::cmd_network::NetInitArgs {
+            validators: a.validators,
+            suite: a.suite,
+            dir: a.dir.clone(),
+            chain_id: 1001,
+            chain_name: "keel-demo".into(),
+            accounts: 4,
+            balance: 1_000_000_000_000,
+            gas_price: 0,
+            rpc_base_port: a.port,
+            p2p_base_port: a.p2p_port,
+            round_timeout_ms: 1_000,
+            block_interval_ms: 200,
+            force: false,
+        })?;
+    } else if !a.dir.join("node-0").exists() {
+        return Err(CliError::Usage(format!(
+            "{} holds a single-validator demo; use --fresh or --validators 1",
+            a.dir.display()
+        )));
+    }
+    crate::cmd_network::up(&a.dir, Duration::from_secs(60))?;
+    let url = format!("http://127.0.0.1:{}", a.port);
+    println!(
+        "sample traffic: {} tx/s of transfers between {}/accounts/*.key, plus an evidence record every 5 s",
+        a.tps.max(1),
+        a.dir.display()
+    );
+    println!("try:  keel block latest --rpc {url}");
+    println!(
+        "      keel evidence verify {}/samples/contract-0.txt --rpc {url}",
+        a.dir.display()
+    );
+    println!(
+        "      curl -s -X POST {url} -H 'content-type: application/json' -d '{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"keel_status\"}}'"
+    );
+    println!("stop: Ctrl-C (or `keel network down {}`)", a.dir.display());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let dir = a.dir.clone();
+    let tps = a.tps.max(1);
+    let duration = a.duration_secs.map(Duration::from_secs);
+    let traffic_url = url.clone();
+    let worker = std::thread::Builder::new()
+        .name("keel-demo-traffic".into())
+        .spawn(move || {
+            if let Err(e) = traffic(&dir, &traffic_url, tps, duration, &flag) {
+                eprintln!("sample traffic stopped: {e}");
+            }
+        })
+        .expect("spawning the traffic thread");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Usage(format!("runtime: {e}")))?;
+    rt.block_on(async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        match duration {
+            Some(d) => {
+                tokio::select! { _ = ctrl_c => {}, _ = tokio::time::sleep(d) => {} }
+            }
+            None => {
+                let _ = ctrl_c.await;
+            }
+        }
+    });
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let _ = worker.join();
+    println!("stopping the consortium...");
+    crate::cmd_network::down(&a.dir, Duration::from_secs(20))
 }
 
 fn terminate_self() {
@@ -96,7 +186,13 @@ fn terminate_self() {
     }
 }
 
-fn traffic(dir: &Path, url: &str, tps: u32, duration: Option<Duration>) -> Result<(), CliError> {
+fn traffic(
+    dir: &Path,
+    url: &str,
+    tps: u32,
+    duration: Option<Duration>,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<(), CliError> {
     let c = Client::new(url);
     let mut keys = Vec::new();
     for i in 0.. {
@@ -119,7 +215,9 @@ fn traffic(dir: &Path, url: &str, tps: u32, duration: Option<Duration>) -> Resul
     let mut evidence_n = 0u64;
     let mut last_evidence = Instant::now() - Duration::from_secs(10);
     loop {
-        if duration.is_some_and(|d| start.elapsed() >= d) {
+        if duration.is_some_and(|d| start.elapsed() >= d)
+            || stop.load(std::sync::atomic::Ordering::SeqCst)
+        {
             return Ok(());
         }
         let chain: ChainFacts = c.chain()?;

@@ -3,6 +3,7 @@
 mod bench;
 mod client;
 mod cmd_chain;
+mod cmd_network;
 mod cmd_query;
 mod demo;
 mod error;
@@ -31,6 +32,9 @@ enum Cmd {
     /// Run or check a node.
     #[command(subcommand)]
     Node(cmd_chain::NodeCmd),
+    /// A local consortium of validator processes: init, up, down, status.
+    #[command(subcommand)]
+    Network(cmd_network::NetworkCmd),
     /// Send native tokens.
     Transfer(cmd_query::TransferArgs),
     /// Evidence (存证): record a file's hash on chain, or verify a file against the chain.
@@ -63,6 +67,7 @@ fn main() {
         Cmd::Keys(c) => cmd_chain::keys(c),
         Cmd::Init(a) => cmd_chain::init(a).map(|_| ()),
         Cmd::Node(c) => cmd_chain::node(c),
+        Cmd::Network(c) => cmd_network::run(c),
         Cmd::Transfer(a) => cmd_query::transfer(a),
         Cmd::Evidence(c) => cmd_query::evidence(c),
         Cmd::Block(a) => cmd_query::block(a),

@@ -29,6 +29,8 @@ pub const MAX_WIRE_BYTES: usize = 64 * 1024 * 1024;
 pub const MAX_SYNC_BLOCKS: u64 = 64;
 /// Most received-but-unvalidated proposal bodies kept.
 pub const MAX_BODIES: usize = 256;
+/// Deepest chain of uncommitted ancestors fetched by hash before giving up.
+pub const MAX_FETCH_DEPTH: usize = 64;
 /// Most transactions in one gossip frame.
 pub const MAX_GOSSIP_BATCH: usize = 500;
 /// How often the driver publishes its status for `keel_status` and metrics, ms.
@@ -67,8 +69,21 @@ impl Default for DriverConfig {
 enum WireMsg {
     Consensus(Vec<u8>),
     Body(Block),
-    SyncRequest { from: u64, to: u64 },
-    SyncResponse { blocks: Vec<Block> },
+    SyncRequest {
+        from: u64,
+        to: u64,
+    },
+    SyncResponse {
+        blocks: Vec<Block>,
+    },
+    /// Ask for one block by hash, committed or not (DiemBFT BlockRetrieval): a restarted or
+    /// lagging validator needs the certified-but-uncommitted parents of the current proposal.
+    BlockRequest {
+        id: Hash,
+    },
+    BlockResponse {
+        block: Block,
+    },
 }
 
 /// Rebuild the consensus commit proof stored in a block certificate.
@@ -139,6 +154,10 @@ pub struct Driver {
     sync_rotation: usize,
     syncing: Option<(u64, Instant)>,
     quorum: usize,
+    /// A proposal whose ancestors are being fetched; answered once they are executed.
+    awaiting_validation: Option<keel_consensus::Proposal>,
+    /// Our own proposal waiting for its parent chain.
+    awaiting_propose: Option<(Round, BlockMeta)>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -216,6 +235,8 @@ impl Driver {
             sync_rotation: 0,
             syncing: None,
             quorum,
+            awaiting_validation: None,
+            awaiting_propose: None,
         })
     }
 
@@ -334,7 +355,7 @@ impl Driver {
                 self.propose_at = Some((round, parent, at));
                 None
             }
-            Effect::ValidateBlock { proposal } => Some(self.validate(&proposal)),
+            Effect::ValidateBlock { proposal } => self.validate(&proposal),
             Effect::Commit {
                 committed,
                 blocks,
@@ -381,7 +402,9 @@ impl Driver {
 
     fn propose(&mut self, round: Round, parent: BlockMeta) {
         let Some(chain) = self.chain_to(&parent.id) else {
-            tracing::warn!(round, parent = %parent.id, "cannot propose: parent unknown");
+            tracing::debug!(round, parent = %parent.id, "parent unknown: fetching it before proposing");
+            self.awaiting_propose = Some((round, parent));
+            self.fetch_missing(&parent.id);
             return;
         };
         let refs: Vec<&ExecutedBlock> = chain.iter().map(|b| &**b).collect();
@@ -426,16 +449,16 @@ impl Driver {
         }
     }
 
-    fn validate(&mut self, proposal: &keel_consensus::Proposal) -> Input {
+    fn validate(&mut self, proposal: &keel_consensus::Proposal) -> Option<Input> {
         let id = proposal.block.id;
-        let invalid = Input::BlockValidated { id, valid: false };
+        let invalid = Some(Input::BlockValidated { id, valid: false });
         if let Some(done) = self.pending.get(&id) {
-            return Input::BlockValidated {
+            return Some(Input::BlockValidated {
                 id,
                 valid: done.block.header.proposer == proposal.author,
-            };
+            });
         }
-        let Some(body) = self.bodies.remove(&id) else {
+        let Some(body) = self.bodies.get(&id) else {
             tracing::debug!(block = %id, "proposal without body");
             return invalid;
         };
@@ -443,9 +466,24 @@ impl Driver {
             tracing::warn!(block = %id, "proposal body does not match the proposal");
             return invalid;
         }
-        let Some(chain) = self.chain_to(&proposal.block.parent_id) else {
-            tracing::debug!(block = %id, "proposal parent unknown; syncing");
-            self.request_sync();
+        if self.chain_to(&proposal.block.parent_id).is_none() {
+            // The parent is certified (the proposal's QC) but not known here — typical after a
+            // restart. Fetch the missing ancestors and answer once they are executed.
+            tracing::debug!(block = %id, "proposal parent unknown; fetching ancestors");
+            self.awaiting_validation = Some(proposal.clone());
+            self.fetch_missing(&proposal.block.parent_id);
+            return None;
+        }
+        Some(self.validate_known(id))
+    }
+
+    /// Validate a body whose parent chain is executed; answer for consensus.
+    fn validate_known(&mut self, id: Hash) -> Input {
+        let invalid = Input::BlockValidated { id, valid: false };
+        let Some(body) = self.bodies.remove(&id) else {
+            return invalid;
+        };
+        let Some(chain) = self.chain_to(&body.header.parent_hash) else {
             return invalid;
         };
         let refs: Vec<&ExecutedBlock> = chain.iter().map(|b| &**b).collect();
@@ -462,18 +500,92 @@ impl Driver {
         }
     }
 
-    fn commit(&mut self, committed: CommitInfo, blocks: &[BlockMeta], proof: &CommitProof) {
-        let started = Instant::now();
-        for meta in blocks {
-            let head = self.node.head();
-            if meta.height <= head.height {
-                continue;
+    /// Walk from `id` back through received bodies to an executed block (or the committed
+    /// head). If a link is missing, ask the peers for it; if the chain is complete, execute the
+    /// ancestors oldest first. Returns true when `id` is executed (or is the head).
+    fn fetch_missing(&mut self, id: &Hash) -> bool {
+        let head = self.node.head();
+        let mut missing_chain: Vec<Hash> = Vec::new();
+        let mut cur = *id;
+        loop {
+            if cur == head.hash || self.pending.contains_key(&cur) {
+                break;
             }
-            let Some(executed) = self.pending.get(&meta.id).cloned() else {
-                self.request_sync();
-                return;
+            let Some(body) = self.bodies.get(&cur) else {
+                if missing_chain.len() < MAX_FETCH_DEPTH {
+                    let msg = WireMsg::BlockRequest { id: cur };
+                    self.broadcast(&msg);
+                }
+                return false;
             };
-            let cert = if meta.id == committed.block_id {
+            if body.header.height <= head.height || missing_chain.len() >= MAX_FETCH_DEPTH {
+                // Not on our committed chain (or too deep): block sync must help first.
+                self.request_sync();
+                return false;
+            }
+            missing_chain.push(cur);
+            cur = body.header.parent_hash;
+        }
+        // Execute the fetched ancestors oldest first (they are certified by QCs, but we still
+        // re-execute: their state roots must match).
+        for a in missing_chain.iter().rev() {
+            if let Input::BlockValidated { valid: false, .. } = self.validate_known(*a) {
+                tracing::warn!(block = %a, "fetched ancestor does not validate");
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Retry what waited for fetched blocks.
+    fn resume_awaiting(&mut self) {
+        if let Some(p) = self.awaiting_validation.clone()
+            && self.fetch_missing(&p.block.parent_id)
+        {
+            self.awaiting_validation = None;
+            let answer = self.validate_known(p.block.id);
+            self.feed(answer);
+        }
+        if let Some((round, parent)) = self.awaiting_propose
+            && self.chain_to(&parent.id).is_some()
+        {
+            self.awaiting_propose = None;
+            self.propose(round, parent);
+        }
+    }
+
+    fn serve_block(&self, to_peer: Address, id: Hash) {
+        let block = match self.pending.get(&id) {
+            Some(e) => Some(e.block.clone()),
+            None => self.bodies.get(&id).cloned().or_else(|| {
+                let h = self.node.chain().height_of(&id).ok().flatten()?;
+                self.node.chain().block(h).ok().flatten()
+            }),
+        };
+        if let Some(block) = block {
+            let _ = self.net.send(
+                &to_peer,
+                CHANNEL_CONSENSUS,
+                codec::encode(&WireMsg::BlockResponse { block }),
+            );
+        }
+    }
+
+    /// Commit everything from the committed head up to `committed`, in order. Consensus's
+    /// `blocks` list may start above our head (blocks we executed through fetching or sync are
+    /// not in it), so walk our own executed chain instead; if it is incomplete, sync.
+    fn commit(&mut self, committed: CommitInfo, _blocks: &[BlockMeta], proof: &CommitProof) {
+        let started = Instant::now();
+        if committed.height <= self.node.head().height {
+            self.prune();
+            return;
+        }
+        let Some(chain) = self.chain_to(&committed.block_id) else {
+            self.request_sync();
+            return;
+        };
+        for executed in chain {
+            let cert = if executed.hash == committed.block_id {
                 certificate_of(proof)
             } else {
                 CommitCertificate::default()
@@ -481,13 +593,12 @@ impl Driver {
             if let Err(e) =
                 tokio::task::block_in_place(|| self.node.commit_block(&executed, cert, started))
             {
-                self.node
-                    .halt(format!("commit of block {} failed: {e}", meta.height));
+                self.node.halt(format!(
+                    "commit of block {} failed: {e}",
+                    executed.block.header.height
+                ));
                 return;
             }
-        }
-        if self.node.head().height < committed.height {
-            self.request_sync();
         }
         self.prune();
     }
@@ -538,6 +649,18 @@ impl Driver {
                         }
                     }
                     Ok(WireMsg::SyncRequest { from, to }) => self.serve_sync(m.from, from, to),
+                    Ok(WireMsg::BlockRequest { id }) => self.serve_block(m.from, id),
+                    Ok(WireMsg::BlockResponse { block }) => {
+                        let head = self.node.head().height;
+                        if self.bodies.len() < MAX_BODIES
+                            && block.header.height > head
+                            && block.transactions.len() <= limits::MAX_BLOCK_TXS
+                        {
+                            let id = block.hash(self.node.suite().hash());
+                            self.bodies.insert(id, block);
+                            self.resume_awaiting();
+                        }
+                    }
                     Ok(WireMsg::SyncResponse { blocks }) => self.apply_sync(blocks),
                     Err(e) => tracing::debug!(from = %m.from, error = %e, "bad wire message"),
                 }
@@ -673,6 +796,7 @@ impl Driver {
         }
         self.prune();
         self.syncing = None;
+        self.resume_awaiting();
         if full {
             // More may follow: ask again right away instead of waiting for the next tick.
             self.request_sync();

@@ -122,7 +122,11 @@ fn refuses_foreign_database_and_non_validator_key() {
     }
     let stranger = KeyPair::from_seed(keel_crypto::Scheme::Sm2, &[3; 32]);
     let err = open(&g, &stranger, dir.path()).unwrap_err();
-    assert!(err.to_string().contains("not a validator"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("neither a validator nor an observer"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -263,3 +263,78 @@ pub fn show(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// The first of `n` consecutive free TCP ports on 127.0.0.1, chosen below the kernel's
+/// ephemeral range so that an outgoing connection can never take one of them while its node is
+/// down (a restart would then fail to bind). Bounded retries; `salt` varies the start.
+pub fn free_port_block(n: u16, salt: u64) -> u16 {
+    let ephemeral_low: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768);
+    let lo: u64 = 10_000;
+    let hi: u64 = u64::from(ephemeral_low.saturating_sub(n)).max(lo + 1);
+    let mut x = salt ^ u64::from(std::process::id()).rotate_left(17);
+    for _ in 0..200 {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let base = u16::try_from(lo + (x >> 33) % (hi - lo)).expect("below u16::MAX");
+        let held: Vec<_> = (0..n)
+            .map_while(|k| std::net::TcpListener::bind(("127.0.0.1", base + k)).ok())
+            .collect();
+        if held.len() == usize::from(n) {
+            return base;
+        }
+    }
+    panic!("no block of {n} free ports found below {ephemeral_low}");
+}
+
+impl Rpc {
+    /// Client for a URL such as `http://127.0.0.1:8545`.
+    pub fn at(url: &str) -> Rpc {
+        let mut r = Rpc::new(0);
+        r.url = url.to_string();
+        r
+    }
+
+    /// One JSON-RPC batch request (at most 100 calls): each call's result or error object, in
+    /// call order.
+    pub fn batch(&self, calls: &[(&str, Value)]) -> Result<Vec<Result<Value, Value>>, RpcFail> {
+        let req: Vec<Value> = calls
+            .iter()
+            .enumerate()
+            .map(|(i, (m, p))| json!({ "jsonrpc": "2.0", "id": i, "method": m, "params": p }))
+            .collect();
+        let mut resp = self
+            .agent
+            .post(&self.url)
+            .send_json(&req)
+            .map_err(|e| RpcFail::Transport(e.to_string()))?;
+        let v: Value = resp
+            .body_mut()
+            .with_config()
+            .limit(256 * 1024 * 1024)
+            .read_json()
+            .map_err(|e| RpcFail::Transport(format!("bad response: {e}")))?;
+        let Value::Array(items) = v else {
+            return Err(RpcFail::Rpc(v));
+        };
+        let mut out: Vec<Option<Result<Value, Value>>> = vec![None; calls.len()];
+        for item in items {
+            let Some(i) = item["id"].as_u64().map(|i| i as usize) else {
+                return Err(RpcFail::Rpc(item));
+            };
+            let r = match item.get("error") {
+                Some(e) => Err(e.clone()),
+                None => Ok(item.get("result").cloned().unwrap_or(Value::Null)),
+            };
+            if let Some(slot) = out.get_mut(i) {
+                *slot = Some(r);
+            }
+        }
+        out.into_iter()
+            .map(|r| r.ok_or_else(|| RpcFail::Transport("batch answer is missing a call".into())))
+            .collect()
+    }
+}
