@@ -28,6 +28,8 @@ use std::time::{Duration, Instant};
 
 /// Most validators `init` creates.
 const MAX_VALIDATORS: usize = 16;
+/// Most observers `init` creates.
+const MAX_OBSERVERS: usize = 8;
 /// Lines of a node's log shown when it fails to start.
 const LOG_TAIL_LINES: usize = 30;
 /// How long a node may take to exit after SIGKILL before `down` gives up on it.
@@ -65,6 +67,9 @@ pub(crate) struct NetInitArgs {
     /// Number of validators (1..=16).
     #[arg(long, default_value_t = 4)]
     pub(crate) validators: usize,
+    /// Number of observer nodes (0..=8): they follow the chain and serve RPC but never vote.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) observers: usize,
     /// Crypto suite: gm (SM2/SM3/SM4) or intl (Ed25519/SHA-256/AES-GCM).
     #[arg(long, default_value = "gm")]
     pub(crate) suite: Suite,
@@ -138,8 +143,16 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
             "--validators must be 1..={MAX_VALIDATORS}, got {n}"
         )));
     }
-    let rpc_ports = port_range(a.rpc_base_port, n, "--rpc-base-port")?;
-    let p2p_ports = port_range(a.p2p_base_port, n, "--p2p-base-port")?;
+    if a.observers > MAX_OBSERVERS {
+        return Err(CliError::Usage(format!(
+            "--observers must be 0..={MAX_OBSERVERS}, got {}",
+            a.observers
+        )));
+    }
+    // Node folders node-0..node-{n-1} are validators, then the observers.
+    let total = n + a.observers;
+    let rpc_ports = port_range(a.rpc_base_port, total, "--rpc-base-port")?;
+    let p2p_ports = port_range(a.p2p_base_port, total, "--p2p-base-port")?;
     if let Some(p) = rpc_ports.iter().find(|p| p2p_ports.contains(p)) {
         return Err(CliError::Usage(format!(
             "port {p} would be both an RPC and a P2P port; move --rpc-base-port or --p2p-base-port apart"
@@ -163,7 +176,7 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
         )));
     }
     // Never touch a database, even with --force: a new genesis would not open it anyway.
-    for i in 0..MAX_VALIDATORS {
+    for i in 0..MAX_VALIDATORS + MAX_OBSERVERS {
         let data = node_dir(dir, i).join("data");
         if data.exists() {
             return Err(CliError::Usage(format!(
@@ -176,8 +189,8 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
     let scheme = suite.signature_scheme();
     std::fs::create_dir_all(dir.join("accounts")).map_err(|e| CliError::io(dir, e))?;
     let alloc = sample_accounts(dir, a.accounts, suite, a.balance)?;
-    let mut keys = Vec::with_capacity(n);
-    for i in 0..n {
+    let mut keys = Vec::with_capacity(total);
+    for i in 0..total {
         let nd = node_dir(dir, i);
         std::fs::create_dir_all(&nd).map_err(|e| CliError::io(&nd, e))?;
         let (kf, _) = KeyFile::generate(scheme, suite)?;
@@ -190,7 +203,7 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
         suite: suite.name().into(),
         timestamp_ms: keel_node::producer::now_ms(),
         gas_price: a.gas_price,
-        validators: keys
+        validators: keys[..n]
             .iter()
             .enumerate()
             .map(|(i, k)| GenesisValidator {
@@ -201,11 +214,21 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
             })
             .collect(),
         alloc,
-        observers: Vec::new(),
+        observers: keys[n..]
+            .iter()
+            .enumerate()
+            .map(|(j, k)| GenesisValidator {
+                name: format!("observer-{j}"),
+                scheme: scheme.name().into(),
+                public_key: k.public_key.clone(),
+                address: k.address,
+            })
+            .collect(),
     };
     genesis.validate().map_err(CliError::Usage)?;
     genesis.save(&dir.join("genesis.json"))?;
-    let peers: Vec<PeerConfig> = keys
+    // Everyone dials the validators; observers are admitted inbound (from genesis).
+    let peers: Vec<PeerConfig> = keys[..n]
         .iter()
         .zip(&p2p_ports)
         .map(|(k, port)| PeerConfig {
@@ -213,7 +236,7 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
             socket: format!("127.0.0.1:{port}"),
         })
         .collect();
-    for i in 0..n {
+    for i in 0..total {
         let mut cfg = NodeConfig::new_in(format!("127.0.0.1:{}", rpc_ports[i]));
         cfg.genesis_file = "../genesis.json".into();
         cfg.p2p = Some(P2pConfig {
@@ -226,14 +249,16 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
         cfg.save(&node_dir(dir, i).join("node.toml"))?;
     }
     println!(
-        "initialised a {n}-validator {suite} consortium {:?} (chain id {}) in {}",
+        "initialised a {n}-validator {suite} consortium {:?} (chain id {}, {} observers) in {}",
         a.chain_name,
         a.chain_id,
+        a.observers,
         dir.display()
     );
     for (i, k) in keys.iter().enumerate() {
+        let role = if i < n { "validator" } else { "observer " };
         println!(
-            "  node-{i}  validator {}  rpc http://127.0.0.1:{}  p2p 127.0.0.1:{}",
+            "  node-{i}  {role} {}  rpc http://127.0.0.1:{}  p2p 127.0.0.1:{}",
             k.address, rpc_ports[i], p2p_ports[i]
         );
     }

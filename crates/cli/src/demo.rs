@@ -105,6 +105,7 @@ fn consortium(a: DemoArgs) -> Result<(), CliError> {
     if !a.dir.join("genesis.json").exists() {
         crate::cmd_network::init(crate::cmd_network::NetInitArgs {
             validators: a.validators,
+            observers: 0,
             suite: a.suite,
             dir: a.dir.clone(),
             chain_id: 1001,

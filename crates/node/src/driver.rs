@@ -332,6 +332,9 @@ impl Driver {
                 None
             }
             Effect::Broadcast(msg) => {
+                self.node
+                    .counters
+                    .record_consensus_message("sent", kind_of(&msg));
                 if let ConsensusMessage::Proposal(p) = &msg
                     && let Some(b) = self.pending.get(&p.block.id)
                 {
@@ -635,7 +638,12 @@ impl Driver {
             CHANNEL_CONSENSUS => {
                 match codec::decode::<WireMsg>("wire message", &m.payload, MAX_WIRE_BYTES) {
                     Ok(WireMsg::Consensus(bytes)) => match ConsensusMessage::decode(&bytes) {
-                        Ok(msg) => self.feed(Input::Message(msg)),
+                        Ok(msg) => {
+                            self.node
+                                .counters
+                                .record_consensus_message("received", kind_of(&msg));
+                            self.feed(Input::Message(msg))
+                        }
                         Err(e) => {
                             tracing::debug!(from = %m.from, error = %e, "bad consensus message")
                         }
@@ -801,6 +809,14 @@ impl Driver {
             // More may follow: ask again right away instead of waiting for the next tick.
             self.request_sync();
         }
+    }
+}
+
+fn kind_of(m: &ConsensusMessage) -> &'static str {
+    match m {
+        ConsensusMessage::Proposal(_) => "proposal",
+        ConsensusMessage::Vote(_) => "vote",
+        ConsensusMessage::Timeout(_) => "timeout",
     }
 }
 

@@ -55,6 +55,8 @@ pub struct NodeCounters {
     commit_micros_sum: AtomicU64,
     /// Consensus inputs rejected, by reason.
     consensus_rejected: Mutex<BTreeMap<String, u64>>,
+    /// Consensus messages by (direction, kind).
+    consensus_messages: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     /// Latest BFT status (None in solo mode).
     bft: Mutex<Option<BftStatus>>,
 }
@@ -107,6 +109,24 @@ impl NodeCounters {
         if m.len() < 64 || m.contains_key(reason) {
             *m.entry(reason.to_string()).or_default() += 1;
         }
+    }
+
+    /// Count a consensus message (`direction`: sent | received; `kind`: proposal | vote | timeout).
+    pub fn record_consensus_message(&self, direction: &'static str, kind: &'static str) {
+        let mut m = self
+            .consensus_messages
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        *m.entry((direction, kind)).or_default() += 1;
+    }
+
+    /// Consensus messages by (direction, kind).
+    pub fn consensus_messages(&self) -> Vec<((&'static str, &'static str), u64)> {
+        let m = self
+            .consensus_messages
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        m.iter().map(|(k, v)| (*k, *v)).collect()
     }
 
     /// Consensus rejections by reason.

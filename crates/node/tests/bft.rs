@@ -245,6 +245,22 @@ fn validators_agree_commit_once_and_a_restarted_validator_catches_up() {
         }
     }
 
+    // Consensus traffic is counted for /metrics.
+    let msgs = vs[0].node.counters.consensus_messages();
+    let count = |d: &str, k: &str| {
+        msgs.iter()
+            .find(|((dd, kk), _)| *dd == d && *kk == k)
+            .map_or(0, |(_, n)| *n)
+    };
+    assert!(
+        count("sent", "vote") > 0 && count("received", "vote") > 0,
+        "{msgs:?}"
+    );
+    assert!(
+        count("received", "proposal") + count("sent", "proposal") > 0,
+        "{msgs:?}"
+    );
+
     // Phase 2: validator 3 goes down; the other three (a quorum) keep committing.
     let v3 = vs.pop().unwrap();
     c.stop(v3);
