@@ -632,7 +632,12 @@ impl Driver {
                         let node = self.node.clone();
                         tokio::task::block_in_place(|| node.submit_from_peer(&raws));
                     }
-                    _ => tracing::debug!(from = %m.from, "bad tx gossip frame"),
+                    _ => {
+                        self.node
+                            .counters
+                            .record_consensus_rejection("MalformedGossip");
+                        tracing::debug!(from = %m.from, "bad tx gossip frame")
+                    }
                 }
             }
             CHANNEL_CONSENSUS => {
@@ -645,6 +650,9 @@ impl Driver {
                             self.feed(Input::Message(msg))
                         }
                         Err(e) => {
+                            self.node
+                                .counters
+                                .record_consensus_rejection("MalformedMessage");
                             tracing::debug!(from = %m.from, error = %e, "bad consensus message")
                         }
                     },
@@ -670,10 +678,20 @@ impl Driver {
                         }
                     }
                     Ok(WireMsg::SyncResponse { blocks }) => self.apply_sync(blocks),
-                    Err(e) => tracing::debug!(from = %m.from, error = %e, "bad wire message"),
+                    Err(e) => {
+                        self.node
+                            .counters
+                            .record_consensus_rejection("MalformedFrame");
+                        tracing::debug!(from = %m.from, error = %e, "bad wire message")
+                    }
                 }
             }
-            other => tracing::debug!(from = %m.from, channel = other, "unknown channel"),
+            other => {
+                self.node
+                    .counters
+                    .record_consensus_rejection("UnknownChannel");
+                tracing::debug!(from = %m.from, channel = other, "unknown channel")
+            }
         }
     }
 

@@ -261,6 +261,25 @@ fn validators_agree_commit_once_and_a_restarted_validator_catches_up() {
         "{msgs:?}"
     );
 
+    // An authenticated peer sending garbage frames is counted and ignored; the chain goes on.
+    let v1 = vs[1].node.validator_address();
+    for channel in [1u8, 2, 9] {
+        vs[0].net.send(&v1, channel, vec![0xff; 40]).unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let rejected = vs[1].node.counters.consensus_rejected();
+        let has = |r: &str| rejected.iter().any(|(k, n)| k == r && *n > 0);
+        if has("MalformedFrame") && has("MalformedGossip") && has("UnknownChannel") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "garbage not counted: {rejected:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
     // Phase 2: validator 3 goes down; the other three (a quorum) keep committing.
     let v3 = vs.pop().unwrap();
     c.stop(v3);
