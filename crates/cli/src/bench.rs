@@ -217,13 +217,13 @@ fn solo(a: SoloArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn seed(i: u64) -> [u8; 32] {
+pub(super) fn seed(i: u64) -> [u8; 32] {
     let mut s = [7u8; 32];
     s[..8].copy_from_slice(&i.to_le_bytes());
     s
 }
 
-fn tempdir() -> Result<std::path::PathBuf, CliError> {
+pub(super) fn tempdir() -> Result<std::path::PathBuf, CliError> {
     let mut r = [0u8; 8];
     getrandom::fill(&mut r).map_err(|e| CliError::Usage(format!("no OS entropy: {e}")))?;
     let d = std::env::temp_dir().join(format!("keel-bench-{}", hex::encode(r)));

@@ -83,3 +83,26 @@ fn bench_crypto_reports_every_scheme_and_hash_as_json() {
         assert_number(row, "mb_per_s");
     }
 }
+
+#[test]
+fn bench_bft_four_validators_commit_everything_and_agree() {
+    let out = run_ok(&[
+        "bench",
+        "bft",
+        "--validators",
+        "4",
+        "--rate",
+        "200",
+        "--secs",
+        "2",
+        "--block-interval-ms",
+        "50",
+    ]);
+    let v = last_json_line(&out);
+    assert_eq!(v["bench"], "bft", "{v}");
+    assert_eq!(v["validators"], 4, "{v}");
+    assert_eq!(v["committed"], v["txs"], "{v}");
+    assert_eq!(v["agree"], true, "{v}");
+    assert_number(&v, "committed_tps");
+    assert!(v["latency_ms"]["p99"].is_number(), "{v}");
+}

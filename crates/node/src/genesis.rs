@@ -19,6 +19,18 @@ pub struct GenesisValidator {
     pub address: Address,
 }
 
+impl GenesisValidator {
+    /// The genesis entry for a node key.
+    pub fn from_key(name: impl Into<String>, key: &crate::KeyFile) -> GenesisValidator {
+        GenesisValidator {
+            name: name.into(),
+            scheme: key.scheme.clone(),
+            public_key: key.public_key.clone(),
+            address: key.address,
+        }
+    }
+}
+
 /// An initial allocation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GenesisAccount {

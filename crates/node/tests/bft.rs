@@ -67,12 +67,7 @@ impl Cluster {
             validators: files
                 .iter()
                 .enumerate()
-                .map(|(i, f)| GenesisValidator {
-                    name: format!("v{i}"),
-                    scheme: f.scheme.clone(),
-                    public_key: f.public_key.clone(),
-                    address: f.address,
-                })
+                .map(|(i, f)| GenesisValidator::from_key(format!("v{i}"), f))
                 .collect(),
             alloc: vec![GenesisAccount {
                 address: KeyFile::from_key(&alice, SUITE).address,

@@ -2,6 +2,7 @@
 //! authenticated loopback links; open-loop transfers at an offered rate; committed TPS and
 //! submission-to-commit latency percentiles on sampled transactions.
 
+use super::{seed, tempdir};
 use crate::CliError;
 use clap::Args;
 use keel_consensus::PacemakerConfig;
@@ -60,7 +61,7 @@ pub(crate) fn bft(a: BftArgs) -> Result<(), CliError> {
         .build()
         .map_err(|e| CliError::Usage(format!("runtime: {e}")))?;
     let keys: Vec<KeyPair> = (0..n)
-        .map(|i| KeyPair::from_seed(suite.signature_scheme(), &seed(1_000 + i as u64)))
+        .map(|i| KeyPair::from_seed(suite.signature_scheme(), &seed(1_000_000 + i as u64)))
         .collect();
     let files: Vec<KeyFile> = keys.iter().map(|k| KeyFile::from_key(k, suite)).collect();
     let users: Vec<KeyPair> = (0..senders)
@@ -84,12 +85,7 @@ pub(crate) fn bft(a: BftArgs) -> Result<(), CliError> {
         validators: files
             .iter()
             .enumerate()
-            .map(|(i, f)| GenesisValidator {
-                name: format!("v{i}"),
-                scheme: f.scheme.clone(),
-                public_key: f.public_key.clone(),
-                address: f.address,
-            })
+            .map(|(i, f)| GenesisValidator::from_key(format!("v{i}"), f))
             .collect(),
         alloc: user_addrs
             .iter()
@@ -305,18 +301,4 @@ pub(crate) fn bft(a: BftArgs) -> Result<(), CliError> {
         )));
     }
     Ok(())
-}
-
-fn seed(i: u64) -> [u8; 32] {
-    let mut s = [9u8; 32];
-    s[..8].copy_from_slice(&i.to_le_bytes());
-    s
-}
-
-fn tempdir() -> Result<std::path::PathBuf, CliError> {
-    let mut r = [0u8; 8];
-    getrandom::fill(&mut r).map_err(|e| CliError::Usage(format!("no OS entropy: {e}")))?;
-    let d = std::env::temp_dir().join(format!("keel-bench-bft-{}", hex::encode(r)));
-    std::fs::create_dir_all(&d).map_err(|e| CliError::io(&d, e))?;
-    Ok(d)
 }
