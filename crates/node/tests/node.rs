@@ -184,3 +184,20 @@ fn verify_chain_detects_tampered_blocks() {
     let err = node.verify_chain().unwrap_err();
     assert!(err.to_string().contains("block 1"), "{err}");
 }
+
+#[test]
+fn documented_node_toml_example_parses() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/operations.md"
+    ))
+    .unwrap();
+    let start = doc.find("```toml\n").expect("a toml example") + "```toml\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let text = doc[start..end].replace("0x…", &format!("{}", Address([1; 20])));
+    let cfg: keel_node::NodeConfig = toml::from_str(&text).unwrap();
+    let p2p = cfg.p2p.expect("the example has a [p2p] section");
+    assert_eq!(p2p.peers.len(), 1);
+    assert_eq!(p2p.round_timeout_ms, 1000);
+    assert_eq!(cfg.producer.max_block_txs, 10_000);
+}
