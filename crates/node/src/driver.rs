@@ -245,7 +245,8 @@ impl Driver {
         self.consensus.as_ref().map(|c| c.status())
     }
 
-    /// The event loop.
+    /// The event loop. Must run on a multi-threaded tokio runtime: block execution and
+    /// validation use `block_in_place` so they do not stall the other tasks.
     pub async fn run(
         mut self,
         mut inbound: mpsc::Receiver<InboundMessage>,
