@@ -151,18 +151,22 @@ pub(crate) fn init(a: InitArgs) -> Result<PathBuf, CliError> {
         dir.display()
     );
     println!("  validator   {}", vkf.address);
-    for (i, acc) in genesis.alloc.iter().enumerate() {
-        println!(
-            "  account-{i}   {}  balance {}  key {}",
-            acc.address,
-            acc.balance,
-            dir.join("accounts")
-                .join(format!("account-{i}.key"))
-                .display()
-        );
-    }
+    print_accounts(dir, &genesis.alloc);
     println!("start it with: keel node start --dir {}", dir.display());
     Ok(cfg_path)
+}
+
+/// Print the sample accounts `sample_accounts` created.
+pub(crate) fn print_accounts(dir: &Path, alloc: &[GenesisAccount]) {
+    for (i, acc) in alloc.iter().enumerate() {
+        let key = dir.join("accounts").join(format!("account-{i}.key"));
+        println!(
+            "  account-{i}  {}  balance {}  key {}",
+            acc.address,
+            acc.balance,
+            key.display()
+        );
+    }
 }
 
 /// Create `count` funded sample accounts as `dir/accounts/account-{i}.key` (the folder must

@@ -262,16 +262,7 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
             k.address, rpc_ports[i], p2p_ports[i]
         );
     }
-    for (i, acc) in genesis.alloc.iter().enumerate() {
-        println!(
-            "  account-{i}  {}  balance {}  key {}",
-            acc.address,
-            acc.balance,
-            dir.join("accounts")
-                .join(format!("account-{i}.key"))
-                .display()
-        );
-    }
+    crate::cmd_chain::print_accounts(dir, &genesis.alloc);
     println!("start it with: keel network up {}", dir.display());
     Ok(())
 }

@@ -16,7 +16,7 @@
 
 mod common;
 
-use common::{NodeProc, Rpc, RpcFail, amount, run, run_ok, show};
+use common::{NodeProc, Rng, Rpc, RpcFail, amount, run, run_ok, seed_from_env, show};
 use keel_crypto::KeyPair;
 use keel_node::{Genesis, KeyFile, NodeConfig};
 use keel_types::{Address, Payload, Signer, Transaction};
@@ -49,39 +49,6 @@ const REJOIN_TIMEOUT: Duration = Duration::from_secs(20);
 /// Admission errors a resubmitting client expects: the pool already holds the transaction, or
 /// it is committed already.
 const BENIGN: [&str; 2] = ["ALREADY_KNOWN", "NONCE_TOO_LOW"];
-
-/// splitmix64: tiny, seeded, good enough for picking targets and delays.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform-ish in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-}
-
-fn seed() -> u64 {
-    match std::env::var("KEEL_CONSORTIUM_SEED") {
-        Ok(s) => s
-            .trim()
-            .parse()
-            .expect("KEEL_CONSORTIUM_SEED must be a decimal u64"),
-        Err(_) => {
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap();
-            t.as_nanos() as u64 ^ u64::from(std::process::id())
-        }
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // processes
@@ -675,7 +642,7 @@ fn consortium_survives_sigkill_of_rotating_validators_including_the_leader() {
 }
 
 fn scenario(rotate: bool) {
-    let seed = seed();
+    let seed = seed_from_env("KEEL_CONSORTIUM_SEED");
     eprintln!("consortium test seed: {seed} (replay with KEEL_CONSORTIUM_SEED={seed})");
     let mut rng = Rng(seed);
     let t0 = Instant::now();

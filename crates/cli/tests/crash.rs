@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{NodeProc, Rpc, RpcFail, amount, init_chain, run};
+use common::{NodeProc, Rng, Rpc, RpcFail, amount, init_chain, run, seed_from_env};
 use keel_crypto::KeyPair;
 use keel_node::{Genesis, KeyFile};
 use keel_types::{Address, Payload, Signer, Transaction};
@@ -25,39 +25,6 @@ use std::time::{Duration, Instant};
 const ROUNDS: usize = 10;
 const ACCOUNTS: usize = 8;
 const BATCH: usize = 30;
-
-/// splitmix64: tiny, seeded, good enough for picking delays and amounts.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform-ish in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-}
-
-fn seed() -> u64 {
-    match std::env::var("KEEL_CRASH_SEED") {
-        Ok(s) => s
-            .trim()
-            .parse()
-            .expect("KEEL_CRASH_SEED must be a decimal u64"),
-        Err(_) => {
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap();
-            t.as_nanos() as u64 ^ u64::from(std::process::id())
-        }
-    }
-}
 
 /// A block as seen over RPC.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -410,7 +377,7 @@ fn node_check(dir: &Path, when: &str) -> String {
 
 #[test]
 fn sigkill_under_load_loses_nothing_committed_and_leaves_a_consistent_database() {
-    let seed = seed();
+    let seed = seed_from_env("KEEL_CRASH_SEED");
     eprintln!("crash test seed: {seed} (replay with KEEL_CRASH_SEED={seed})");
     let mut rng = Rng(seed);
     let test_start = Instant::now();
