@@ -45,6 +45,14 @@ pub(crate) fn value_key(key_hash: &KeyHash, version: u64) -> [u8; 40] {
     out
 }
 
+/// The version part of a `Table::StateValues` key.
+pub(crate) fn version_of_value_key(key: &[u8]) -> Result<u64, StateError> {
+    key.get(32..)
+        .and_then(|v| <[u8; 8]>::try_from(v).ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| StateError::decode("value key", format!("{} bytes", key.len())))
+}
+
 pub(crate) fn encode_value(value: Option<&[u8]>) -> Vec<u8> {
     match value {
         None => vec![VALUE_TAG_TOMBSTONE],

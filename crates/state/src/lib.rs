@@ -28,6 +28,7 @@
 //! Not yet done: pruning of stale nodes and old values (every version stays readable), and
 //! state-sync restore (`TreeReader::get_rightmost_leaf` returns an error).
 
+mod cache;
 mod error;
 mod hasher;
 mod layout;

@@ -4,12 +4,14 @@ use jmt::storage::{LeafNode, Node, NodeKey, TreeReader};
 use jmt::{KeyHash, OwnedValue, Version};
 use keel_storage::{Store, Table};
 
+use crate::cache::ValueCache;
 use crate::error::StateError;
 use crate::layout;
 
 /// Reads committed nodes and values only: `apply` never sees uncommitted batches.
 pub(crate) struct StoreReader<'a> {
     pub(crate) store: &'a Store,
+    pub(crate) cache: &'a ValueCache,
 }
 
 impl StoreReader<'_> {
@@ -18,14 +20,24 @@ impl StoreReader<'_> {
         max_version: Version,
         key_hash: &KeyHash,
     ) -> Result<Option<Vec<u8>>, StateError> {
-        let seek = layout::value_key(key_hash, max_version);
-        match self
-            .store
-            .last_at_or_before(Table::StateValues, &key_hash.0, &seek)?
-        {
-            Some((_, bytes)) => layout::decode_value(&bytes),
-            None => Ok(None),
+        if let Some(v) = self.cache.get(&key_hash.0, max_version) {
+            return Ok(v);
         }
+        let seek = layout::value_key(key_hash, max_version);
+        let (found, value) =
+            match self
+                .store
+                .last_at_or_before(Table::StateValues, &key_hash.0, &seek)?
+            {
+                Some((key, bytes)) => (
+                    Some(layout::version_of_value_key(&key)?),
+                    layout::decode_value(&bytes)?,
+                ),
+                None => (None, None),
+            };
+        self.cache
+            .note_read(&key_hash.0, max_version, found, &value);
+        Ok(value)
     }
 
     pub(crate) fn node(&self, node_key: &NodeKey) -> Result<Option<Node>, StateError> {

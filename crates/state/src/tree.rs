@@ -1,10 +1,12 @@
 //! [`StateTree`]: versioned Jellyfish Merkle tree over a [`keel_storage::Store`].
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jmt::{JellyfishMerkleTree, KeyHash, SimpleHasher};
 use keel_storage::{Store, Table, WriteBatch};
 
+use crate::cache::ValueCache;
 use crate::error::StateError;
 use crate::hasher::{Sha256Hasher, Sm3Hasher};
 use crate::layout;
@@ -55,12 +57,18 @@ impl StateSnapshot<'_> {
 pub struct StateTree {
     store: Store,
     hash: StateHash,
+    /// Latest value per key (shared by clones; see `cache.rs`).
+    cache: Arc<ValueCache>,
 }
 
 impl StateTree {
     /// A tree over `store` using the chain's suite hash.
     pub fn new(store: Store, hash: StateHash) -> StateTree {
-        StateTree { store, hash }
+        StateTree {
+            store,
+            hash,
+            cache: Arc::new(ValueCache::default()),
+        }
     }
 
     /// Root of the empty tree (identical for both suites: a fixed placeholder value).
@@ -197,6 +205,8 @@ impl StateTree {
             layout::root_key(delta.version).to_vec(),
             delta.root.to_vec(),
         ));
+        self.cache
+            .invalidate(delta.version, values.keys().map(|(_, k)| &k.0));
         for (table, key, value) in &ops {
             batch.put(*table, key, value);
         }
@@ -268,7 +278,10 @@ impl StateTree {
     }
 
     fn reader(&self) -> StoreReader<'_> {
-        StoreReader { store: &self.store }
+        StoreReader {
+            store: &self.store,
+            cache: &self.cache,
+        }
     }
 }
 

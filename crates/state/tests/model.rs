@@ -187,6 +187,22 @@ fn run(hash: StateHash, steps: Vec<Step>) -> Result<(), TestCaseError> {
                     prop_assert_eq!(root, StateTree::empty_root(hash));
                 }
                 prop_assert_eq!(h.tree.latest_version().expect("latest"), Some(version));
+                // Reads on the live tree (its latest-value cache warm) at the new head and the
+                // previous version, twice, must match the model.
+                for _ in 0..2 {
+                    for k in &keys {
+                        prop_assert_eq!(
+                            &h.tree.get(k, version).expect("get head"),
+                            &model.get(k).cloned()
+                        );
+                        if let Some((prev, _)) = history.last() {
+                            prop_assert_eq!(
+                                &h.tree.get(k, version - 1).expect("get previous"),
+                                &prev.get(k).cloned()
+                            );
+                        }
+                    }
+                }
                 history.push((model, root));
             }
         }
