@@ -113,8 +113,57 @@ fn check_r(signature: &Signature) -> Result<(), CryptoError> {
     let r = CompressedEdwardsY(*r_bytes)
         .decompress()
         .ok_or(CryptoError::VerificationFailed { scheme: SCHEME })?;
-    if r.is_small_order() || r.compress().as_bytes() != r_bytes {
+    // Canonical encoding without re-compressing (an inversion): y must be below p. The other
+    // non-canonical form, x = 0 with the sign bit set, only exists for y = ±1, which are small
+    // order and rejected here too.
+    if r.is_small_order() || !y_is_canonical(r_bytes) {
         return Err(CryptoError::VerificationFailed { scheme: SCHEME });
     }
     Ok(())
+}
+
+/// Is the y-coordinate of a compressed Edwards point (little-endian, top bit = sign of x)
+/// below p = 2^255 - 19?
+fn y_is_canonical(bytes: &[u8; 32]) -> bool {
+    let mut y = *bytes;
+    y[31] &= 0x7f;
+    // y >= p exactly when y is in [2^255 - 19, 2^255 - 1]: bytes 1..=30 all 0xff, byte 31 0x7f
+    // and byte 0 >= 0xed.
+    !(y[0] >= 0xed && y[1..31].iter().all(|b| *b == 0xff) && y[31] == 0x7f)
+}
+
+#[cfg(test)]
+mod canonical_tests {
+    use super::*;
+
+    #[test]
+    fn y_canonical_check_agrees_with_recompression() {
+        // Every y near p (with and without the sign bit) and a few ordinary points.
+        let mut cases: Vec<[u8; 32]> = Vec::new();
+        for low in 0xe0..=0xffu8 {
+            for sign in [0u8, 0x80] {
+                let mut b = [0xffu8; 32];
+                b[0] = low;
+                b[31] = 0x7f | sign;
+                cases.push(b);
+            }
+        }
+        for i in 0..64u8 {
+            let k = SigningKey::from_bytes(&[i; 32]);
+            cases.push(k.verifying_key().to_bytes());
+        }
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        cases.push(one);
+        one[31] = 0x80;
+        cases.push(one);
+        for b in cases {
+            if let Some(p) = CompressedEdwardsY(b).decompress() {
+                let by_recompression = p.compress().as_bytes() == &b;
+                let small = p.is_small_order();
+                // Where they differ, the point is small order (rejected either way).
+                assert!(small || by_recompression == y_is_canonical(&b), "{b:02x?}");
+            }
+        }
+    }
 }
