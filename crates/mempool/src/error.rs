@@ -109,7 +109,7 @@ pub enum AdmitError {
         /// Pending count.
         pending: usize,
     },
-    /// Already in the pool.
+    /// Already in the pool, or already verified in a proposal.
     #[error("transaction {hash} is already pending")]
     AlreadyKnown {
         /// Its hash.

@@ -4,7 +4,7 @@ use crate::AdmitError;
 use keel_crypto::{Scheme, Suite, VerifyItem};
 use keel_types::{Address, Hash, Payload, SignedTransaction, TxCheckError};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Pool limits and chain rules.
@@ -72,11 +72,41 @@ pub struct PooledTx {
     max_cost: u128,
 }
 
+/// How many recently included transaction hashes the pool remembers, so that a copy arriving
+/// late by gossip is refused before its signature is verified again.
+pub const RECENT_CAPACITY: usize = 262_144;
+
+/// A bounded first-in-first-out set of hashes.
+#[derive(Default)]
+struct RecentSet {
+    order: VecDeque<Hash>,
+    set: HashSet<Hash>,
+}
+
+impl RecentSet {
+    fn insert(&mut self, h: Hash) {
+        if self.set.insert(h) {
+            self.order.push_back(h);
+            while self.order.len() > RECENT_CAPACITY {
+                if let Some(old) = self.order.pop_front() {
+                    self.set.remove(&old);
+                }
+            }
+        }
+    }
+    fn contains(&self, h: &Hash) -> bool {
+        self.set.contains(h)
+    }
+}
+
 #[derive(Default)]
 struct Inner {
     by_hash: HashMap<Hash, (Address, u64)>,
     senders: HashMap<Address, BTreeMap<u64, PooledTx>>,
     next_seq: u64,
+    /// Hashes of transactions this node verified inside someone else's proposal, bounded by
+    /// [`RECENT_CAPACITY`]. (Committed ones are caught by the nonce check before verification.)
+    recent: RecentSet,
 }
 
 /// The transaction pool. Thread-safe; admission work outside the lock runs in parallel.
@@ -176,6 +206,15 @@ impl Mempool {
         self.len() == 0
     }
 
+    /// Remember transactions included in a block this node has validated (verified there), so
+    /// that their gossiped copies are refused as already known without a second verification.
+    pub fn mark_included(&self, hashes: &[Hash]) {
+        let mut inner = self.lock();
+        for h in hashes {
+            inner.recent.insert(*h);
+        }
+    }
+
     /// Is this transaction pending?
     pub fn contains(&self, hash: &Hash) -> bool {
         self.lock().by_hash.contains_key(hash)
@@ -200,12 +239,23 @@ impl Mempool {
             let mut seen = std::collections::HashSet::new();
             for r in stage.iter_mut() {
                 if let Ok(c) = r
-                    && (inner.by_hash.contains_key(&c.hash) || !seen.insert(c.hash))
+                    && (inner.by_hash.contains_key(&c.hash)
+                        || inner.recent.contains(&c.hash)
+                        || !seen.insert(c.hash))
                 {
                     *r = Err(AdmitError::AlreadyKnown { hash: c.hash });
                 }
             }
         }
+        // Replays of committed nonces and nonces far ahead are refused before the (costly)
+        // signature check; `insert` checks again under the lock.
+        stage.par_iter_mut().for_each(|r| {
+            if let Ok(c) = r
+                && let Err(e) = self.check_nonce(c, accounts)
+            {
+                *r = Err(e);
+            }
+        });
         // 2. Signatures.
         self.verify_signatures(&mut stage);
         // 3. Stateful checks and insertion.
@@ -265,12 +315,12 @@ impl Mempool {
         fee.saturating_add(amount)
     }
 
-    fn insert(
+    /// Nonce inside `[account nonce, account nonce + window)`; returns the account.
+    fn check_nonce(
         &self,
-        c: Candidate,
+        c: &Candidate,
         accounts: &dyn AccountSource,
-        _next_height: u64,
-    ) -> Result<Admitted, AdmitError> {
+    ) -> Result<(u64, u128), AdmitError> {
         let (acct_nonce, balance) = accounts.account(&c.sender).map_err(AdmitError::State)?;
         let nonce = c.tx.tx.nonce;
         if nonce < acct_nonce {
@@ -283,6 +333,17 @@ impl Mempool {
         if nonce > max {
             return Err(AdmitError::NonceTooHigh { nonce, max });
         }
+        Ok((acct_nonce, balance))
+    }
+
+    fn insert(
+        &self,
+        c: Candidate,
+        accounts: &dyn AccountSource,
+        _next_height: u64,
+    ) -> Result<Admitted, AdmitError> {
+        let (acct_nonce, balance) = self.check_nonce(&c, accounts)?;
+        let nonce = c.tx.tx.nonce;
         let max_cost = self.max_cost(&c.tx);
         let mut inner = self.lock();
         if inner.by_hash.contains_key(&c.hash) {

@@ -239,3 +239,44 @@ fn select_orders_by_nonce_and_arrival_and_on_commit_prunes() {
     p.on_commit(&[], &acc, 51);
     assert!(p.is_empty());
 }
+
+#[test]
+fn included_transactions_are_refused_as_known_before_verification() {
+    let suite = Suite::Intl;
+    let p = pool(suite);
+    let acc = Accounts::default();
+    let a = key(Scheme::Ed25519, 5);
+    let addr = fund(&acc, suite, &a, 0, 1_000_000);
+    // Seen in someone else's validated proposal, then gossiped: refused as known.
+    let t0 = transfer(&a, 0, 1);
+    let h0 = t0.hash(suite.hash());
+    p.mark_included(&[h0]);
+    assert!(matches!(
+        admit_one(&p, &acc, &t0),
+        Err(AdmitError::AlreadyKnown { hash }) if hash == h0
+    ));
+    assert!(p.is_empty());
+    // Committed from the pool, then a late copy: a replay, refused on its nonce before the
+    // signature check (a copy with a broken signature still says NONCE_TOO_LOW).
+    let t1 = transfer(&a, 1, 1);
+    let h1 = admit_one(&p, &acc, &t1).unwrap().hash;
+    acc.0.lock().unwrap().insert(addr, (2, 999_000));
+    p.on_commit(&[(addr, h1)], &acc, 2);
+    assert!(p.is_empty());
+    assert!(matches!(
+        admit_one(&p, &acc, &t1),
+        Err(AdmitError::NonceTooLow {
+            nonce: 1,
+            expected: 2
+        })
+    ));
+    let mut forged = t1.clone();
+    forged.signature[0] ^= 1;
+    assert!(matches!(
+        admit_one(&p, &acc, &forged),
+        Err(AdmitError::NonceTooLow { .. })
+    ));
+    // Something new from the same sender is still admitted.
+    admit_one(&p, &acc, &transfer(&a, 2, 1)).unwrap();
+    assert_eq!(p.len(), 1);
+}

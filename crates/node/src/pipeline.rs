@@ -10,7 +10,7 @@
 //!    fsynced batch (see the crate docs for the durability steps).
 
 use crate::node::HeadAccounts;
-use crate::{Node, NodeError};
+use crate::{Node, NodeError, Stage};
 use keel_execution::{BlockContext, BlockOutcome, ExecutionError, StateView, TxInput, keys};
 use keel_state::{StateDelta, StateSnapshot};
 use keel_storage::Durability;
@@ -121,7 +121,9 @@ impl Node {
         let height = parent.height + 1;
         let alg = self.suite.hash();
         let timestamp_ms = timestamp_ms.max(parent.timestamp_ms);
-        let outcome = self.run(pending, height, timestamp_ms, &txs)?;
+        let outcome = self.counters.stages.time(Stage::Execute, || {
+            self.run(pending, height, timestamp_ms, &txs)
+        })?;
         for (i, r) in outcome.receipts.iter().enumerate() {
             if let Some((code @ (ExecErrorCode::NonceMismatch | ExecErrorCode::Expired), msg)) =
                 &r.error
@@ -134,8 +136,11 @@ impl Node {
         }
         let deltas: Vec<&StateDelta> = pending.iter().map(|p| &*p.delta).collect();
         let delta = self
-            .state
-            .compute(height, &outcome.changes, &deltas)
+            .counters
+            .stages
+            .time(Stage::StateRoot, || {
+                self.state.compute(height, &outcome.changes, &deltas)
+            })
             .map_err(NodeError::from)?;
         let tx_hashes: Vec<Hash> = txs.iter().map(|t| t.hash).collect();
         let receipt_bytes: Vec<Vec<u8>> = outcome.receipts.iter().map(codec::encode).collect();
@@ -246,7 +251,9 @@ impl Node {
                 format!("{} / {} transactions", h.tx_count, block.transactions.len()),
             ));
         }
-        let txs = self.verify_block_txs(&block.transactions)?;
+        let txs = self.counters.stages.time(Stage::ProposalVerify, || {
+            self.verify_block_txs(&block.transactions)
+        })?;
         let executed = self.execute_on(pending, txs, h.timestamp_ms, h.proposer)?;
         let e = &executed.block.header;
         for (root, claimed, computed) in [
@@ -309,6 +316,9 @@ impl Node {
                 reason: "signature does not verify".into(),
             });
         }
+        // Verified here: a copy arriving later by gossip need not be verified again.
+        let verified: Vec<Hash> = to_verify.iter().map(|i| out[*i].hash).collect();
+        self.mempool.mark_included(&verified);
         Ok(out)
     }
 
@@ -328,6 +338,7 @@ impl Node {
                 head.height, head.hash
             )));
         }
+        let storage_started = std::time::Instant::now();
         let mut block = executed.block.clone();
         block.certificate = certificate;
         let mut batch = self.chain.store().batch();
@@ -342,6 +353,9 @@ impl Node {
             &executed.new_evidence,
         );
         batch.commit(Durability::Sync)?;
+        self.counters
+            .stages
+            .add(Stage::Storage, storage_started.elapsed());
         // Durable: publish.
         *self.head.write().unwrap_or_else(|p| p.into_inner()) = crate::Head {
             height: h,
