@@ -76,9 +76,14 @@ pub struct P2pConfig {
     /// Base round timeout before exponential back-off, ms.
     #[serde(default = "default_round_timeout")]
     pub round_timeout_ms: u64,
-    /// A leader proposes at most this often (empty blocks included), ms.
+    /// Idle heartbeat: with nothing to order, a leader proposes an empty block this long after
+    /// the previous block, ms (keep it well under `round_timeout_ms`).
     #[serde(default = "default_bft_interval")]
     pub block_interval_ms: u64,
+    /// Busy pace: while transactions are pending or not yet committed, a leader proposes this
+    /// long after the previous block, ms.
+    #[serde(default = "default_busy_interval")]
+    pub busy_block_interval_ms: u64,
     /// Network id mixed into every handshake (nodes of different networks never link).
     #[serde(default = "default_network_id")]
     pub network_id: String,
@@ -89,6 +94,9 @@ fn default_round_timeout() -> u64 {
 }
 fn default_bft_interval() -> u64 {
     200
+}
+fn default_busy_interval() -> u64 {
+    10
 }
 fn default_network_id() -> String {
     "keel".into()

@@ -43,8 +43,13 @@ pub const GOSSIP_QUEUE_TXS: usize = 50_000;
 pub struct DriverConfig {
     /// Round timer.
     pub pacemaker: PacemakerConfig,
-    /// A leader proposes at most this often (empty blocks included), ms.
+    /// Idle heartbeat: with nothing to order, a leader proposes (an empty block) this long
+    /// after the parent, ms. Keep it well under the round timeout.
     pub block_interval_ms: u64,
+    /// Busy pace: while transactions are pending, or an uncommitted ancestor carries
+    /// transactions (it commits only once two descendants are certified), a leader proposes
+    /// this long after the parent, ms.
+    pub busy_block_interval_ms: u64,
     /// Most transactions per block.
     pub max_block_txs: usize,
     /// Gossip flush period, ms.
@@ -58,6 +63,7 @@ impl Default for DriverConfig {
         DriverConfig {
             pacemaker: PacemakerConfig::default(),
             block_interval_ms: 250,
+            busy_block_interval_ms: 10,
             max_block_txs: 10_000,
             gossip_flush_ms: 20,
             sync_check_ms: 1_000,
@@ -148,7 +154,8 @@ pub struct Driver {
     pending: HashMap<Hash, Arc<ExecutedBlock>>,
     bodies: HashMap<Hash, Block>,
     timer: Option<(Round, tokio::time::Instant)>,
-    propose_at: Option<(Round, BlockMeta, tokio::time::Instant)>,
+    /// Pending proposal: round, parent, next check, and the idle deadline.
+    propose_at: Option<(Round, BlockMeta, tokio::time::Instant, tokio::time::Instant)>,
     gossip_rx: mpsc::Receiver<Vec<u8>>,
     gossip_buf: Vec<Vec<u8>>,
     sync_rotation: usize,
@@ -263,7 +270,7 @@ impl Driver {
         let mut status_tick = tokio::time::interval(Duration::from_millis(STATUS_PUBLISH_MS));
         while !*shutdown.borrow() && self.node.halted().is_none() {
             let timer = self.timer.map(|(_, at)| at);
-            let propose = self.propose_at.as_ref().map(|(_, _, at)| *at);
+            let propose = self.propose_at.as_ref().map(|(_, _, at, _)| *at);
             tokio::select! {
                 msg = inbound.recv() => match msg {
                     Some(m) => self.on_inbound(m),
@@ -279,8 +286,15 @@ impl Driver {
                     }
                 }
                 _ = sleep_opt(propose) => {
-                    if let Some((round, parent, _)) = self.propose_at.take() {
-                        self.propose(round, parent);
+                    if let Some((round, parent, _, idle_at)) = self.propose_at.take() {
+                        let now = tokio::time::Instant::now();
+                        if now >= idle_at || self.has_work(&parent.id) {
+                            self.propose(round, parent);
+                        } else {
+                            // Nothing to order yet: look again shortly, up to the heartbeat.
+                            let next = (now + self.busy_interval()).min(idle_at);
+                            self.propose_at = Some((round, parent, next, idle_at));
+                        }
                     }
                 }
                 _ = gossip_tick.tick() => self.flush_gossip(),
@@ -352,11 +366,21 @@ impl Driver {
                 None
             }
             Effect::ProposeRequest { round, parent, .. } => {
-                // Pace proposals: at most one block per interval after the parent's timestamp.
+                // Pace proposals after the parent's timestamp: the busy interval when there is
+                // something to order or to commit, the idle heartbeat otherwise.
                 let parent_ts = self.header_ts(&parent.id).unwrap_or(0);
-                let wait = (parent_ts + self.cfg.block_interval_ms).saturating_sub(now_ms());
-                let at = tokio::time::Instant::now() + Duration::from_millis(wait);
-                self.propose_at = Some((round, parent, at));
+                let now = now_ms();
+                let after = |ms: u64| {
+                    tokio::time::Instant::now()
+                        + Duration::from_millis((parent_ts + ms).saturating_sub(now))
+                };
+                let busy_at = after(
+                    self.cfg
+                        .busy_block_interval_ms
+                        .min(self.cfg.block_interval_ms),
+                );
+                let idle_at = after(self.cfg.block_interval_ms);
+                self.propose_at = Some((round, parent, busy_at, idle_at));
                 None
             }
             Effect::ValidateBlock { proposal } => self.validate(&proposal),
@@ -376,6 +400,34 @@ impl Driver {
                 None
             }
         }
+    }
+
+    fn busy_interval(&self) -> Duration {
+        Duration::from_millis(
+            self.cfg
+                .busy_block_interval_ms
+                .clamp(1, self.cfg.block_interval_ms.max(1)),
+        )
+    }
+
+    /// Is there anything for a block on top of `parent` to do: pending transactions, or
+    /// uncommitted ancestors with transactions that need descendants to commit?
+    fn has_work(&self, parent: &Hash) -> bool {
+        if !self.node.mempool().is_empty() {
+            return true;
+        }
+        let head = self.node.head();
+        let mut cur = *parent;
+        while cur != head.hash {
+            let Some(b) = self.pending.get(&cur) else {
+                return false;
+            };
+            if !b.block.transactions.is_empty() {
+                return true;
+            }
+            cur = b.block.header.parent_hash;
+        }
+        false
     }
 
     fn header_ts(&self, id: &Hash) -> Option<u64> {

@@ -22,6 +22,7 @@ mod node;
 mod pipeline;
 pub mod producer;
 pub mod serde_u128;
+mod stages;
 
 pub use chain::{ChainStore, TxLocation};
 pub use config::{NodeConfig, P2pConfig, PeerConfig, ProducerConfig};
@@ -30,3 +31,4 @@ pub use genesis::{Genesis, GenesisAccount, GenesisValidator};
 pub use keyfile::KeyFile;
 pub use node::{ChainInfo, Head, Node, ProofKind, ProofResponse};
 pub use pipeline::{BlockError, ExecutedBlock, MAX_FUTURE_DRIFT_MS, VerifiedTx};
+pub use stages::{Stage, StageTimes};

@@ -59,6 +59,8 @@ pub struct NodeCounters {
     consensus_messages: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     /// Latest BFT status (None in solo mode).
     bft: Mutex<Option<BftStatus>>,
+    /// Time spent per pipeline stage.
+    pub stages: crate::stages::StageTimes,
 }
 
 /// A snapshot of the commit-duration histogram.

@@ -505,7 +505,9 @@ impl Node {
                 .collect();
         }
         let next = self.head().height + 1;
-        let res = self.mempool.admit(raws, &HeadAccounts(self), next);
+        let res = self.counters.stages.time(crate::Stage::Admission, || {
+            self.mempool.admit(raws, &HeadAccounts(self), next)
+        });
         self.counters.record_admission(&res);
         if gossip && let Some(sink) = &*self.gossip.lock().unwrap_or_else(|p| p.into_inner()) {
             for (raw, r) in raws.iter().zip(&res) {

@@ -132,6 +132,19 @@ pub(crate) fn render(node: &Node, rpc: &RpcCounters) -> String {
     let _ = writeln!(o, "keel_block_commit_seconds_count {}", h.count);
     family(
         &mut o,
+        "keel_stage_seconds_total",
+        "counter",
+        "Thread time spent per pipeline stage (admission, proposal_verify, execute, state_root, storage).",
+    );
+    for (stage, secs) in c.stages.snapshot() {
+        let _ = writeln!(
+            o,
+            "keel_stage_seconds_total{{stage=\"{}\"}} {secs}",
+            stage.name()
+        );
+    }
+    family(
+        &mut o,
         "keel_node_halted",
         "gauge",
         "1 if the node halted after a fatal error (see keel_health).",
