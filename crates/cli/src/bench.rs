@@ -1,6 +1,7 @@
 //! `keel bench`: throughput numbers printed as a table and a JSON line.
 
 mod bft;
+mod network;
 
 use crate::CliError;
 use clap::{Args, Subcommand};
@@ -21,6 +22,9 @@ pub(crate) enum BenchCmd {
     Crypto(CryptoArgs),
     /// N validators in process over real loopback links: committed TPS and latency percentiles.
     Bft(bft::BftArgs),
+    /// N validator processes (`keel network up`) driven through JSON-RPC at an open-loop rate or
+    /// a rate search: TPS, latency percentiles, view changes, CPU per node, per-stage breakdown.
+    Network(network::NetworkArgs),
 }
 
 #[derive(Args)]
@@ -54,6 +58,7 @@ pub(crate) fn run(c: BenchCmd) -> Result<(), CliError> {
         BenchCmd::Solo(a) => solo(a),
         BenchCmd::Crypto(a) => crypto(a),
         BenchCmd::Bft(a) => bft::bft(a),
+        BenchCmd::Network(a) => network::network(a),
     }
 }
 

@@ -364,6 +364,7 @@ async fn start_bft(
             ..keel_consensus::PacemakerConfig::default()
         },
         block_interval_ms: p2p.block_interval_ms,
+        busy_block_interval_ms: p2p.busy_block_interval_ms,
         max_block_txs: cfg.producer.max_block_txs,
         ..keel_node::driver::DriverConfig::default()
     };

@@ -100,9 +100,14 @@ pub(crate) struct NetInitArgs {
     /// Base round timeout before exponential back-off, ms.
     #[arg(long, default_value_t = 1_000)]
     pub(crate) round_timeout_ms: u64,
-    /// A leader proposes at most this often (empty blocks included), ms.
-    #[arg(long, default_value_t = 200)]
+    /// Idle heartbeat: with nothing to order, a leader proposes an empty block this long after
+    /// the previous one, ms (keep it well under the round timeout).
+    #[arg(long, default_value_t = 500)]
     pub(crate) block_interval_ms: u64,
+    /// Busy pace: while transactions are pending or not yet committed, a leader proposes this
+    /// long after the previous block, ms.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) busy_block_interval_ms: u64,
     /// Write into an existing folder (overwrites keys and configs; refuses if a node has data).
     #[arg(long)]
     pub(crate) force: bool,
@@ -244,6 +249,7 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
             peers: peers.clone(),
             round_timeout_ms: a.round_timeout_ms,
             block_interval_ms: a.block_interval_ms,
+            busy_block_interval_ms: a.busy_block_interval_ms,
             network_id: format!("{}/{}", a.chain_name, a.chain_id),
         });
         cfg.save(&node_dir(dir, i).join("node.toml"))?;

@@ -116,7 +116,8 @@ fn consortium(a: DemoArgs) -> Result<(), CliError> {
             rpc_base_port: a.port,
             p2p_base_port: a.p2p_port,
             round_timeout_ms: 1_000,
-            block_interval_ms: 200,
+            block_interval_ms: 500,
+            busy_block_interval_ms: 10,
             force: false,
         })?;
     } else if !a.dir.join("node-0").exists() {

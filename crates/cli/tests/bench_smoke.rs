@@ -106,3 +106,82 @@ fn bench_bft_four_validators_commit_everything_and_agree() {
     assert_number(&v, "committed_tps");
     assert!(v["latency_ms"]["p99"].is_number(), "{v}");
 }
+
+/// Four validator processes driven over JSON-RPC: every accepted transaction commits, and the
+/// summary carries latency, view changes, CPU per node and the per-stage breakdown.
+fn bench_network(extra: &[&str], scheme: &str, workload: &str) -> Vec<Value> {
+    let mut args = vec![
+        "bench",
+        "network",
+        "--validators",
+        "4",
+        "--rate",
+        "150",
+        "--secs",
+        "2",
+        "--senders",
+        "40",
+        "--scheme",
+        scheme,
+        "--workload",
+        workload,
+    ];
+    args.extend_from_slice(extra);
+    let out = run_ok(&args);
+    let lines: Vec<Value> = out
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line ({e}): {l}")))
+        .collect();
+    assert!(!lines.is_empty(), "no JSON summary in:\n{out}");
+    for v in &lines {
+        assert_eq!(v["bench"], "network", "{v}");
+        assert_eq!(v["validators"], 4, "{v}");
+        assert_eq!(v["scheme"], scheme, "{v}");
+        assert_eq!(v["workload"], workload, "{v}");
+        assert_eq!(v["rejected"], 0, "{v}");
+        assert_eq!(v["committed"], v["sent"], "every accepted tx commits: {v}");
+        assert_number(v, "committed_tps");
+        assert_number(v, "view_changes");
+        assert!(v["latency_ms"]["p50"].is_number(), "{v}");
+        let cpu = v["cpu_cores_per_node"].as_array().expect("cpu per node");
+        assert_eq!(cpu.len(), 4, "{v}");
+        assert!(
+            cpu.iter().all(|c| c.as_f64().is_some_and(|c| c > 0.0)),
+            "{v}"
+        );
+        let stages = &v["stage_us_per_tx"];
+        for s in [
+            "admission",
+            "proposal_verify",
+            "execute",
+            "state_root",
+            "storage",
+        ] {
+            assert!(stages[s].is_number(), "stage {s} missing: {v}");
+        }
+        assert!(stages["execute"].as_f64().unwrap() > 0.0, "{v}");
+    }
+    lines
+}
+
+#[test]
+fn bench_network_transfers_on_four_processes() {
+    let lines = bench_network(&[], "ed25519", "transfer");
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["offered_tps"], 150);
+}
+
+#[test]
+fn bench_network_sm2_evidence_rate_search_steps_up() {
+    let lines = bench_network(
+        &["--search", "--max-steps", "2", "--step-factor", "2"],
+        "sm2",
+        "evidence",
+    );
+    assert!(!lines.is_empty() && lines.len() <= 2);
+    if let [a, b] = &lines[..] {
+        assert_eq!(a["offered_tps"], 150);
+        assert_eq!(b["offered_tps"], 300);
+    }
+}

@@ -33,9 +33,12 @@ pub(crate) struct BftArgs {
     /// Load duration, seconds.
     #[arg(long, default_value_t = 10)]
     secs: u64,
-    /// Leader block interval, ms.
-    #[arg(long, default_value_t = 100)]
+    /// Idle heartbeat interval, ms.
+    #[arg(long, default_value_t = 500)]
     block_interval_ms: u64,
+    /// Busy block interval, ms.
+    #[arg(long, default_value_t = 10)]
+    busy_block_interval_ms: u64,
     /// Every n-th transaction is sampled for latency.
     #[arg(long, default_value_t = 10)]
     sample_every: usize,
@@ -138,6 +141,7 @@ pub(crate) fn bft(a: BftArgs) -> Result<(), CliError> {
                 ..PacemakerConfig::default()
             },
             block_interval_ms: a.block_interval_ms,
+            busy_block_interval_ms: a.busy_block_interval_ms,
             ..DriverConfig::default()
         };
         let driver = Driver::new(node.clone(), net.clone(), cfg)?;
