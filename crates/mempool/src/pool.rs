@@ -215,6 +215,11 @@ impl Mempool {
         }
     }
 
+    /// The verified sender of a pending transaction.
+    pub fn sender_of(&self, hash: &Hash) -> Option<Address> {
+        self.lock().by_hash.get(hash).map(|(sender, _)| *sender)
+    }
+
     /// Is this transaction pending?
     pub fn contains(&self, hash: &Hash) -> bool {
         self.lock().by_hash.contains_key(hash)

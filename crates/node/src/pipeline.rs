@@ -289,19 +289,26 @@ impl Node {
         let mut to_verify: Vec<usize> = Vec::new();
         for (index, t) in txs.iter().enumerate() {
             let bad = |reason: String| BlockError::Transaction { index, reason };
-            if t.encode().len() > limits::MAX_TX_BYTES {
+            // Encoded once: the size limit and the hash (suite hash of the encoding).
+            let encoded = t.encode();
+            if encoded.len() > limits::MAX_TX_BYTES {
                 return Err(bad("over the size limit".into()));
             }
             t.check_stateless(self.genesis.chain_id, self.suite)
                 .map_err(|e| bad(e.to_string()))?;
-            let hash = t.hash(alg);
+            let hash = Hash(alg.digest(&encoded));
+            debug_assert_eq!(hash, t.hash(alg));
             if !seen.insert(hash) {
                 return Err(bad(format!("duplicate of an earlier transaction {hash}")));
             }
-            let sender = t.sender(self.suite).map_err(|e| bad(e.to_string()))?;
-            if !self.mempool.contains(&hash) {
-                to_verify.push(index);
-            }
+            // In the pool: verified at admission, sender known (no key decoding again).
+            let sender = match self.mempool.sender_of(&hash) {
+                Some(sender) => sender,
+                None => {
+                    to_verify.push(index);
+                    t.sender(self.suite).map_err(|e| bad(e.to_string()))?
+                }
+            };
             out.push(VerifiedTx {
                 tx: Arc::new(t.clone()),
                 hash,
