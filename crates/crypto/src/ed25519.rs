@@ -1,6 +1,5 @@
 //! Ed25519 (RFC 8032, pure) via `ed25519-dalek`.
 
-use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -184,6 +183,7 @@ fn y_is_canonical(bytes: &[u8; 32]) -> bool {
 #[cfg(test)]
 mod canonical_tests {
     use super::*;
+    use curve25519_dalek::edwards::CompressedEdwardsY;
 
     /// The old rule: decode R, reject small order and non-canonical encodings.
     fn r_ok_by_decoding(b: &[u8; 32]) -> Option<bool> {
