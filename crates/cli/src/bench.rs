@@ -44,6 +44,10 @@ pub(crate) struct SoloArgs {
     /// Transactions per admission batch.
     #[arg(long, default_value_t = 2_000)]
     submit_batch: usize,
+    /// Admit and produce blocks at the same time (as a loaded node does: RPC threads admit
+    /// while the producer commits) instead of one stage after the other.
+    #[arg(long)]
+    pipelined: bool,
 }
 
 #[derive(Args)]
@@ -144,6 +148,94 @@ fn solo(a: SoloArgs) -> Result<(), CliError> {
             tx.sign(key).encode()
         })
         .collect();
+    let (admit_s, commit_s, total_s, blocks, committed, rejected, first_rejection) = if a.pipelined
+    {
+        solo_pipelined(&node, &raws, &a)?
+    } else {
+        solo_sequential(&node, &raws, &a)?
+    };
+    let admit_rate = a.txs as f64 / admit_s;
+    let commit_rate = committed as f64 / commit_s;
+    let e2e = committed as f64 / total_s;
+    println!(
+        "keel bench solo — scheme {}, suite {}, {} txs, {} senders, {} tx/block, {} cores, {}",
+        a.scheme,
+        suite,
+        a.txs,
+        a.senders,
+        a.block_txs,
+        rayon::current_num_threads(),
+        if a.pipelined {
+            "admission and commit overlapped (stage rates = txs / time busy in the stage)"
+        } else {
+            "admission, then commit"
+        }
+    );
+    println!("  {:<34} {:>12}", "stage", "tx/s");
+    println!(
+        "  {:<34} {:>12.0}",
+        "admission (decode+verify+pool)", admit_rate
+    );
+    println!(
+        "  {:<34} {:>12.0}",
+        "execute+state root+fsync commit", commit_rate
+    );
+    println!("  {:<34} {:>12.0}", "end to end (committed)", e2e);
+    println!(
+        "  committed {committed} in {blocks} blocks, rejected {rejected}, {total_s:.2}s total"
+    );
+    let per_tx = |stage: keel_node::Stage| {
+        node.counters.stages.seconds(stage) * 1e6 / committed.max(1) as f64
+    };
+    println!(
+        "  per tx: admission {:.1} µs (wall, all cores), execute {:.1} µs, state root {:.1} µs, storage {:.1} µs",
+        per_tx(keel_node::Stage::Admission),
+        per_tx(keel_node::Stage::Execute),
+        per_tx(keel_node::Stage::StateRoot),
+        per_tx(keel_node::Stage::Storage)
+    );
+    println!(
+        "{}",
+        json!({
+            "bench": "solo", "scheme": a.scheme.name(), "suite": suite.name(), "txs": a.txs,
+            "committed": committed, "rejected": rejected, "blocks": blocks,
+            "admission_tps": admit_rate.round(), "commit_tps": commit_rate.round(), "end_to_end_tps": e2e.round(),
+            "pipelined": a.pipelined,
+            "stage_us_per_tx": {
+                "admission": per_tx(keel_node::Stage::Admission), "execute": per_tx(keel_node::Stage::Execute),
+                "state_root": per_tx(keel_node::Stage::StateRoot), "storage": per_tx(keel_node::Stage::Storage),
+            },
+        })
+    );
+    drop(node);
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Some(e) = first_rejection {
+        return Err(CliError::Usage(format!(
+            "{rejected} of {} benchmark transactions were rejected; first: {e}",
+            a.txs
+        )));
+    }
+    if committed != a.txs {
+        return Err(CliError::Usage(format!(
+            "only {committed} of {} transactions committed",
+            a.txs
+        )));
+    }
+    Ok(())
+}
+
+type SoloOutcome = (
+    f64,
+    f64,
+    f64,
+    u64,
+    usize,
+    usize,
+    Option<keel_mempool::AdmitError>,
+);
+
+/// Admit everything, then produce blocks until the pool is empty.
+fn solo_sequential(node: &Node, raws: &[Vec<u8>], a: &SoloArgs) -> Result<SoloOutcome, CliError> {
     let t0 = Instant::now();
     let mut rejected = 0usize;
     let mut first_rejection = None;
@@ -171,55 +263,72 @@ fn solo(a: SoloArgs) -> Result<(), CliError> {
         }
     }
     let commit_s = t1.elapsed().as_secs_f64();
-    let total_s = admit_s + commit_s;
-    let admit_rate = a.txs as f64 / admit_s;
-    let commit_rate = committed as f64 / commit_s;
-    let e2e = committed as f64 / total_s;
-    println!(
-        "keel bench solo — scheme {}, suite {}, {} txs, {} senders, {} tx/block, {} cores",
-        a.scheme,
-        suite,
-        a.txs,
-        a.senders,
-        a.block_txs,
-        rayon::current_num_threads()
-    );
-    println!("  {:<34} {:>12}", "stage", "tx/s");
-    println!(
-        "  {:<34} {:>12.0}",
-        "admission (decode+verify+pool)", admit_rate
-    );
-    println!(
-        "  {:<34} {:>12.0}",
-        "execute+state root+fsync commit", commit_rate
-    );
-    println!("  {:<34} {:>12.0}", "end to end (committed)", e2e);
-    println!(
-        "  committed {committed} in {blocks} blocks, rejected {rejected}, {total_s:.2}s total"
-    );
-    println!(
-        "{}",
-        json!({
-            "bench": "solo", "scheme": a.scheme.name(), "suite": suite.name(), "txs": a.txs,
-            "committed": committed, "rejected": rejected, "blocks": blocks,
-            "admission_tps": admit_rate.round(), "commit_tps": commit_rate.round(), "end_to_end_tps": e2e.round(),
-        })
-    );
-    drop(node);
-    let _ = std::fs::remove_dir_all(&dir);
-    if let Some(e) = first_rejection {
-        return Err(CliError::Usage(format!(
-            "{rejected} of {} benchmark transactions were rejected; first: {e}",
-            a.txs
-        )));
-    }
-    if committed != a.txs {
-        return Err(CliError::Usage(format!(
-            "only {committed} of {} transactions committed",
-            a.txs
-        )));
-    }
-    Ok(())
+    Ok((
+        admit_s,
+        commit_s,
+        admit_s + commit_s,
+        blocks,
+        committed,
+        rejected,
+        first_rejection,
+    ))
+}
+
+/// A submitter thread admits batches while this thread produces blocks from whatever is
+/// pending; stage rates are transactions over the time spent in each stage.
+fn solo_pipelined(node: &Node, raws: &[Vec<u8>], a: &SoloArgs) -> Result<SoloOutcome, CliError> {
+    let start = Instant::now();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let submitter = scope.spawn(|| {
+            let mut rejected = 0usize;
+            let mut first_rejection = None;
+            let mut busy = 0.0f64;
+            for chunk in raws.chunks(a.submit_batch.max(1)) {
+                let t = Instant::now();
+                for r in node.submit(chunk) {
+                    if let Err(e) = r {
+                        rejected += 1;
+                        first_rejection.get_or_insert(e);
+                    }
+                }
+                busy += t.elapsed().as_secs_f64();
+            }
+            done.store(true, std::sync::atomic::Ordering::Release);
+            (busy, rejected, first_rejection)
+        });
+        let mut blocks = 0u64;
+        let mut committed = 0usize;
+        let mut commit_busy = 0.0f64;
+        let mut ts = 1u64;
+        loop {
+            let finished = done.load(std::sync::atomic::Ordering::Acquire);
+            ts += 1;
+            let t = Instant::now();
+            match node.produce_block(ts, a.block_txs, false)? {
+                Some(b) => {
+                    commit_busy += t.elapsed().as_secs_f64();
+                    blocks += 1;
+                    committed += b.transactions.len();
+                }
+                None if finished => break,
+                None => std::thread::sleep(std::time::Duration::from_millis(1)),
+            }
+        }
+        let total_s = start.elapsed().as_secs_f64();
+        let (admit_busy, rejected, first_rejection) = submitter
+            .join()
+            .map_err(|_| CliError::Usage("submitter thread panicked".into()))?;
+        Ok((
+            admit_busy,
+            commit_busy,
+            total_s,
+            blocks,
+            committed,
+            rejected,
+            first_rejection,
+        ))
+    })
 }
 
 pub(super) fn seed(i: u64) -> [u8; 32] {

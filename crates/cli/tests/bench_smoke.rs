@@ -185,3 +185,32 @@ fn bench_network_sm2_evidence_rate_search_steps_up() {
         assert_eq!(b["offered_tps"], 300);
     }
 }
+
+#[test]
+fn bench_solo_pipelined_overlaps_admission_and_commit() {
+    let out = run_ok(&[
+        "bench",
+        "solo",
+        "--pipelined",
+        "--txs",
+        "600",
+        "--senders",
+        "30",
+        "--block-txs",
+        "100",
+        "--submit-batch",
+        "50",
+    ]);
+    let v = last_json_line(&out);
+    assert_eq!(v["pipelined"], true, "{v}");
+    assert_eq!(v["committed"], 600, "{v}");
+    assert_eq!(v["rejected"], 0, "{v}");
+    // Blocks are cut from whatever is pending: at least 6 of at most 100 transactions.
+    assert!(v["blocks"].as_u64().unwrap() >= 6, "{v}");
+    for k in ["admission", "execute", "state_root", "storage"] {
+        assert!(
+            v["stage_us_per_tx"][k].as_f64().is_some_and(|x| x > 0.0),
+            "{k}: {v}"
+        );
+    }
+}
