@@ -30,18 +30,23 @@ impl Default for RpcConfig {
 }
 
 #[derive(Clone)]
-struct App {
-    node: Arc<Node>,
+pub(crate) struct App {
+    pub(crate) node: Arc<Node>,
     cfg: RpcConfig,
-    counters: Arc<RpcCounters>,
+    pub(crate) counters: Arc<RpcCounters>,
 }
 
-/// The HTTP router: `POST /` JSON-RPC, `GET /health` liveness.
+/// The HTTP router: `POST /` JSON-RPC, `GET /health` liveness, `GET /metrics` Prometheus,
+/// `GET /ui/` the web UI and `GET /events` its live event stream.
 pub fn router(node: Arc<Node>, cfg: RpcConfig) -> Router {
     Router::new()
         .route("/", post(handle))
         .route("/health", get(health))
         .route("/metrics", get(prometheus))
+        .route("/events", get(crate::web::events))
+        .route("/ui", get(crate::web::ui_root))
+        .route("/ui/", get(crate::web::ui_index))
+        .route("/ui/{file}", get(crate::web::ui_file))
         .with_state(App {
             node,
             cfg,
@@ -109,7 +114,9 @@ async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
     };
     let node = app.node.clone();
     let counters = app.counters.clone();
+    let started = std::time::Instant::now();
     let out = tokio::task::spawn_blocking(move || process(&node, &counters, &bytes)).await;
+    app.counters.record_request(started.elapsed());
     match out {
         Ok(Some(v)) => json_response(StatusCode::OK, &v),
         Ok(None) => StatusCode::NO_CONTENT.into_response(),
