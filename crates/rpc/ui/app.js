@@ -168,14 +168,19 @@
   }
   const fmtNum = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
+  /** Block times (ms) and throughput (tx/s, averaged over the last TPS_WINDOW blocks). */
+  const TPS_WINDOW = 5;
   function series() {
     const bs = state.blocks;
     const tps = [], bt = [];
     for (let i = 1; i < bs.length; i++) {
-      const dt = Number(bs[i].timestampMs) - Number(bs[i - 1].timestampMs);
       if (bs[i].height !== bs[i - 1].height + 1) continue;
-      bt.push(dt);
-      tps.push(dt > 0 ? (1000 * Number(bs[i].txCount)) / dt : 0);
+      bt.push(Number(bs[i].timestampMs) - Number(bs[i - 1].timestampMs));
+      const j = Math.max(0, i - TPS_WINDOW);
+      const span = Number(bs[i].timestampMs) - Number(bs[j].timestampMs);
+      let n = 0;
+      for (let k = j + 1; k <= i; k++) n += Number(bs[k].txCount);
+      tps.push(span > 0 && bs[i].height - bs[j].height === i - j ? (1000 * n) / span : 0);
     }
     return { tps: tps.slice(-60), bt: bt.slice(-60) };
   }
@@ -237,7 +242,7 @@
       ),
       diag,
       h("div", { class: "cols" },
-        chart("Throughput", tps, "tx/s", "bar", "chart-tps"),
+        chart(`Throughput (${TPS_WINDOW}-block average)`, tps, "tx/s", "bar", "chart-tps"),
         chart("Block time", bt, "ms", "line", "chart-blocktime")),
       c ? h("div", { class: "card" }, h("h2", {}, `Round ${c.round} (as seen by this node)`), kv([
         ["Leader", [memberName(c.leader), " ", addrLink(c.leader)]],
