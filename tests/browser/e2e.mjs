@@ -71,16 +71,17 @@ try {
   // --- explorer: latest blocks and transactions; open a transaction, then its block
   await page.click('nav a[data-nav="explorer"]');
   await page.getByTestId("latest-blocks").waitFor();
+  // The lists update live: pick by link target (which stays listed for a while), then click it.
   const firstTx = page.locator('[data-testid="latest-txs"] tbody tr td a').first();
   await firstTx.waitFor();
-  const txShort = await firstTx.textContent();
+  const txHref = await firstTx.getAttribute("href");
   await page.screenshot({ path: join(outDir, "explorer.png"), fullPage: true });
-  await firstTx.click();
+  await page.locator(`[data-testid="latest-txs"] a[href="${txHref}"]`).first().click();
   await page.getByTestId("tx-status").waitFor();
   const txHash = await page.getByTestId("tx-hash").textContent();
   const status = await page.getByTestId("tx-status").textContent();
   if (status !== "success") throw new Error(`transaction ${txHash} status ${status}`);
-  if (!txHash.startsWith(txShort.slice(0, 10))) throw new Error(`clicked ${txShort} but opened ${txHash}`);
+  if (txHref !== `#/tx/${txHash}`) throw new Error(`clicked ${txHref} but opened ${txHash}`);
   log(`opened transaction ${txHash} from the explorer: ${status}`);
   await page.screenshot({ path: join(outDir, "transaction.png"), fullPage: true });
   await page.locator("dl.kv a[href^='#/block/']").first().click();
@@ -93,7 +94,6 @@ try {
 
   // a block from the latest-blocks list
   await page.click('nav a[data-nav="explorer"]');
-  // The list updates live: pick a block by its link target, which stays listed for seconds.
   const href = await page.locator('[data-testid="latest-blocks"] tbody tr td a').nth(2).getAttribute("href");
   const wanted = href.replace("#/block/", "");
   await page.locator(`[data-testid="latest-blocks"] a[href="${href}"]`).click();
