@@ -135,7 +135,10 @@ fn http_get(url: &str) -> (u16, Vec<(String, String)>, String) {
 
 /// Strict Prometheus text (0.0.4) check: HELP then TYPE before samples, known types, valid
 /// names, labels and values, histogram series complete. Returns (families with type, samples).
-fn parse_prometheus(text: &str) -> (Vec<(String, String)>, Vec<(String, f64)>) {
+/// `(family, type)` and `(series, value)` pairs.
+type Parsed = (Vec<(String, String)>, Vec<(String, f64)>);
+
+fn parse_prometheus(text: &str) -> Parsed {
     let name_ok = |n: &str| {
         !n.is_empty()
             && n.chars()
@@ -177,17 +180,17 @@ fn parse_prometheus(text: &str) -> (Vec<(String, String)>, Vec<(String, f64)>) {
             };
             let name = series.split('{').next().unwrap();
             assert!(name_ok(name), "bad metric name in {line}");
-            if let Some(labels) = series.strip_prefix(name) {
-                if !labels.is_empty() {
-                    let inner = labels
-                        .strip_prefix('{')
-                        .and_then(|l| l.strip_suffix('}'))
-                        .unwrap_or_else(|| panic!("bad labels in {line}"));
-                    for pair in inner.split("\",").filter(|p| !p.is_empty()) {
-                        let (k, v) = pair.split_once("=\"").expect("label k=\"v\"");
-                        assert!(name_ok(k), "bad label name in {line}");
-                        assert!(!v.trim_end_matches('"').contains('"'), "{line}");
-                    }
+            if let Some(labels) = series.strip_prefix(name)
+                && !labels.is_empty()
+            {
+                let inner = labels
+                    .strip_prefix('{')
+                    .and_then(|l| l.strip_suffix('}'))
+                    .unwrap_or_else(|| panic!("bad labels in {line}"));
+                for pair in inner.split("\",").filter(|p| !p.is_empty()) {
+                    let (k, v) = pair.split_once("=\"").expect("label k=\"v\"");
+                    assert!(name_ok(k), "bad label name in {line}");
+                    assert!(!v.trim_end_matches('"').contains('"'), "{line}");
                 }
             }
             let (family, kind) = families
