@@ -36,8 +36,9 @@ const ctx = await chromium.launchPersistentContext(profile, {
 ctx.setDefaultTimeout(STEP_MS);
 const origin = new URL(url).origin;
 let exitCode = 0;
+let page = null;
 try {
-  const page = await ctx.newPage();
+  page = await ctx.newPage();
   page.on("pageerror", (e) => problems.push("page error: " + e.message));
   page.on("console", (m) => { if (m.type() === "error") problems.push("console error: " + m.text()); });
   page.on("response", (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`); });
@@ -56,7 +57,7 @@ try {
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="members"] tbody tr').length === 4 &&
     [...document.querySelectorAll('[data-testid="members"] tbody tr')].every((tr) => tr.textContent.includes("online")));
   const suite = await page.getByTestId("suite").textContent();
-  if (!suite.startsWith("gm")) throw new Error("suite shown as " + suite);
+  if (!["gm sm3 / sm2", "intl sha256 / ed25519"].includes(suite)) throw new Error("suite shown as " + suite);
   await page.waitForFunction(() => /round \d+/.test(document.querySelector('[data-testid="round"]').textContent));
   const diag = await page.getByTestId("diagnosis").textContent();
   if (!diag.includes("progressing")) throw new Error("diagnosis does not say progressing: " + diag);
@@ -153,8 +154,7 @@ try {
 } catch (e) {
   exitCode = 1;
   problems.push(String(e && e.stack ? e.stack : e));
-  const pages = ctx.pages();
-  if (pages.length) await pages[0].screenshot({ path: join(outDir, "failure.png"), fullPage: true }).catch(() => {});
+  if (page) await page.screenshot({ path: join(outDir, "failure.png"), fullPage: true }).catch(() => {});
 } finally {
   await ctx.close().catch(() => {});
   rmSync(profile, { recursive: true, force: true });

@@ -232,7 +232,7 @@
       h("h1", {}, `${info.chainName} — overview`),
       h("div", { class: "grid" },
         stat("Chain id", info.chainId, "chain-id"),
-        stat("Crypto suite", `${info.suite} (${info.hashAlgorithm} / ${info.signatureScheme})`, "suite"),
+        stat("Crypto suite", [info.suite, h("span", { class: "sub" }, ` ${info.hashAlgorithm} / ${info.signatureScheme}`)], "suite"),
         stat("Height", height, "height"),
         stat("Finalized height", finalized, "finalized"),
         stat("Head age", st ? `${(st.headAgeMs / 1000).toFixed(1)} s` : "—", "head-age"),
