@@ -11,9 +11,14 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const [url, outDir, recorded, modified] = process.argv.slice(2);
-if (!url || !outDir || !recorded || !modified) {
-  console.error("usage: node e2e.mjs RPC_URL OUT_DIR RECORDED_FILE MODIFIED_FILE");
+//   node e2e.mjs --stalled RPC_URL OUT_DIR
+//
+// checks instead that the overview of a network that lost its quorum (2 of 4 validators down)
+// shows them offline and the keel_status diagnosis highlighted (overview-stalled.png).
+const stalled = process.argv[2] === "--stalled";
+const [url, outDir, recorded, modified] = process.argv.slice(stalled ? 3 : 2);
+if (!url || !outDir || (!stalled && (!recorded || !modified))) {
+  console.error("usage: node e2e.mjs RPC_URL OUT_DIR RECORDED_FILE MODIFIED_FILE | --stalled RPC_URL OUT_DIR");
   process.exit(2);
 }
 const CHROMIUM = process.env.KEEL_CHROMIUM || "/usr/bin/chromium";
@@ -45,6 +50,38 @@ try {
   // The UI must not reach anything but its own node.
   page.on("request", (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith("data:")) problems.push("external request: " + r.url()); });
 
+  if (stalled) await checkStalled(page);
+  else await checkAll(page);
+  if (problems.length) throw new Error("problems in the page:\n" + problems.join("\n"));
+} catch (e) {
+  exitCode = 1;
+  problems.push(String(e && e.stack ? e.stack : e));
+  if (page) await page.screenshot({ path: join(outDir, "failure.png"), fullPage: true }).catch(() => {});
+} finally {
+  await ctx.close().catch(() => {});
+  rmSync(profile, { recursive: true, force: true });
+}
+writeFileSync(join(outDir, stalled ? "result-stalled.json" : "result.json"), JSON.stringify({ ok: exitCode === 0, steps, problems }, null, 2));
+if (exitCode === 0) console.log(`E2E OK: ${steps.length} steps`);
+else console.error("E2E FAILED:\n" + problems.join("\n"));
+process.exit(exitCode);
+
+/** A network that lost its quorum: two validators offline, the diagnosis highlighted. */
+async function checkStalled(page) {
+  await page.goto(`${url}/ui/`);
+  await page.getByTestId("members").waitFor();
+  await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="members"] tbody tr')]
+    .filter((tr) => tr.textContent.includes("offline")).length === 2, null, { timeout: STEP_MS });
+  await page.waitForFunction(() => {
+    const d = document.querySelector('[data-testid="diagnosis"]');
+    return d && d.classList.contains("alert") && d.textContent.includes("a quorum needs 3");
+  }, null, { timeout: STEP_MS });
+  log(`stalled overview: 2 validators offline, diagnosis "${(await page.getByTestId("diagnosis").textContent()).trim().slice(0, 90)}"`);
+  await page.screenshot({ path: join(outDir, "overview-stalled.png"), fullPage: true });
+}
+
+/** The healthy network: overview, explorer, search, evidence check, governance. */
+async function checkAll(page) {
   // --- overview: live height increases; 4 validators listed online
   await page.goto(`${url}/ui/`);
   const heightEl = page.getByTestId("height");
@@ -150,16 +187,4 @@ try {
   await page.waitForFunction((h) => Number(document.querySelector('[data-testid="height"]')?.textContent) > h, h1);
   log(`overview height now ${await heightEl.textContent()}`);
 
-  if (problems.length) throw new Error("problems in the page:\n" + problems.join("\n"));
-} catch (e) {
-  exitCode = 1;
-  problems.push(String(e && e.stack ? e.stack : e));
-  if (page) await page.screenshot({ path: join(outDir, "failure.png"), fullPage: true }).catch(() => {});
-} finally {
-  await ctx.close().catch(() => {});
-  rmSync(profile, { recursive: true, force: true });
 }
-writeFileSync(join(outDir, "result.json"), JSON.stringify({ ok: exitCode === 0, steps, problems }, null, 2));
-if (exitCode === 0) console.log(`E2E OK: ${steps.length} steps`);
-else console.error("E2E FAILED:\n" + problems.join("\n"));
-process.exit(exitCode);

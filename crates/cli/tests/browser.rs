@@ -8,8 +8,9 @@
 //! * in headless Chromium (`node tests/browser/e2e.mjs`, playwright-core driving
 //!   /usr/bin/chromium): the overview's height increases, a transaction and a block open from the
 //!   explorer, search works, the evidence check verifies the recorded file in the browser and
-//!   reports a modified copy as not found; screenshots go to
-//!   `target/tmp/browser-e2e/` (`KEEL_UPDATE_SCREENSHOTS=1` also copies three into docs/img/).
+//!   reports a modified copy as not found; then, with 2 of the 4 validators killed, the
+//!   overview shows them offline and the diagnosis (quorum lost) highlighted; screenshots go to
+//!   `target/tmp/browser-e2e/` (`KEEL_UPDATE_SCREENSHOTS=1` also copies four into docs/img/).
 //!
 //! Without Node.js, Chromium or `tests/browser/node_modules` (`npm ci` there) the browser part
 //! fails when `CI` is set and is skipped with a loud message otherwise.
@@ -503,43 +504,21 @@ fn web_ui_metrics_and_proofs_on_a_four_validator_network() {
     let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("browser-e2e");
     let _ = std::fs::remove_dir_all(&out_dir);
     std::fs::create_dir_all(&out_dir).unwrap();
-    let log_path = out_dir.join("e2e.log");
-    let mut child = Command::new("node")
-        .arg(repo().join("tests/browser/e2e.mjs"))
-        .arg(&url)
-        .arg(&out_dir)
-        .arg(&recorded)
-        .arg(&modified)
-        .current_dir(repo().join("tests/browser"))
-        .stdin(Stdio::null())
-        .stdout(std::fs::File::create(&log_path).unwrap())
-        .stderr(Stdio::from(
-            std::fs::File::create(out_dir.join("e2e.err")).unwrap(),
-        ))
-        .spawn()
-        .expect("spawning node e2e.mjs");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break Some(st);
-        }
-        if start.elapsed() > E2E_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let outcome = run_e2e(
+        &[
+            url.as_str(),
+            out_dir.to_str().unwrap(),
+            recorded.to_str().unwrap(),
+            modified.to_str().unwrap(),
+        ],
+        &out_dir,
+        "e2e",
+    );
     stop.store(true, Ordering::SeqCst);
     let _ = traffic.join();
-    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-    let err = std::fs::read_to_string(out_dir.join("e2e.err")).unwrap_or_default();
-    let node_logs = nodes.0[0].logs();
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "browser e2e failed ({status:?}); screenshots in {}\n--- e2e stdout ---\n{log}\n--- e2e stderr ---\n{err}\n{node_logs}",
-        out_dir.display()
-    );
+    if let Err(e) = outcome {
+        panic!("{e}\n{}", nodes.0[0].logs());
+    }
     let result: Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("result.json")).unwrap())
             .unwrap();
@@ -571,6 +550,67 @@ fn web_ui_metrics_and_proofs_on_a_four_validator_network() {
             std::fs::copy(out_dir.join(from), img.join(to)).unwrap();
         }
     }
-    eprintln!("{log}screenshots in {}", out_dir.display());
+    // Two validators down: the quorum is lost; the overview must say so.
+    for p in nodes.0.drain(2..) {
+        p.kill();
+    }
+    if let Err(e) = run_e2e(
+        &["--stalled", url.as_str(), out_dir.to_str().unwrap()],
+        &out_dir,
+        "e2e-stalled",
+    ) {
+        panic!("{e}\n{}", nodes.0[0].logs());
+    }
+    let bytes = std::fs::read(out_dir.join("overview-stalled.png")).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 10_000);
+    if std::env::var_os("KEEL_UPDATE_SCREENSHOTS").is_some() {
+        std::fs::copy(
+            out_dir.join("overview-stalled.png"),
+            repo().join("docs/img/dashboard-stalled.png"),
+        )
+        .unwrap();
+    }
+    eprintln!(
+        "{}screenshots in {}",
+        std::fs::read_to_string(out_dir.join("e2e.log")).unwrap_or_default(),
+        out_dir.display()
+    );
     drop(nodes);
+}
+
+/// Run `node tests/browser/e2e.mjs ARGS` (bounded by [`E2E_TIMEOUT`]), output in
+/// `OUT_DIR/NAME.{log,err}`; the error names the screenshots and carries the script's output.
+fn run_e2e(args: &[&str], out_dir: &Path, name: &str) -> Result<(), String> {
+    let log_path = out_dir.join(format!("{name}.log"));
+    let err_path = out_dir.join(format!("{name}.err"));
+    let mut child = Command::new("node")
+        .arg(repo().join("tests/browser/e2e.mjs"))
+        .args(args)
+        .current_dir(repo().join("tests/browser"))
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&log_path).unwrap())
+        .stderr(Stdio::from(std::fs::File::create(&err_path).unwrap()))
+        .spawn()
+        .expect("spawning node e2e.mjs");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break Some(st);
+        }
+        if start.elapsed() > E2E_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    if status.is_some_and(|s| s.success()) {
+        return Ok(());
+    }
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let err = std::fs::read_to_string(&err_path).unwrap_or_default();
+    Err(format!(
+        "browser e2e {args:?} failed ({status:?}; None = timed out after {E2E_TIMEOUT:?}); screenshots in {}\n--- stdout ---\n{log}\n--- stderr ---\n{err}",
+        out_dir.display()
+    ))
 }
