@@ -15,6 +15,8 @@ pub(crate) fn status(node: &Node) -> Value {
     let halted = node.halted();
     let bft = node.counters.bft();
     let mut diagnosis: Vec<String> = Vec::new();
+    // True when nothing is wrong (the diagnosis is only an informational line).
+    let mut healthy = halted.is_none();
     if let Some(reason) = &halted {
         diagnosis.push(format!(
             "node halted: {reason} — restart it; it resumes at the last committed block"
@@ -31,7 +33,7 @@ pub(crate) fn status(node: &Node) -> Value {
             Value::Null
         }
         Some(b) => {
-            diagnose_bft(b, head.height, head_age_ms, pending, now, &mut diagnosis);
+            healthy &= diagnose_bft(b, head.height, head_age_ms, pending, now, &mut diagnosis);
             match &b.consensus {
                 None => {
                     json!({ "role": "observer", "statusAgeMs": now.saturating_sub(b.updated_ms) })
@@ -74,9 +76,12 @@ pub(crate) fn status(node: &Node) -> Value {
         "consensus": consensus,
         "peers": peers,
         "diagnosis": diagnosis,
+        "healthy": healthy,
     })
 }
 
+/// Append plain-language findings to `out`; true if nothing is wrong (then `out` gets one
+/// informational line).
 fn diagnose_bft(
     b: &BftStatus,
     height: u64,
@@ -84,7 +89,7 @@ fn diagnose_bft(
     pending: usize,
     now: u64,
     out: &mut Vec<String>,
-) {
+) -> bool {
     let unreachable: Vec<String> = b
         .peers
         .iter()
@@ -110,8 +115,9 @@ fn diagnose_bft(
             out.push(format!(
                 "observer following the chain: head {height} ({head_age_ms} ms old)"
             ));
+            return true;
         }
-        return;
+        return false;
     };
     if connected < b.quorum {
         out.push(format!(
@@ -167,7 +173,9 @@ fn diagnose_bft(
             "progressing: round {}, head {height} ({head_age_ms} ms old), {pending} transactions pending",
             c.round
         ));
+        return true;
     }
+    false
 }
 
 #[cfg(test)]
@@ -216,7 +224,14 @@ mod tests {
     #[test]
     fn healthy_node_says_progressing() {
         let mut out = Vec::new();
-        diagnose_bft(&status([true; 3], 0, 0), 12, 300, 5, 1_000_100, &mut out);
+        assert!(diagnose_bft(
+            &status([true; 3], 0, 0),
+            12,
+            300,
+            5,
+            1_000_100,
+            &mut out
+        ));
         assert_eq!(out.len(), 1, "{out:?}");
         assert!(out[0].starts_with("progressing: round 42"), "{out:?}");
     }
@@ -224,14 +239,14 @@ mod tests {
     #[test]
     fn stalled_node_names_unreachable_peers_leader_votes_and_quorum() {
         let mut out = Vec::new();
-        diagnose_bft(
+        assert!(!diagnose_bft(
             &status([false, false, true], 2, 1),
             10,
             9_000,
             5,
             1_000_100,
             &mut out,
-        );
+        ));
         let text = out.join("\n");
         assert!(text.contains("cannot reach 2 peer(s)"), "{text}");
         assert!(text.contains("connection refused"), "{text}");
@@ -241,14 +256,14 @@ mod tests {
         assert!(text.contains("waiting for votes from"), "{text}");
         assert!(text.contains("1 of 3 timeouts"), "{text}");
         let mut out = Vec::new();
-        diagnose_bft(
+        assert!(!diagnose_bft(
             &status([true; 3], 0, 0),
             12,
             300,
             0,
             1_000_000 + 6_000,
             &mut out,
-        );
+        ));
         assert!(out.join("\n").contains("has not reported"), "{out:?}");
     }
 }

@@ -248,6 +248,8 @@ fn tx_proof_and_validators() {
     let v = h.call("keel_validators", json!([1]));
     assert_eq!(v["error"]["code"], -32602, "{v}");
 
+    let st = h.ok("keel_status", json!([]));
+    assert_eq!(st["healthy"], true, "{st}");
     let v = h.ok("keel_validators", json!([]));
     let members = v["members"].as_array().unwrap();
     assert_eq!(members.len(), 1);

@@ -207,7 +207,7 @@
     const height = st ? st.height : head ? head.height : info.height;
     const finalized = c && c.committedHeight !== undefined ? Math.min(c.committedHeight, height) : height;
     const { tps, bt } = series();
-    const stalled = st && (st.halted || (st.diagnosis || []).some((d) => !d.startsWith("progressing") && !d.startsWith("solo validator") && !d.startsWith("observer following")));
+    const stalled = st && st.healthy === false;
     const diag = h("div", { class: "card" }, h("h2", {}, "Diagnosis (keel_status)"),
       h("ul", { class: "diag" + (stalled ? " alert" : ""), "data-testid": "diagnosis" }, (st ? st.diagnosis : ["waiting for the first status…"]).map((d) => h("li", {}, d))));
     const members = state.members;
