@@ -126,6 +126,8 @@ async function checkAll(page) {
   await page.getByTestId("block-txs").waitFor();
   const txRow = await page.locator('[data-testid="block-txs"]').textContent();
   if (!txRow.includes(txHash.slice(0, 10))) throw new Error("the block page does not list the transaction");
+  const headerCheck = await page.getByTestId("header-check").textContent();
+  if (!headerCheck.startsWith("✓")) throw new Error("block hash not recomputed in the browser: " + headerCheck);
   const blockTitle = await page.getByTestId("block-title").textContent();
   log(`opened ${blockTitle} containing it`);
   await page.screenshot({ path: join(outDir, "block.png"), fullPage: true });

@@ -49,6 +49,8 @@ for (const h of cases.headers) {
   const got = K.toHex(K.digest(h.alg, K.fromHex(h.domainHex), bytes));
   check(got === h.hash, `header hash: got ${got}, want ${h.hash}`);
   const f = K.decodeHeader(bytes);
+  check(K.toHex(K.encodeHeader(f)) === K.toHex(bytes), "encodeHeader(decodeHeader(x)) != x");
+  check(K.headerHash(h.alg, f) === h.hash, `headerHash of the decoded header != ${h.hash}`);
   for (const [k, v] of Object.entries(h.fields)) {
     check(String(f[k]) === String(v), `header field ${k}: got ${f[k]}, want ${v}`);
   }

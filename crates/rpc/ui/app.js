@@ -275,6 +275,17 @@
             h("tbody", {}, state.txs.slice(0, 25).map((t) => h("tr", {}, h("td", {}, txLink(t.hash)), h("td", {}, blockLink(t.height)))))))));
   }
 
+  /** Recompute the block hash from the header fields shown, in this browser. */
+  function headerCheck(b) {
+    try {
+      const ok = K.headerHash(state.info.hashAlgorithm, b) === b.hash;
+      return h("span", { class: ok ? "ok" : "bad", "data-testid": "header-check", title: "header re-encoded and hashed in this browser" },
+        ok ? "✓ recomputed from the fields below" : "✗ does not match the fields below");
+    } catch (e) {
+      return h("span", { class: "bad", "data-testid": "header-check" }, "✗ " + e.message);
+    }
+  }
+
   async function renderBlock(id) {
     const param = /^\d+$/.test(id) ? Number(id) : id;
     const b = await rpc("keel_getBlock", [param, true]);
@@ -283,7 +294,7 @@
       h("h1", { "data-testid": "block-title" }, `Block #${b.height}`),
       h("p", {}, b.height > 0 ? link(`#/block/${b.height - 1}`, "← previous") : null, " ", link(`#/block/${b.height + 1}`, "next →")),
       h("div", { class: "card" }, kv([
-        ["Hash", h("span", { class: "mono", "data-testid": "block-hash" }, b.hash)],
+        ["Hash", [h("span", { class: "mono", "data-testid": "block-hash" }, b.hash), " ", headerCheck(b)]],
         ["Parent", b.height > 0 ? link(`#/block/${b.parentHash}`, b.parentHash, { class: "mono" }) : "—"],
         ["Time", `${fmtTime(b.timestampMs)} (${ago(b.timestampMs)})`],
         ["Proposer", addrLink(b.proposer)],

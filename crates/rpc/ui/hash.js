@@ -229,6 +229,30 @@
     return h;
   }
 
+  /** Borsh-encode a `Header` from its JSON view (keel_getBlock fields; u64 as number/BigInt/string). */
+  function encodeHeader(h) {
+    const out = new Uint8Array(8 + 8 + 32 + 8 + 32 + 32 + 32 + 20 + 4 + 8);
+    const dv = new DataView(out.buffer);
+    let o = 0;
+    const u64 = (v) => { dv.setBigUint64(o, BigInt(v), true); o += 8; };
+    const fixed = (hex, n) => {
+      const b = fromHex(hex);
+      if (b.length !== n) throw new Error(`expected ${n} bytes, got ${b.length}`);
+      out.set(b, o);
+      o += n;
+    };
+    u64(h.chainId); u64(h.height); fixed(h.parentHash, 32); u64(h.timestampMs);
+    fixed(h.txRoot, 32); fixed(h.receiptsRoot, 32); fixed(h.stateRoot, 32); fixed(h.proposer, 20);
+    dv.setUint32(o, Number(h.txCount), true); o += 4;
+    u64(h.gasUsed);
+    return out;
+  }
+
+  /** Header hash `H("KEEL/HEADER/v1\0" ‖ borsh(header))` of a JSON header view, as 0x hex. */
+  function headerHash(alg, h) {
+    return toHex(digest(alg, new TextEncoder().encode("KEEL/HEADER/v1\0"), encodeHeader(h)));
+  }
+
   /** The evidence fields of a borsh `SignedTransaction` carrying `EvidencePut`, else null. */
   function decodeEvidenceTx(bytes) {
     const r = new Reader(bytes);
@@ -251,6 +275,6 @@
 
   globalThis.KeelHash = {
     hasher, digest, toHex, fromHex, eqBytes, leafHash, nodeHash, rootFromAuditPath,
-    decodeHeader, decodeEvidenceTx,
+    decodeHeader, encodeHeader, headerHash, decodeEvidenceTx,
   };
 })();
