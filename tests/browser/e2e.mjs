@@ -3,7 +3,7 @@
 //
 //   node e2e.mjs RPC_URL OUT_DIR RECORDED_FILE MODIFIED_FILE
 //
-// RPC_URL is a node of a running 4-validator network on which RECORDED_FILE's hash is recorded
+// RPC_URL is a validator of a running network of 4 validators and 1 observer on which RECORDED_FILE's hash is recorded
 // (and at least one transaction is committed); MODIFIED_FILE is a changed copy (not recorded).
 // Screenshots and result.json go to OUT_DIR. Exit code 0 only if every step passed.
 import { chromium } from "playwright-core";
@@ -91,8 +91,10 @@ async function checkAll(page) {
   const h1 = Number(await heightEl.textContent());
   log(`overview height increased live from ${h0} to ${h1}`);
   await page.getByTestId("members").waitFor();
-  await page.waitForFunction(() => document.querySelectorAll('[data-testid="members"] tbody tr').length === 4 &&
-    [...document.querySelectorAll('[data-testid="members"] tbody tr')].every((tr) => tr.textContent.includes("online")));
+  // 4 validators and 1 observer, all online.
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="members"] tbody tr').length === 5 &&
+    [...document.querySelectorAll('[data-testid="members"] tbody tr')].every((tr) => tr.textContent.includes("online")) &&
+    [...document.querySelectorAll('[data-testid="members"] tbody tr')].filter((tr) => tr.textContent.includes("observer")).length === 1);
   const suite = await page.getByTestId("suite").textContent();
   if (!["gm sm3 / sm2", "intl sha256 / ed25519"].includes(suite)) throw new Error("suite shown as " + suite);
   await page.waitForFunction(() => /round \d+/.test(document.querySelector('[data-testid="round"]').textContent));
@@ -100,7 +102,7 @@ async function checkAll(page) {
   if (!diag.includes("progressing")) throw new Error("diagnosis does not say progressing: " + diag);
   // Charts have data once a few blocks arrived.
   await page.waitForFunction(() => document.querySelector('[data-testid="chart-blocktime"] polyline') !== null);
-  log(`overview shows suite ${suite}, 4 validators online, a round, diagnosis "${diag.trim().slice(0, 60)}"`);
+  log(`overview shows suite ${suite}, 4 validators and 1 observer online, a round, diagnosis "${diag.trim().slice(0, 60)}"`);
   await page.screenshot({ path: join(outDir, "overview.png"), fullPage: true });
   await page.emulateMedia({ colorScheme: "dark" });
   await page.screenshot({ path: join(outDir, "overview-dark.png"), fullPage: true });

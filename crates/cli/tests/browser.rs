@@ -1,9 +1,10 @@
-//! The web UI end to end (issue #7): a 4-validator network made by `keel network init`, one
-//! `keel node start` process per validator on 127.0.0.1, an evidence record plus background
+//! The web UI end to end (issue #7): a 4-validator network with one observer made by
+//! `keel network init`, one `keel node start` process per node on 127.0.0.1, an evidence record plus background
 //! transfers, then
 //! * over plain HTTP: `/metrics` of a BFT node parses strictly as Prometheus text and every
 //!   family is in docs/metrics.md; `keel_getTxProof` folds to the header's tx root and the header
-//!   hashes to the block hash; `keel_validators` lists the four validators online; `GET /events`
+//!   hashes to the block hash; `keel_validators` lists the four validators and the observer
+//!   online; `GET /events`
 //!   streams `head` and `status` events; `/ui/` files carry a strict Content-Security-Policy;
 //! * in headless Chromium (`node tests/browser/e2e.mjs`, playwright-core driving
 //!   /usr/bin/chromium): the overview's height increases, a transaction and a block open from the
@@ -225,16 +226,18 @@ fn web_ui_metrics_and_proofs_on_a_four_validator_network() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().canonicalize().unwrap().join("net");
-    let rpc_base = free_port_block(N as u16, seed);
+    let rpc_base = free_port_block(N as u16 + 1, seed);
     let p2p_base = (1..20)
-        .map(|i| free_port_block(N as u16, seed.wrapping_add(i)))
-        .find(|p| p.abs_diff(rpc_base) >= N as u16)
+        .map(|i| free_port_block(N as u16 + 1, seed.wrapping_add(i)))
+        .find(|p| p.abs_diff(rpc_base) > N as u16)
         .expect("a second port block");
     run_ok(&[
         "network",
         "init",
         "--validators",
         "4",
+        "--observers",
+        "1",
         "--suite",
         "gm",
         "--dir",
@@ -252,12 +255,13 @@ fn web_ui_metrics_and_proofs_on_a_four_validator_network() {
         "--block-interval-ms",
         "200",
     ]);
+    // node-0..3 are the validators, node-4 the observer.
     let mut nodes = Nodes(
-        (0..N)
+        (0..=N)
             .map(|i| NodeProc::start(&dir.join(format!("node-{i}")), &i.to_string()))
             .collect(),
     );
-    let rpcs: Vec<Rpc> = (0..N).map(|i| Rpc::new(rpc_base + i as u16)).collect();
+    let rpcs: Vec<Rpc> = (0..=N).map(|i| Rpc::new(rpc_base + i as u16)).collect();
     for (p, r) in nodes.0.iter_mut().zip(&rpcs) {
         p.wait_healthy(r, common::HEALTHY_TIMEOUT);
     }
@@ -372,9 +376,14 @@ fn web_ui_metrics_and_proofs_on_a_four_validator_network() {
     loop {
         let v = rpc.ok("keel_validators", json!([]));
         let members = v["members"].as_array().unwrap().clone();
-        assert_eq!(members.len(), N, "{v}");
+        assert_eq!(members.len(), N + 1, "{v}");
+        assert_eq!(members[N]["role"], "observer", "{v}");
+        assert!(
+            members[N]["lastSignedHeight"].is_null(),
+            "an observer never signs: {v}"
+        );
         let all_up = members.iter().all(|m| m["online"] == true);
-        let signing = members.iter().all(|m| m["lastSignedHeight"].is_u64());
+        let signing = members[..N].iter().all(|m| m["lastSignedHeight"].is_u64());
         if all_up && signing {
             assert_eq!(members.iter().filter(|m| m["isSelf"] == true).count(), 1);
             assert!(members.iter().all(|m| m["certificateExpiry"].is_null()));
@@ -404,7 +413,10 @@ fn web_ui_metrics_and_proofs_on_a_four_validator_network() {
         );
     }
     let get = |series: &str| samples.iter().find(|(s, _)| s == series).map(|(_, v)| *v);
-    assert_eq!(get("keel_p2p_peers_connected"), Some(3.0));
+    // 3 validators and the observer are linked; only validators count toward the quorum.
+    assert_eq!(get("keel_p2p_peers_connected"), Some(4.0));
+    assert_eq!(get("keel_consensus_validators_reachable"), Some(4.0));
+    assert_eq!(get("keel_consensus_quorum"), Some(3.0));
     assert!(get("keel_consensus_round").unwrap() >= 1.0);
     assert!(get("keel_p2p_frames_total{direction=\"in\"}").unwrap() > 0.0);
     assert!(
@@ -551,7 +563,7 @@ fn web_ui_metrics_and_proofs_on_a_four_validator_network() {
         }
     }
     // Two validators down: the quorum is lost; the overview must say so.
-    for p in nodes.0.drain(2..) {
+    for p in nodes.0.drain(2..N) {
         p.kill();
     }
     if let Err(e) = run_e2e(

@@ -379,6 +379,26 @@ fn render_consensus(o: &mut String, node: &Node) {
         "Age of the last status the consensus driver published.",
         keel_node::producer::now_ms().saturating_sub(b.updated_ms) as f64 / 1e3,
     );
+    if b.consensus.is_some() {
+        let validators: Vec<keel_types::Address> = node
+            .genesis()
+            .validators
+            .iter()
+            .map(|v| v.address)
+            .collect();
+        gauge(
+            o,
+            "keel_consensus_validators_reachable",
+            "Validators this validator reaches, itself included (compare with keel_consensus_quorum).",
+            crate::status::reachable_validators(&b, &validators),
+        );
+        gauge(
+            o,
+            "keel_consensus_quorum",
+            "Votes needed for a quorum certificate (2f+1).",
+            b.quorum,
+        );
+    }
     gauge(
         o,
         "keel_p2p_peers_connected",

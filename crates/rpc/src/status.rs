@@ -2,6 +2,7 @@
 
 use keel_node::Node;
 use keel_node::metrics::BftStatus;
+use keel_types::Address;
 use serde_json::{Value, json};
 
 /// Head older than this many round timeouts while work is pending means "stalled".
@@ -33,7 +34,21 @@ pub(crate) fn status(node: &Node) -> Value {
             Value::Null
         }
         Some(b) => {
-            healthy &= diagnose_bft(b, head.height, head_age_ms, pending, now, &mut diagnosis);
+            let validators: Vec<Address> = node
+                .genesis()
+                .validators
+                .iter()
+                .map(|v| v.address)
+                .collect();
+            healthy &= diagnose_bft(
+                b,
+                &validators,
+                head.height,
+                head_age_ms,
+                pending,
+                now,
+                &mut diagnosis,
+            );
             match &b.consensus {
                 None => {
                     json!({ "role": "observer", "statusAgeMs": now.saturating_sub(b.updated_ms) })
@@ -84,6 +99,7 @@ pub(crate) fn status(node: &Node) -> Value {
 /// informational line).
 fn diagnose_bft(
     b: &BftStatus,
+    validators: &[Address],
     height: u64,
     head_age_ms: u64,
     pending: usize,
@@ -106,7 +122,8 @@ fn diagnose_bft(
             unreachable.join(", ")
         ));
     }
-    let connected = b.peers.iter().filter(|p| p.connected).count() + 1;
+    // Validators reachable, this one included (observers' links do not count for a quorum).
+    let connected = reachable_validators(b, validators);
     let Some(c) = &b.consensus else {
         // Observer: it only follows the chain.
         if b.peers.iter().all(|p| !p.connected) {
@@ -178,12 +195,43 @@ fn diagnose_bft(
     false
 }
 
+/// Validators this node (a validator) reaches, itself included; observers do not count.
+pub(crate) fn reachable_validators(b: &BftStatus, validators: &[Address]) -> usize {
+    b.peers
+        .iter()
+        .filter(|p| p.connected && validators.contains(&p.address))
+        .count()
+        + 1
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use keel_consensus::ConsensusStatus;
     use keel_node::metrics::PeerSummary;
-    use keel_types::{Address, Hash};
+    use keel_types::Hash;
+
+    fn vals() -> Vec<Address> {
+        (0..=3u8).map(|i| Address([i; 20])).collect()
+    }
+
+    #[test]
+    fn observers_do_not_count_toward_the_quorum() {
+        // Validators 1 and 2 down, validator 3 up, plus a connected observer (address 9).
+        let mut b = status([false, false, true], 0, 0);
+        b.peers.push(PeerSummary {
+            address: Address([9; 20]),
+            connected: true,
+            last_error: None,
+        });
+        assert_eq!(reachable_validators(&b, &vals()), 2);
+        let mut out = Vec::new();
+        assert!(!diagnose_bft(&b, &vals(), 12, 300, 0, 1_000_100, &mut out));
+        assert!(
+            out.join("\n").contains("only 2 of the validators"),
+            "{out:?}"
+        );
+    }
 
     fn status(peers_up: [bool; 3], votes_missing: usize, timeouts: usize) -> BftStatus {
         let a = |i: u8| Address([i; 20]);
@@ -226,6 +274,7 @@ mod tests {
         let mut out = Vec::new();
         assert!(diagnose_bft(
             &status([true; 3], 0, 0),
+            &vals(),
             12,
             300,
             5,
@@ -241,6 +290,7 @@ mod tests {
         let mut out = Vec::new();
         assert!(!diagnose_bft(
             &status([false, false, true], 2, 1),
+            &vals(),
             10,
             9_000,
             5,
@@ -258,6 +308,7 @@ mod tests {
         let mut out = Vec::new();
         assert!(!diagnose_bft(
             &status([true; 3], 0, 0),
+            &vals(),
             12,
             300,
             0,
