@@ -41,6 +41,9 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
 fi
+if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "warning: Node.js $(node --version) is older than 20; the web UI browser test needs 20+ (playwright-core)" >&2
+fi
 if [ ! -d tests/browser/node_modules ]; then
   step "npm ci in tests/browser (playwright-core)"
   (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)

@@ -32,6 +32,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 const N: usize = 4;
+/// Oldest Node.js major version playwright-core supports.
+const MIN_NODE_MAJOR: u32 = 20;
 /// Bound for the whole browser script.
 const E2E_TIMEOUT: Duration = Duration::from_secs(180);
 /// Bound for a receipt to appear.
@@ -49,12 +51,26 @@ fn browser_missing() -> Option<String> {
             "{chromium} is missing (apt-get install chromium; scripts/test.sh does it)"
         ));
     }
-    if !Command::new("node")
+    let Some(version) = Command::new("node")
         .arg("--version")
         .output()
-        .is_ok_and(|o| o.status.success())
-    {
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    else {
         return Some("`node` (Node.js) is not installed".into());
+    };
+    // playwright-core (tests/browser/package-lock.json) needs Node.js 20 or newer.
+    let major: u32 = version
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    if major < MIN_NODE_MAJOR {
+        return Some(format!(
+            "Node.js {version} is too old: playwright-core needs {MIN_NODE_MAJOR} or newer"
+        ));
     }
     if !repo()
         .join("tests/browser/node_modules/playwright-core")
