@@ -25,6 +25,9 @@ pub const STATUS_EVERY: Duration = Duration::from_secs(1);
 /// Heads sent at most per poll (when the chain moved faster than the poll interval, the rest
 /// are skipped and the client can fetch them with `keel_getBlock`).
 const MAX_HEADS_PER_POLL: u64 = 16;
+/// Transaction hashes listed per `head` event (the first ones of the block); the rest are in
+/// `keel_getBlock`.
+pub const MAX_EVENT_TXS: usize = 32;
 
 /// `(path, content type, bytes)` of every UI file.
 const ASSETS: &[(&str, &str, &str)] = &[
@@ -180,7 +183,7 @@ fn poll(node: &Node, last: Option<u64>, status: bool) -> (u64, Vec<Event>) {
                     "gasUsed": b.header.gas_used,
                     "proposer": b.header.proposer,
                     "round": b.certificate.round,
-                    "transactions": b.transactions.iter().map(|t| t.hash(alg)).collect::<Vec<_>>(),
+                    "transactions": b.transactions.iter().take(MAX_EVENT_TXS).map(|t| t.hash(alg)).collect::<Vec<_>>(),
                     "pendingTxs": node.mempool().len(),
                 });
                 out.push(Event::default().event("head").data(v.to_string()));

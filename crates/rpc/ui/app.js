@@ -473,6 +473,9 @@
   }
 
   // ---------------------------------------------------------------- routing
+  /** keel_validators reads recent blocks: refresh it at most this often. */
+  const MEMBERS_EVERY_MS = 3000;
+  let membersAt = 0;
   let current = "";
   let lastRender = 0;
   function route() {
@@ -504,7 +507,10 @@
     if (now - lastRender < 250 && kind === "head") return;
     lastRender = now;
     if (current === "overview") {
-      if (kind === "status") loadMembers().then(() => current === "overview" && renderOverview());
+      if (kind === "status" && now - membersAt >= MEMBERS_EVERY_MS) {
+        membersAt = now;
+        loadMembers().then(() => current === "overview" && renderOverview());
+      }
       renderOverview();
     } else if (current === "explorer") renderExplorer();
   }
