@@ -34,11 +34,22 @@ pub(crate) struct App {
     pub(crate) node: Arc<Node>,
     cfg: RpcConfig,
     pub(crate) counters: Arc<RpcCounters>,
+    /// Becomes true when [`serve`] is shutting down: long-lived responses (`/events`) end so
+    /// the graceful shutdown does not wait for browsers to close their tabs.
+    pub(crate) closing: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// The HTTP router: `POST /` JSON-RPC, `GET /health` liveness, `GET /metrics` Prometheus,
 /// `GET /ui/` the web UI and `GET /events` its live event stream.
 pub fn router(node: Arc<Node>, cfg: RpcConfig) -> Router {
+    router_with(node, cfg, None)
+}
+
+fn router_with(
+    node: Arc<Node>,
+    cfg: RpcConfig,
+    closing: Option<tokio::sync::watch::Receiver<bool>>,
+) -> Router {
     Router::new()
         .route("/", post(handle))
         .route("/health", get(health))
@@ -51,18 +62,23 @@ pub fn router(node: Arc<Node>, cfg: RpcConfig) -> Router {
             node,
             cfg,
             counters: Arc::new(RpcCounters::default()),
+            closing,
         })
 }
 
-/// Serve until `shutdown` resolves.
+/// Serve until `shutdown` resolves; then open event streams end and in-flight requests finish.
 pub async fn serve(
     node: Arc<Node>,
     listener: tokio::net::TcpListener,
     cfg: RpcConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(node, cfg))
-        .with_graceful_shutdown(shutdown)
+    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
+    axum::serve(listener, router_with(node, cfg, Some(closing_rx)))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = closing_tx.send(true);
+        })
         .await
 }
 

@@ -106,7 +106,26 @@ struct StreamState {
     last_height: Option<u64>,
     last_status: Option<tokio::time::Instant>,
     queue: std::collections::VecDeque<Event>,
+    closing: Option<tokio::sync::watch::Receiver<bool>>,
     _slot: ClientSlot,
+}
+
+impl StreamState {
+    fn closing(&self) -> bool {
+        self.closing.as_ref().is_some_and(|c| *c.borrow())
+    }
+
+    /// Resolves when the server starts shutting down (never without a shutdown signal).
+    async fn closed(&mut self) {
+        match &mut self.closing {
+            Some(c) => {
+                if c.wait_for(|v| *v).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+            None => std::future::pending::<()>().await,
+        }
+    }
 }
 
 pub(crate) async fn events(State(app): State<crate::server::App>) -> Response {
@@ -125,6 +144,7 @@ pub(crate) async fn events(State(app): State<crate::server::App>) -> Response {
         last_height: None,
         last_status: None,
         queue: Default::default(),
+        closing: app.closing.clone(),
         _slot: slot,
     };
     Sse::new(event_stream(st))
@@ -135,6 +155,9 @@ pub(crate) async fn events(State(app): State<crate::server::App>) -> Response {
 fn event_stream(st: StreamState) -> impl Stream<Item = Result<Event, Infallible>> {
     stream::unfold(st, |mut st| async move {
         loop {
+            if st.closing() {
+                return None;
+            }
             if let Some(e) = st.queue.pop_front() {
                 return Some((Ok(e), st));
             }
@@ -153,7 +176,10 @@ fn event_stream(st: StreamState) -> impl Stream<Item = Result<Event, Infallible>
                 Err(_) => return None,
             }
             if st.queue.is_empty() {
-                tokio::time::sleep(HEAD_POLL).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(HEAD_POLL) => {}
+                    _ = st.closed() => return None,
+                }
             }
         }
     })

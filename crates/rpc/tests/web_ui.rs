@@ -392,3 +392,43 @@ fn ui_files_events_and_metrics() {
     }
     assert!(families >= 20, "{families}");
 }
+
+#[test]
+fn shutdown_ends_open_event_streams() {
+    let h = start();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let listener = h
+        ._rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let served = h._rt.spawn(keel_rpc::serve(
+        h.node.clone(),
+        listener,
+        keel_rpc::RpcConfig::default(),
+        async move {
+            let _ = rx.await;
+        },
+    ));
+    // A browser tab with the UI open: an event stream that never ends by itself.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert!(line.contains(" 200 "), "{line}");
+    tx.send(()).unwrap();
+    let start = Instant::now();
+    while !served.is_finished() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "graceful shutdown waits for an open /events stream"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The stream ended: the socket reaches end of file.
+    let mut rest = Vec::new();
+    let _ = r.read_to_end(&mut rest);
+    assert!(h._rt.block_on(served).unwrap().is_ok());
+}
