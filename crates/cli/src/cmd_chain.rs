@@ -274,6 +274,7 @@ pub(crate) fn run_node(
         println!("  JSON-RPC  {url}");
         println!("  health    {url}/health");
         println!("  metrics   {url}/metrics");
+        println!("  web UI    {url}/ui/");
         if let Some(p2p) = &cfg.p2p {
             println!(
                 "  p2p       {} ({} peers, BFT)",

@@ -74,6 +74,7 @@ pub(crate) fn run(a: DemoArgs) -> Result<(), CliError> {
             "sample traffic: {tps} tx/s of transfers between {}/accounts/*.key, plus an evidence record every 5 s",
             dir.display()
         );
+        println!("open: {url}/ui/  (dashboard, explorer, evidence check)");
         println!("try:  keel block latest --rpc {url}");
         println!(
             "      keel evidence verify {}/samples/contract-0.txt --rpc {url}",
@@ -133,6 +134,7 @@ fn consortium(a: DemoArgs) -> Result<(), CliError> {
         a.tps.max(1),
         a.dir.display()
     );
+    println!("open: {url}/ui/  (dashboard, explorer, evidence check)");
     println!("try:  keel block latest --rpc {url}");
     println!(
         "      keel evidence verify {}/samples/contract-0.txt --rpc {url}",

@@ -759,6 +759,7 @@ impl Driver {
                 last_error: p.last_error,
             })
             .collect();
+        self.node.counters.set_network(self.net.metrics());
         self.node.counters.set_bft(crate::metrics::BftStatus {
             consensus: self.consensus.as_ref().map(|c| c.status()),
             quorum: self.quorum,

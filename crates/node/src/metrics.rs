@@ -61,6 +61,18 @@ pub struct NodeCounters {
     bft: Mutex<Option<BftStatus>>,
     /// Time spent per pipeline stage.
     pub stages: crate::stages::StageTimes,
+    /// Latest peer-to-peer network counters (None in solo mode).
+    network: Mutex<Option<keel_network::NetworkMetrics>>,
+    /// Gas used by committed blocks.
+    pub gas_used: AtomicU64,
+    /// Evidence records created by committed blocks.
+    pub evidence_records: AtomicU64,
+    /// Storage write-batch commit (fsync) histogram: cumulative bucket counts.
+    storage_buckets: [AtomicU64; COMMIT_SECONDS_BUCKETS.len()],
+    /// Sum of storage commit durations, microseconds.
+    storage_micros_sum: AtomicU64,
+    /// Storage commits observed.
+    storage_commits: AtomicU64,
 }
 
 /// A snapshot of the commit-duration histogram.
@@ -140,6 +152,46 @@ impl NodeCounters {
         m.iter().map(|(k, v)| (k.clone(), *v)).collect()
     }
 
+    /// Record what a committed block did beyond its transaction count: gas used, evidence
+    /// records created, and how long the durable (fsynced) storage write took.
+    pub fn record_commit_detail(&self, gas_used: u64, new_evidence: usize, fsync: Duration) {
+        self.gas_used.fetch_add(gas_used, Ordering::Relaxed);
+        self.evidence_records
+            .fetch_add(new_evidence as u64, Ordering::Relaxed);
+        let secs = fsync.as_secs_f64();
+        for (bound, bucket) in COMMIT_SECONDS_BUCKETS.iter().zip(&self.storage_buckets) {
+            if secs <= *bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.storage_micros_sum
+            .fetch_add(fsync.as_micros() as u64, Ordering::Relaxed);
+        self.storage_commits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Storage commit (fsync) histogram snapshot.
+    pub fn storage_histogram(&self) -> CommitHistogram {
+        CommitHistogram {
+            buckets: COMMIT_SECONDS_BUCKETS
+                .iter()
+                .zip(&self.storage_buckets)
+                .map(|(b, c)| (*b, c.load(Ordering::Relaxed)))
+                .collect(),
+            sum_seconds: self.storage_micros_sum.load(Ordering::Relaxed) as f64 / 1e6,
+            count: self.storage_commits.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Publish the peer-to-peer network counters.
+    pub fn set_network(&self, m: keel_network::NetworkMetrics) {
+        *self.network.lock().unwrap_or_else(|p| p.into_inner()) = Some(m);
+    }
+
+    /// Latest peer-to-peer network counters, if running BFT.
+    pub fn network(&self) -> Option<keel_network::NetworkMetrics> {
+        *self.network.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Publish the BFT status.
     pub fn set_bft(&self, status: BftStatus) {
         *self.bft.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
@@ -167,5 +219,40 @@ impl NodeCounters {
             sum_seconds: self.commit_micros_sum.load(Ordering::Relaxed) as f64 / 1e6,
             count: self.blocks.load(Ordering::Relaxed),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_detail_accumulates_and_buckets_are_cumulative() {
+        let c = NodeCounters::default();
+        c.record_commit_detail(21_000, 1, Duration::from_millis(3));
+        c.record_commit_detail(40_000, 0, Duration::from_millis(30));
+        assert_eq!(c.gas_used.load(Ordering::Relaxed), 61_000);
+        assert_eq!(c.evidence_records.load(Ordering::Relaxed), 1);
+        let h = c.storage_histogram();
+        assert_eq!(h.count, 2);
+        assert!((h.sum_seconds - 0.033).abs() < 1e-9, "{}", h.sum_seconds);
+        // 3 ms falls in every bucket; 30 ms only from 0.05 up.
+        assert_eq!(h.buckets[0], (0.005, 1));
+        assert_eq!(h.buckets[2], (0.025, 1));
+        assert_eq!(h.buckets[3], (0.05, 2));
+        assert!(h.buckets.windows(2).all(|w| w[0].1 <= w[1].1));
+    }
+
+    #[test]
+    fn network_snapshot_is_absent_until_published() {
+        let c = NodeCounters::default();
+        assert_eq!(c.network(), None);
+        let m = keel_network::NetworkMetrics {
+            frames_in: 7,
+            connected_peers: 3,
+            ..Default::default()
+        };
+        c.set_network(m);
+        assert_eq!(c.network(), Some(m));
     }
 }

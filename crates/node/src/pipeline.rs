@@ -359,10 +359,16 @@ impl Node {
             &executed.receipts,
             &executed.new_evidence,
         );
+        let fsync_started = std::time::Instant::now();
         batch.commit(Durability::Sync)?;
         self.counters
             .stages
             .add(Stage::Storage, storage_started.elapsed());
+        self.counters.record_commit_detail(
+            block.header.gas_used,
+            executed.new_evidence.len(),
+            fsync_started.elapsed(),
+        );
         // Durable: publish.
         *self.head.write().unwrap_or_else(|p| p.into_inner()) = crate::Head {
             height: h,

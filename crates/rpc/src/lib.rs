@@ -8,15 +8,19 @@
 //! because they touch storage and verify signatures.
 
 mod error;
+mod explorer;
 pub(crate) mod methods;
 mod metrics;
 pub use methods::METHODS;
 mod render;
 mod server;
 mod status;
+mod web;
 
 pub use error::RpcError;
+pub use explorer::{SIGNATURE_SCAN_BLOCKS, audit_path};
 pub use server::{RpcConfig, router, serve};
+pub use web::MAX_EVENT_CLIENTS;
 
 /// Most calls in one JSON-RPC batch.
 pub const MAX_BATCH: usize = 100;

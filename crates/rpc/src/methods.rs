@@ -20,6 +20,8 @@ pub const METHODS: &[&str] = &[
     "keel_chainInfo",
     "keel_health",
     "keel_status",
+    "keel_getTxProof",
+    "keel_validators",
 ];
 
 struct Params<'a> {
@@ -271,6 +273,7 @@ pub(crate) fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Valu
                 "pendingTxs": node.mempool().len(),
             }))
         }
-        _ => Err(RpcError::method_not_found(method)),
+        _ => crate::explorer::dispatch(node, method, params)
+            .unwrap_or_else(|| Err(RpcError::method_not_found(method))),
     }
 }

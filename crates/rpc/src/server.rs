@@ -30,34 +30,55 @@ impl Default for RpcConfig {
 }
 
 #[derive(Clone)]
-struct App {
-    node: Arc<Node>,
+pub(crate) struct App {
+    pub(crate) node: Arc<Node>,
     cfg: RpcConfig,
-    counters: Arc<RpcCounters>,
+    pub(crate) counters: Arc<RpcCounters>,
+    /// Becomes true when [`serve`] is shutting down: long-lived responses (`/events`) end so
+    /// the graceful shutdown does not wait for browsers to close their tabs.
+    pub(crate) closing: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
-/// The HTTP router: `POST /` JSON-RPC, `GET /health` liveness.
+/// The HTTP router: `POST /` JSON-RPC, `GET /health` liveness, `GET /metrics` Prometheus,
+/// `GET /ui/` the web UI and `GET /events` its live event stream.
 pub fn router(node: Arc<Node>, cfg: RpcConfig) -> Router {
+    router_with(node, cfg, None)
+}
+
+fn router_with(
+    node: Arc<Node>,
+    cfg: RpcConfig,
+    closing: Option<tokio::sync::watch::Receiver<bool>>,
+) -> Router {
     Router::new()
         .route("/", post(handle))
         .route("/health", get(health))
         .route("/metrics", get(prometheus))
+        .route("/events", get(crate::web::events))
+        .route("/ui", get(crate::web::ui_root))
+        .route("/ui/", get(crate::web::ui_index))
+        .route("/ui/{file}", get(crate::web::ui_file))
         .with_state(App {
             node,
             cfg,
             counters: Arc::new(RpcCounters::default()),
+            closing,
         })
 }
 
-/// Serve until `shutdown` resolves.
+/// Serve until `shutdown` resolves; then open event streams end and in-flight requests finish.
 pub async fn serve(
     node: Arc<Node>,
     listener: tokio::net::TcpListener,
     cfg: RpcConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(node, cfg))
-        .with_graceful_shutdown(shutdown)
+    let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
+    axum::serve(listener, router_with(node, cfg, Some(closing_rx)))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = closing_tx.send(true);
+        })
         .await
 }
 
@@ -109,7 +130,9 @@ async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
     };
     let node = app.node.clone();
     let counters = app.counters.clone();
+    let started = std::time::Instant::now();
     let out = tokio::task::spawn_blocking(move || process(&node, &counters, &bytes)).await;
+    app.counters.record_request(started.elapsed());
     match out {
         Ok(Some(v)) => json_response(StatusCode::OK, &v),
         Ok(None) => StatusCode::NO_CONTENT.into_response(),

@@ -2,6 +2,7 @@
 
 use keel_node::Node;
 use keel_node::metrics::BftStatus;
+use keel_types::Address;
 use serde_json::{Value, json};
 
 /// Head older than this many round timeouts while work is pending means "stalled".
@@ -15,6 +16,8 @@ pub(crate) fn status(node: &Node) -> Value {
     let halted = node.halted();
     let bft = node.counters.bft();
     let mut diagnosis: Vec<String> = Vec::new();
+    // True when nothing is wrong (the diagnosis is only an informational line).
+    let mut healthy = halted.is_none();
     if let Some(reason) = &halted {
         diagnosis.push(format!(
             "node halted: {reason} — restart it; it resumes at the last committed block"
@@ -31,7 +34,21 @@ pub(crate) fn status(node: &Node) -> Value {
             Value::Null
         }
         Some(b) => {
-            diagnose_bft(b, head.height, head_age_ms, pending, now, &mut diagnosis);
+            let validators: Vec<Address> = node
+                .genesis()
+                .validators
+                .iter()
+                .map(|v| v.address)
+                .collect();
+            healthy &= diagnose_bft(
+                b,
+                &validators,
+                head.height,
+                head_age_ms,
+                pending,
+                now,
+                &mut diagnosis,
+            );
             match &b.consensus {
                 None => {
                     json!({ "role": "observer", "statusAgeMs": now.saturating_sub(b.updated_ms) })
@@ -74,17 +91,21 @@ pub(crate) fn status(node: &Node) -> Value {
         "consensus": consensus,
         "peers": peers,
         "diagnosis": diagnosis,
+        "healthy": healthy,
     })
 }
 
+/// Append plain-language findings to `out`; true if nothing is wrong (then `out` gets one
+/// informational line).
 fn diagnose_bft(
     b: &BftStatus,
+    validators: &[Address],
     height: u64,
     head_age_ms: u64,
     pending: usize,
     now: u64,
     out: &mut Vec<String>,
-) {
+) -> bool {
     let unreachable: Vec<String> = b
         .peers
         .iter()
@@ -101,7 +122,8 @@ fn diagnose_bft(
             unreachable.join(", ")
         ));
     }
-    let connected = b.peers.iter().filter(|p| p.connected).count() + 1;
+    // Validators reachable, this one included (observers' links do not count for a quorum).
+    let connected = reachable_validators(b, validators);
     let Some(c) = &b.consensus else {
         // Observer: it only follows the chain.
         if b.peers.iter().all(|p| !p.connected) {
@@ -110,8 +132,9 @@ fn diagnose_bft(
             out.push(format!(
                 "observer following the chain: head {height} ({head_age_ms} ms old)"
             ));
+            return true;
         }
-        return;
+        return false;
     };
     if connected < b.quorum {
         out.push(format!(
@@ -167,7 +190,18 @@ fn diagnose_bft(
             "progressing: round {}, head {height} ({head_age_ms} ms old), {pending} transactions pending",
             c.round
         ));
+        return true;
     }
+    false
+}
+
+/// Validators this node (a validator) reaches, itself included; observers do not count.
+pub(crate) fn reachable_validators(b: &BftStatus, validators: &[Address]) -> usize {
+    b.peers
+        .iter()
+        .filter(|p| p.connected && validators.contains(&p.address))
+        .count()
+        + 1
 }
 
 #[cfg(test)]
@@ -175,7 +209,29 @@ mod tests {
     use super::*;
     use keel_consensus::ConsensusStatus;
     use keel_node::metrics::PeerSummary;
-    use keel_types::{Address, Hash};
+    use keel_types::Hash;
+
+    fn vals() -> Vec<Address> {
+        (0..=3u8).map(|i| Address([i; 20])).collect()
+    }
+
+    #[test]
+    fn observers_do_not_count_toward_the_quorum() {
+        // Validators 1 and 2 down, validator 3 up, plus a connected observer (address 9).
+        let mut b = status([false, false, true], 0, 0);
+        b.peers.push(PeerSummary {
+            address: Address([9; 20]),
+            connected: true,
+            last_error: None,
+        });
+        assert_eq!(reachable_validators(&b, &vals()), 2);
+        let mut out = Vec::new();
+        assert!(!diagnose_bft(&b, &vals(), 12, 300, 0, 1_000_100, &mut out));
+        assert!(
+            out.join("\n").contains("only 2 of the validators"),
+            "{out:?}"
+        );
+    }
 
     fn status(peers_up: [bool; 3], votes_missing: usize, timeouts: usize) -> BftStatus {
         let a = |i: u8| Address([i; 20]);
@@ -216,7 +272,15 @@ mod tests {
     #[test]
     fn healthy_node_says_progressing() {
         let mut out = Vec::new();
-        diagnose_bft(&status([true; 3], 0, 0), 12, 300, 5, 1_000_100, &mut out);
+        assert!(diagnose_bft(
+            &status([true; 3], 0, 0),
+            &vals(),
+            12,
+            300,
+            5,
+            1_000_100,
+            &mut out
+        ));
         assert_eq!(out.len(), 1, "{out:?}");
         assert!(out[0].starts_with("progressing: round 42"), "{out:?}");
     }
@@ -224,14 +288,15 @@ mod tests {
     #[test]
     fn stalled_node_names_unreachable_peers_leader_votes_and_quorum() {
         let mut out = Vec::new();
-        diagnose_bft(
+        assert!(!diagnose_bft(
             &status([false, false, true], 2, 1),
+            &vals(),
             10,
             9_000,
             5,
             1_000_100,
             &mut out,
-        );
+        ));
         let text = out.join("\n");
         assert!(text.contains("cannot reach 2 peer(s)"), "{text}");
         assert!(text.contains("connection refused"), "{text}");
@@ -241,14 +306,15 @@ mod tests {
         assert!(text.contains("waiting for votes from"), "{text}");
         assert!(text.contains("1 of 3 timeouts"), "{text}");
         let mut out = Vec::new();
-        diagnose_bft(
+        assert!(!diagnose_bft(
             &status([true; 3], 0, 0),
+            &vals(),
             12,
             300,
             0,
             1_000_000 + 6_000,
             &mut out,
-        );
+        ));
         assert!(out.join("\n").contains("has not reported"), "{out:?}");
     }
 }
