@@ -47,3 +47,9 @@ pub use issue::{
 };
 pub use role::{CA_UNIT, Role, UnknownRole};
 pub use verify::{MAX_CHAIN_CERTS, VerifiedChain, check_usage, verify_chain, verify_node_chain};
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (for humans: CLI output, logs, diagnoses).
+pub fn format_unix_time(secs: u64) -> String {
+    der::DateTime::from_unix_duration(std::time::Duration::from_secs(secs))
+        .map_or_else(|_| format!("@{secs}"), |t| t.to_string())
+}
