@@ -354,6 +354,11 @@ async fn start_bft(
     net_cfg.network_id = p2p.network_id.as_bytes().to_vec();
     // Observers from genesis may link in (they are never dialed).
     net_cfg.allow_inbound = node.genesis().observer_addresses();
+    let pki = cfg.pki.as_ref().map(crate::node_pki::load).transpose()?;
+    if let Some(pki) = &pki {
+        net_cfg.pki = Some(pki.network.clone());
+        pki.publish(&node);
+    }
     let (_, key) = keel_node::KeyFile::load(&cfg.key_file)?;
     let (net, inbound) = keel_network::Network::start(net_cfg, key, node.suite())
         .await
@@ -369,6 +374,9 @@ async fn start_bft(
     };
     let driver = keel_node::driver::Driver::new(node, net.clone(), driver_cfg)?;
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    if let Some(pki) = &pki {
+        pki.spawn_watch(net.clone(), stop_rx.clone());
+    }
     let task = tokio::spawn(driver.run(inbound, stop_rx));
     Ok(Bft { net, task, stop })
 }

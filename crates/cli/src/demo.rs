@@ -118,6 +118,7 @@ fn consortium(a: DemoArgs) -> Result<(), CliError> {
             round_timeout_ms: 1_000,
             block_interval_ms: 200,
             force: false,
+            orgs: 0,
         })?;
     } else if !a.dir.join("node-0").exists() {
         return Err(CliError::Usage(format!(

@@ -8,6 +8,7 @@ mod cmd_network;
 mod cmd_query;
 mod demo;
 mod error;
+mod node_pki;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -24,7 +24,9 @@ pub mod producer;
 pub mod serde_u128;
 
 pub use chain::{ChainStore, TxLocation};
-pub use config::{NodeConfig, P2pConfig, PeerConfig, ProducerConfig};
+pub use config::{
+    CertConfig, DEFAULT_EXPIRY_WARNING_DAYS, NodeConfig, P2pConfig, PeerConfig, ProducerConfig,
+};
 pub use error::NodeError;
 pub use genesis::{Genesis, GenesisAccount, GenesisValidator};
 pub use keyfile::KeyFile;

@@ -150,5 +150,6 @@ pub(crate) fn render(node: &Node, rpc: &RpcCounters) -> String {
             "keel_rpc_calls_total{{method=\"{method}\",outcome=\"{outcome}\"}} {n}"
         );
     }
+    crate::certs::render(&mut o, node);
     o
 }

@@ -58,6 +58,7 @@ pub(crate) fn status(node: &Node) -> Value {
             }
         }
     };
+    let certificates = crate::certs::status(node, &mut diagnosis);
     let peers: Vec<Value> = bft
         .iter()
         .flat_map(|b| &b.peers)
@@ -73,6 +74,7 @@ pub(crate) fn status(node: &Node) -> Value {
         "validator": node.validator_address(),
         "consensus": consensus,
         "peers": peers,
+        "certificates": certificates,
         "diagnosis": diagnosis,
     })
 }
