@@ -1,7 +1,11 @@
 //! Certificates Keel issues: issue → parse → verify round trips for gm (SM2) and intl
 //! (Ed25519) with every role, the rejections (wrong issuer, wrong usage or role, not yet
 //! valid, expired, revoked), signed CRLs, a second parser and, if present, OpenSSL.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cloned_ref_to_slice_refs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cloned_ref_to_slice_refs
+)]
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,11 @@
 //! The Tongsuo SM2 certificate samples (`/work/shared/vectors/tongsuo-certs`, see its
 //! SOURCE.txt): the chain verifies with the GM/T default ID, the `*_expire.crt` variants are
 //! rejected as expired, tampered signatures are rejected.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cloned_ref_to_slice_refs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cloned_ref_to_slice_refs
+)]
 
 use std::path::PathBuf;
 
