@@ -206,6 +206,11 @@ impl RevocationList {
         RevocationList::from_der(first)
     }
 
+    /// The DER encoding.
+    pub fn der(&self) -> &[u8] {
+        &self.der
+    }
+
     /// PEM (`X509 CRL`).
     pub fn to_pem(&self) -> String {
         to_pem("X509 CRL", &self.der)
