@@ -372,10 +372,11 @@ async fn start_bft(
         max_block_txs: cfg.producer.max_block_txs,
         ..keel_node::driver::DriverConfig::default()
     };
+    let pki_node = node.clone();
     let driver = keel_node::driver::Driver::new(node, net.clone(), driver_cfg)?;
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
     if let Some(pki) = &pki {
-        pki.spawn_watch(net.clone(), stop_rx.clone());
+        pki.spawn_watch(pki_node, net.clone(), stop_rx.clone());
     }
     let task = tokio::spawn(driver.run(inbound, stop_rx));
     Ok(Bft { net, task, stop })

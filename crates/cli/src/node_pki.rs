@@ -80,6 +80,7 @@ pub(crate) fn load(cfg: &CertConfig) -> Result<NodePki, CliError> {
         status: CertStatus {
             certs,
             warning_days: cfg.expiry_warning_days,
+            ..CertStatus::default()
         },
     })
 }
@@ -91,15 +92,17 @@ impl NodePki {
         log_expiry(&self.status);
     }
 
-    /// Re-reads the CRL when it changes (and re-logs expiry warnings hourly) until `stop`.
+    /// Re-reads the CRL when it changes, refreshes the admission counters in the node's
+    /// certificate status and re-logs expiry warnings hourly, until `stop`.
     pub(crate) fn spawn_watch(
         &self,
+        node: Arc<Node>,
         net: keel_network::NetworkHandle,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) -> tokio::task::JoinHandle<()> {
         let crl_file = self.crl_file.clone();
         let roots = Arc::new(self.network.roots.clone());
-        let status = self.status.clone();
+        let mut status = self.status.clone();
         let mut last = crl_file.as_deref().and_then(|p| std::fs::read(p).ok());
         tokio::spawn(async move {
             let mut since_log_ms = 0u64;
@@ -108,6 +111,10 @@ impl NodePki {
                     _ = stop.wait_for(|s| *s) => return,
                     () = tokio::time::sleep(Duration::from_millis(CRL_POLL_INTERVAL_MS)) => {}
                 }
+                let m = net.metrics();
+                status.links_refused = m.rejected_certificate;
+                status.revoked_disconnects = m.revoked_disconnects;
+                node.counters.set_certificates(status.clone());
                 since_log_ms += CRL_POLL_INTERVAL_MS;
                 if since_log_ms >= EXPIRY_LOG_INTERVAL_MS {
                     since_log_ms = 0;

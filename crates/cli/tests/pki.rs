@@ -438,6 +438,23 @@ fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_valid
         || (0..3).all(|i| height(&rpcs[i]) >= h + 3),
         || logs(&procs),
     );
+    let metric = |name: &str| -> u64 {
+        let text = ureq::get(&format!("http://127.0.0.1:{base}/metrics"))
+            .call()
+            .ok()
+            .and_then(|r| r.into_body().read_to_string().ok())
+            .unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    wait_for(
+        "the revocation counters on node-0",
+        Duration::from_secs(30),
+        || metric("keel_p2p_cert_rejections_total") >= 1,
+        || logs(&procs),
+    );
     let log = std::fs::read_to_string(&procs[0].stderr_path).unwrap();
     assert!(
         log.contains("revocation list reloaded"),

@@ -56,6 +56,11 @@ pub struct CertStatus {
     pub certs: Vec<CertExpiry>,
     /// Warn this many days before expiry.
     pub warning_days: u64,
+    /// Peer handshakes refused by certificate admission (network counter, refreshed
+    /// periodically).
+    pub links_refused: u64,
+    /// Live links closed because a peer's certificate was revoked (idem).
+    pub revoked_disconnects: u64,
 }
 
 impl CertStatus {

@@ -11,18 +11,17 @@ fn now_secs() -> u64 {
     keel_node::producer::now_ms() / 1_000
 }
 
-/// Appends the gauge family (its header always, one sample per certificate in use).
+/// Appends the certificate families (headers always; samples only with `[pki]`): the expiry
+/// gauge per certificate in use and the admission counters.
 pub(crate) fn render(o: &mut String, node: &Node) {
     let _ = writeln!(
         o,
         "# HELP keel_cert_expiry_seconds Seconds until a certificate in use expires (negative once expired), by certificate: node, org_ca, root."
     );
     let _ = writeln!(o, "# TYPE keel_cert_expiry_seconds gauge");
-    let Some(status) = node.counters.certificates() else {
-        return;
-    };
+    let status = node.counters.certificates();
     let now = now_secs();
-    for c in &status.certs {
+    for c in status.iter().flat_map(|s| &s.certs) {
         let _ = writeln!(
             o,
             "keel_cert_expiry_seconds{{cert=\"{}\",serial=\"{}\"}} {}",
@@ -30,6 +29,25 @@ pub(crate) fn render(o: &mut String, node: &Node) {
             c.serial,
             seconds_left(c.not_after_secs, now)
         );
+    }
+    let counters = [
+        (
+            "keel_p2p_cert_rejections_total",
+            "Peer handshakes refused by certificate admission (no, invalid, expired, revoked or wrong-role chain).",
+            status.as_ref().map(|s| s.links_refused),
+        ),
+        (
+            "keel_p2p_revoked_disconnects_total",
+            "Live peer links closed because the peer's certificate was revoked.",
+            status.as_ref().map(|s| s.revoked_disconnects),
+        ),
+    ];
+    for (name, help, value) in counters {
+        let _ = writeln!(o, "# HELP {name} {help}");
+        let _ = writeln!(o, "# TYPE {name} counter");
+        if let Some(v) = value {
+            let _ = writeln!(o, "{name} {v}");
+        }
     }
 }
 
@@ -103,6 +121,7 @@ mod tests {
                 cert("node", -day),
             ],
             warning_days: 30,
+            ..CertStatus::default()
         };
         let lines = warnings(&status, now);
         assert_eq!(lines.len(), 2, "{lines:?}");
