@@ -483,8 +483,8 @@ fn verify_cmd(a: &CertVerifyArgs) -> Result<(), CliError> {
         leaf.subject(),
         leaf.role().map_or("-", |r| r.name()),
         leaf.serial(),
-        verified.path[verified.path.len() - 1].subject(),
-        verified.path.len(),
+        verified.anchor().subject(),
+        verified.path().len(),
         format_unix_time(verified.not_after())
     );
     Ok(())

@@ -270,6 +270,68 @@ fn ca_flow(suite: &str) {
     );
 }
 
+/// `keel cert verify`/`show` on certificates Keel did not make: the Tongsuo SM2 samples.
+#[test]
+fn cert_verify_accepts_the_tongsuo_chain_and_rejects_its_expired_variant() {
+    let base = std::env::var("KEEL_VECTORS").map_or_else(
+        |_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"),
+        std::path::PathBuf::from,
+    );
+    let dir = [base, "/work/shared/vectors".into()]
+        .into_iter()
+        .map(|b| b.join("tongsuo-certs/gmtls-chain"))
+        .find(|p| p.is_dir())
+        .expect("tongsuo-certs vectors");
+    let ca = dir.join("chain-ca.crt");
+    let out = expect_code(
+        &[
+            "cert",
+            "verify",
+            p(&dir.join("server_sign.crt")),
+            "--root",
+            p(&ca),
+            "--at",
+            "1717200000",
+        ],
+        0,
+        "OK:",
+    );
+    assert!(out.contains("CN=server sign"), "{out}");
+    expect_code(
+        &[
+            "cert",
+            "verify",
+            p(&dir.join("server_sign_expire.crt")),
+            "--root",
+            p(&ca),
+            "--at",
+            "1717200000",
+        ],
+        3,
+        "expired",
+    );
+    // Not a Keel node certificate: no role.
+    expect_code(
+        &[
+            "cert",
+            "verify",
+            p(&dir.join("server_sign.crt")),
+            "--root",
+            p(&ca),
+            "--role",
+            "validator",
+        ],
+        3,
+        "no Keel role",
+    );
+    let shown = run_ok(&["cert", "show", p(&ca)]);
+    assert!(
+        shown.contains("root CA") && shown.contains("CN=sub ca"),
+        "{shown}"
+    );
+    assert_eq!(field(&shown, "key:").split(' ').next(), Some("sm2"));
+}
+
 #[test]
 fn ca_and_cert_verify_gm() {
     ca_flow("gm");
@@ -357,6 +419,15 @@ fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_valid
             "{verified}"
         );
     }
+    // Node 0 warns a year ahead, so its 365-day certificate is inside the window.
+    let toml = dir.join("node-0/node.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    assert!(text.contains("expiry_warning_days = 30"), "{text}");
+    std::fs::write(
+        &toml,
+        text.replace("expiry_warning_days = 30", "expiry_warning_days = 400"),
+    )
+    .unwrap();
     let rpcs: Vec<Rpc> = (0..N).map(|i| Rpc::new(base + i as u16)).collect();
     let mut procs: Vec<NodeProc> = (0..N)
         .map(|i| NodeProc::start(&dir.join(format!("node-{i}")), "pki"))

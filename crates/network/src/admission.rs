@@ -116,7 +116,7 @@ impl PkiState {
             public_key,
         )
         .map_err(refused)?;
-        let below_root = &verified.path[..verified.path.len() - 1];
+        let below_root = verified.below_anchor();
         Ok(PeerCert {
             role,
             organization: verified.leaf().organization().unwrap_or_default(),

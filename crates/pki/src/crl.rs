@@ -84,6 +84,13 @@ impl RevocationSource for NoRevocation {
     }
 }
 
+/// A CRL is a revocation source once its signature was checked ([`RevocationList::verify`]).
+impl RevocationSource for RevocationList {
+    fn is_revoked(&self, serial: &Serial) -> bool {
+        self.entries.contains_key(serial)
+    }
+}
+
 /// A parsed, signed revocation list.
 #[derive(Clone)]
 pub struct RevocationList {

@@ -9,15 +9,30 @@ pub const MAX_CHAIN_CERTS: usize = 4;
 /// A chain that verified: the path from the leaf up to and including the trusted root.
 #[derive(Clone, Debug)]
 pub struct VerifiedChain {
-    /// Leaf first, the trusted root last.
-    pub path: Vec<Certificate>,
+    /// Leaf first, the trusted root last; never empty (only `verify_chain` builds it).
+    path: Vec<Certificate>,
 }
 
 impl VerifiedChain {
+    /// The path: leaf first, the trusted root last (at least one certificate).
+    pub fn path(&self) -> &[Certificate] {
+        &self.path
+    }
+
     /// The end-entity certificate.
     pub fn leaf(&self) -> &Certificate {
         // `verify_chain` never builds an empty path.
         &self.path[0]
+    }
+
+    /// The trusted root (or anchor) the path ends at.
+    pub fn anchor(&self) -> &Certificate {
+        &self.path[self.path.len() - 1]
+    }
+
+    /// Every certificate below the anchor (those whose revocation matters).
+    pub fn below_anchor(&self) -> &[Certificate] {
+        &self.path[..self.path.len() - 1]
     }
 
     /// The earliest notAfter on the path (when the chain as a whole stops verifying).

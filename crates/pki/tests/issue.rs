@@ -113,7 +113,7 @@ fn every_role_round_trips_on_both_suites() {
             assert_eq!(cert.organization().as_deref(), Some("Org1"));
             assert!(!cert.is_ca());
             let verified = verify_chain(&chain, &[root.cert.clone()], NOW, &NoRevocation).unwrap();
-            assert_eq!(verified.path.len(), 3);
+            assert_eq!(verified.path().len(), 3);
             assert_eq!(check_usage(&verified, &Role::ALL).unwrap(), role);
             let node = verify_node_chain(
                 &chain,

@@ -79,8 +79,8 @@ fn valid_chains_verify_and_expired_variants_are_rejected() {
         let cert = load(&format!("{leaf}.crt")).remove(0);
         let chain = verify_chain(&[cert.clone(), sub.clone()], &roots, NOW, &NoRevocation)
             .unwrap_or_else(|e| panic!("{leaf}: {e}"));
-        assert_eq!(chain.path.len(), 3);
-        assert_eq!(chain.path[2], roots[0]);
+        assert_eq!(chain.path().len(), 3);
+        assert_eq!(chain.path()[2], roots[0]);
         // Without the sub CA the issuer is unknown.
         assert!(matches!(
             verify_chain(&[cert.clone()], &roots, NOW, &NoRevocation),
