@@ -6,6 +6,8 @@ use std::sync::{PoisonError, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use keel_crypto::Scheme;
+use std::collections::HashSet;
+
 use keel_pki::{Certificate, PkiError, RevokedSet, Role, Serial};
 use keel_types::Address;
 
@@ -30,6 +32,9 @@ pub struct PeerCert {
 #[derive(Debug)]
 pub(crate) struct PkiState {
     roots: Vec<Certificate>,
+    /// The dialed peers (`NetworkConfig::peers`, the validators): their certificates must
+    /// have the validator role; inbound-only peers may be validators or observers.
+    validators: HashSet<Address>,
     pub(crate) own_chain_der: Vec<Vec<u8>>,
     revoked: RwLock<RevokedSet>,
 }
@@ -44,6 +49,7 @@ impl PkiState {
     /// Checks our own chain the way peers will (fail at start, not at every handshake).
     pub(crate) fn new(
         config: &PkiConfig,
+        validators: HashSet<Address>,
         scheme: Scheme,
         public_key: &[u8],
     ) -> Result<PkiState, NetworkError> {
@@ -61,6 +67,7 @@ impl PkiState {
         })?;
         Ok(PkiState {
             roots: config.roots.clone(),
+            validators,
             own_chain_der: config.chain.iter().map(|c| c.der().to_vec()).collect(),
             revoked: RwLock::new(config.revoked.clone()),
         })
@@ -116,6 +123,13 @@ impl PkiState {
             public_key,
         )
         .map_err(refused)?;
+        if role != Role::Validator && self.validators.contains(&address) {
+            return Err(LinkError::Certificate {
+                address,
+                code: "wrong_usage",
+                reason: format!("a validator's certificate has role {role}"),
+            });
+        }
         let below_root = verified.below_anchor();
         Ok(PeerCert {
             role,

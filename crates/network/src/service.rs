@@ -110,7 +110,15 @@ impl Network {
                 })?;
         let peers = peer_slots(&config, local)?;
         let pki = match &config.pki {
-            Some(p) => Some(PkiState::new(p, identity.scheme(), &identity.public_key())?),
+            Some(p) => {
+                let validators = config.peers.iter().map(|p| p.address).collect();
+                Some(PkiState::new(
+                    p,
+                    validators,
+                    identity.scheme(),
+                    &identity.public_key(),
+                )?)
+            }
             None => None,
         };
         let allowed = peers.keys().copied().collect();

@@ -170,6 +170,11 @@ async fn only_valid_node_certificates_are_admitted() {
         ("revoked", 6, Some(ders(&revoked_chain))),
         ("no certificate", 7, None),
         ("chain for another key", 8, Some(ders(&chains[1]))),
+        (
+            "a validator with an observer certificate",
+            3,
+            Some(ders(&node_chain(&org2, 3, Role::Observer))),
+        ),
     ];
     for (i, (what, seed, certs)) in cases.into_iter().enumerate() {
         let before = nodes[0].handle.metrics().rejected_certificate;
@@ -189,10 +194,13 @@ async fn only_valid_node_certificates_are_admitted() {
         let node = nodes[0].handle.clone();
         wait_until(what, || node.metrics().rejected_certificate > before).await;
         assert_eq!(node.metrics().rejected_certificate, i as u64 + 1, "{what}");
+        // (Seed 3 is a real validator whose own link stays up.)
         assert!(
-            node.peers()
-                .iter()
-                .all(|p| p.address != address(SUITE, seed) || !p.connected),
+            seed == 3
+                || node
+                    .peers()
+                    .iter()
+                    .all(|p| p.address != address(SUITE, seed) || !p.connected),
             "{what}: admitted"
         );
     }
@@ -214,7 +222,7 @@ async fn only_valid_node_certificates_are_admitted() {
             .any(|p| p.address == address(SUITE, 8) && p.connected)
     })
     .await;
-    assert_eq!(node.metrics().rejected_certificate, 5);
+    assert_eq!(node.metrics().rejected_certificate, 6);
     shutdown_all(nodes).await;
 }
 
