@@ -211,6 +211,12 @@ async fn run_link(shared: &Shared, est: Established, direction: Direction) -> Li
         }
     }
     tracing::info!(%peer, ?direction, "peer connected");
+    // A revocation that raced with this handshake (checked against the old set, installed
+    // after `set_revoked` swept the links) is caught here: the sweep and this check both
+    // read the current set after the link or the set became visible.
+    if let Some(pki) = &shared.pki {
+        slot.close_if_revoked(|cert| pki.is_revoked(cert));
+    }
     let (mut reader, mut writer) = (reader, writer);
     let confirm = tokio::time::timeout(
         Shared::ms(shared.config.handshake_timeout_ms),
