@@ -73,7 +73,8 @@ pub(crate) struct CaIssueArgs {
     /// CA folder.
     #[arg(long)]
     pub(crate) dir: PathBuf,
-    /// Role written into the certificate (subject OU).
+    /// Role written into the certificate (subject OU): validator, observer, client, org-admin,
+    /// auditor or committee.
     #[arg(long, value_parser = parse_role)]
     pub(crate) role: Role,
     /// Issuing organisation (made with `keel ca org`).
@@ -124,7 +125,8 @@ pub(crate) struct CertVerifyArgs {
     /// Revocation list signed by the root (PEM); revoked certificates fail.
     #[arg(long)]
     pub(crate) crl: Option<PathBuf>,
-    /// Require one of these roles (repeatable), e.g. `--role validator --role observer`.
+    /// Require one of these roles (repeatable), e.g. `--role validator --role observer`
+    /// (validator, observer, client, org-admin, auditor, committee).
     #[arg(long, value_parser = parse_role)]
     pub(crate) role: Vec<Role>,
     /// Check at this time (Unix seconds) instead of now.
