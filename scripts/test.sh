@@ -23,6 +23,13 @@ if ! command -v cc >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq build-essential; else sudo apt-get update -qq && sudo apt-get install -y -qq build-essential; fi
 fi
 
+# OpenSSL 3 checks that it accepts Keel-issued SM2/Ed25519 chains (crates/pki/tests/issue.rs;
+# the test is skipped, loudly, without it).
+if ! command -v openssl >/dev/null 2>&1; then
+  step "installing openssl"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq openssl; else sudo apt-get update -qq && sudo apt-get install -y -qq openssl; fi
+fi
+
 if ! cargo nextest --version >/dev/null 2>&1; then
   step "installing cargo-nextest"
   cargo install --locked cargo-nextest

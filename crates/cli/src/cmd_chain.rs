@@ -355,6 +355,11 @@ async fn start_bft(
     net_cfg.network_id = p2p.network_id.as_bytes().to_vec();
     // Observers from genesis may link in (they are never dialed).
     net_cfg.allow_inbound = node.genesis().observer_addresses();
+    let pki = cfg.pki.as_ref().map(crate::node_pki::load).transpose()?;
+    if let Some(pki) = &pki {
+        net_cfg.pki = Some(pki.network.clone());
+        pki.publish(&node);
+    }
     let (_, key) = keel_node::KeyFile::load(&cfg.key_file)?;
     let (net, inbound) = keel_network::Network::start(net_cfg, key, node.suite())
         .await
@@ -369,8 +374,12 @@ async fn start_bft(
         max_block_txs: cfg.producer.max_block_txs,
         ..keel_node::driver::DriverConfig::default()
     };
+    let pki_node = node.clone();
     let driver = keel_node::driver::Driver::new(node, net.clone(), driver_cfg)?;
     let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    if let Some(pki) = &pki {
+        pki.spawn_watch(pki_node, net.clone(), stop_rx.clone());
+    }
     let task = tokio::spawn(driver.run(inbound, stop_rx));
     Ok(Bft { net, task, stop })
 }

@@ -7,6 +7,9 @@
 //! DIR/accounts/account-{i}.key  funded sample accounts
 //! DIR/node-{i}/validator.key    the node's identity (consensus and P2P)
 //! DIR/node-{i}/node.toml        rpc_listen, data_dir "data", genesis "../genesis.json", [p2p]
+//! DIR/ca/                      with `--orgs N`: consortium root CA, org CAs, CRL (`keel ca`)
+//! DIR/node-{i}/node.crt         with `--orgs N`: node certificate + its org CA (PEM chain)
+//! DIR/node-{i}/root.crt, crl.pem  with `--orgs N`: trusted root and revocation list
 //! DIR/node-{i}/node.log         stdout + stderr of the process started by `up` (appended)
 //! DIR/node-{i}/node.pid         pid of that process while it runs
 //! ```
@@ -30,6 +33,10 @@ use std::time::{Duration, Instant};
 const MAX_VALIDATORS: usize = 16;
 /// Most observers `init` creates.
 const MAX_OBSERVERS: usize = 8;
+/// Most organisations `init --orgs` creates.
+const MAX_ORGS: usize = 16;
+/// Validity of the node certificates `init --orgs` issues, days.
+const NODE_CERT_DAYS: u64 = 365;
 /// Lines of a node's log shown when it fails to start.
 const LOG_TAIL_LINES: usize = 30;
 /// How long a node may take to exit after SIGKILL before `down` gives up on it.
@@ -111,6 +118,12 @@ pub(crate) struct NetInitArgs {
     /// Write into an existing folder (overwrites keys and configs; refuses if a node has data).
     #[arg(long)]
     pub(crate) force: bool,
+    /// Build a multi-organisation consortium with certificates (0 = none, admission by
+    /// address only): a root CA in DIR/ca, one CA per organisation (org-1..org-N) and for
+    /// every node a certificate from its organisation's CA (node i belongs to org-(i mod N + 1));
+    /// nodes then only link to peers presenting a valid chain (docs/pki.md).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) orgs: usize,
 }
 
 pub(crate) fn run(c: NetworkCmd) -> Result<(), CliError> {
@@ -163,6 +176,12 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
             "port {p} would be both an RPC and a P2P port; move --rpc-base-port or --p2p-base-port apart"
         )));
     }
+    if a.orgs > MAX_ORGS {
+        return Err(CliError::Usage(format!(
+            "--orgs must be 0..={MAX_ORGS}, got {}",
+            a.orgs
+        )));
+    }
     if a.round_timeout_ms == 0 || a.block_interval_ms == 0 {
         return Err(CliError::Usage(
             "--round-timeout-ms and --block-interval-ms must be positive".into(),
@@ -195,13 +214,20 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
     std::fs::create_dir_all(dir.join("accounts")).map_err(|e| CliError::io(dir, e))?;
     let alloc = sample_accounts(dir, a.accounts, suite, a.balance)?;
     let mut keys = Vec::with_capacity(total);
+    let mut pairs = Vec::with_capacity(total);
     for i in 0..total {
         let nd = node_dir(dir, i);
         std::fs::create_dir_all(&nd).map_err(|e| CliError::io(&nd, e))?;
-        let (kf, _) = KeyFile::generate(scheme, suite)?;
+        let (kf, pair) = KeyFile::generate(scheme, suite)?;
         kf.save(&nd.join("validator.key"))?;
         keys.push(kf);
+        pairs.push(pair);
     }
+    let orgs = if a.orgs > 0 {
+        Some(issue_node_certs(&a, &pairs)?)
+    } else {
+        None
+    };
     let genesis = Genesis {
         chain_id: a.chain_id,
         chain_name: a.chain_name.clone(),
@@ -252,6 +278,14 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
             busy_block_interval_ms: a.busy_block_interval_ms,
             network_id: format!("{}/{}", a.chain_name, a.chain_id),
         });
+        if orgs.is_some() {
+            cfg.pki = Some(keel_node::CertConfig {
+                root_cert: "root.crt".into(),
+                cert_chain: "node.crt".into(),
+                crl_file: Some("crl.pem".into()),
+                expiry_warning_days: keel_node::DEFAULT_EXPIRY_WARNING_DAYS,
+            });
+        }
         cfg.save(&node_dir(dir, i).join("node.toml"))?;
     }
     println!(
@@ -263,14 +297,79 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
     );
     for (i, k) in keys.iter().enumerate() {
         let role = if i < n { "validator" } else { "observer " };
+        let org = orgs
+            .as_ref()
+            .map(|o| format!("  {}", o[i]))
+            .unwrap_or_default();
         println!(
-            "  node-{i}  {role} {}  rpc http://127.0.0.1:{}  p2p 127.0.0.1:{}",
+            "  node-{i}  {role} {}  rpc http://127.0.0.1:{}  p2p 127.0.0.1:{}{org}",
             k.address, rpc_ports[i], p2p_ports[i]
+        );
+    }
+    if orgs.is_some() {
+        println!(
+            "  certificates: root CA and {} organisation CAs in {} (revoke with `keel ca revoke SERIAL --dir {}`, then copy crl.pem to the nodes)",
+            a.orgs,
+            dir.join("ca").display(),
+            dir.join("ca").display()
         );
     }
     crate::cmd_chain::print_accounts(dir, &genesis.alloc);
     println!("start it with: keel network up {}", dir.display());
     Ok(())
+}
+
+/// `--orgs`: the consortium CA in DIR/ca, one CA per organisation, and a node certificate
+/// (validator or observer) per node from its organisation's CA, written with the root and the
+/// CRL next to the node's key. Returns each node's organisation.
+fn issue_node_certs(
+    a: &NetInitArgs,
+    pairs: &[keel_crypto::KeyPair],
+) -> Result<Vec<String>, CliError> {
+    use crate::cmd_ca;
+    let ca_dir = a.dir.join("ca");
+    cmd_ca::ca_init(&cmd_ca::CaInitArgs {
+        dir: ca_dir.clone(),
+        suite: a.suite,
+        name: a.chain_name.clone(),
+        days: 3650,
+        force: a.force,
+    })?;
+    let org_names: Vec<String> = (1..=a.orgs).map(|k| format!("org-{k}")).collect();
+    for org in &org_names {
+        cmd_ca::ca_org(&ca_dir, org, 1825)?;
+    }
+    let root = std::fs::read_to_string(ca_dir.join("root.crt"))
+        .map_err(|e| CliError::io(ca_dir.join("root.crt"), e))?;
+    let crl = std::fs::read_to_string(ca_dir.join("crl.pem"))
+        .map_err(|e| CliError::io(ca_dir.join("crl.pem"), e))?;
+    let mut assigned = Vec::with_capacity(pairs.len());
+    for (i, pair) in pairs.iter().enumerate() {
+        let org = &org_names[i % a.orgs];
+        let role = if i < a.validators {
+            keel_pki::Role::Validator
+        } else {
+            keel_pki::Role::Observer
+        };
+        let chain = cmd_ca::ca_issue(
+            &ca_dir,
+            org,
+            role,
+            &format!("node-{i}"),
+            pair,
+            NODE_CERT_DAYS,
+        )?;
+        let nd = node_dir(&a.dir, i);
+        for (name, text) in [
+            ("node.crt", cmd_ca::chain_pem(&chain)),
+            ("root.crt", root.clone()),
+            ("crl.pem", crl.clone()),
+        ] {
+            std::fs::write(nd.join(name), text).map_err(|e| CliError::io(nd.join(name), e))?;
+        }
+        assigned.push(org.clone());
+    }
+    Ok(assigned)
 }
 
 // ---------------------------------------------------------------------------------------------

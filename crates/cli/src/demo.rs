@@ -120,6 +120,7 @@ fn consortium(a: DemoArgs) -> Result<(), CliError> {
             block_interval_ms: 500,
             busy_block_interval_ms: 10,
             force: false,
+            orgs: 0,
         })?;
     } else if !a.dir.join("node-0").exists() {
         return Err(CliError::Usage(format!(

@@ -2,11 +2,13 @@
 
 mod bench;
 mod client;
+mod cmd_ca;
 mod cmd_chain;
 mod cmd_network;
 mod cmd_query;
 mod demo;
 mod error;
+mod node_pki;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -49,6 +51,12 @@ enum Cmd {
     /// Get or verify Merkle proofs of state.
     #[command(subcommand)]
     Proof(cmd_query::ProofCmd),
+    /// Consortium certificate authority: root, organisation CAs, issuing, revoking (docs/pki.md).
+    #[command(subcommand)]
+    Ca(cmd_ca::CaCmd),
+    /// Inspect or verify certificates (verify exits 0 if valid, 3 if not).
+    #[command(subcommand)]
+    Cert(cmd_ca::CertCmd),
     /// Benchmarks (print numbers; see docs/benchmarks.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -74,6 +82,8 @@ fn main() {
         Cmd::Tx(a) => cmd_query::tx(a),
         Cmd::Account(a) => cmd_query::account(a),
         Cmd::Proof(c) => cmd_query::proof(c),
+        Cmd::Ca(c) => cmd_ca::ca(c),
+        Cmd::Cert(c) => cmd_ca::cert(c),
         Cmd::Bench(c) => bench::run(c),
     };
     if let Err(e) = result {

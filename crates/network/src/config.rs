@@ -43,8 +43,14 @@ pub const NOISE_MAX_PLAINTEXT_BYTES: usize = NOISE_MAX_MESSAGE_BYTES - NOISE_TAG
 /// Largest Noise handshake message accepted, in bytes (XX messages are at most 96 bytes
 /// here: payloads are empty).
 pub const HANDSHAKE_MESSAGE_MAX_BYTES: usize = 256;
-/// Largest identity (auth) message accepted, ciphertext included, in bytes.
+/// Largest identity (auth) message without certificates accepted, ciphertext included, in
+/// bytes; also the bound of the link-confirmation message.
 pub const AUTH_MESSAGE_MAX_BYTES: usize = 512;
+/// Largest identity message with a certificate chain (auth version 2), ciphertext included,
+/// in bytes.
+pub const AUTH_WITH_CERTS_MAX_BYTES: usize = 16 * 1024;
+/// Most certificates in the chain carried by an identity message.
+pub const AUTH_MAX_CERTS: usize = 3;
 /// Application frame header: payload length (u32 BE) and channel (u8), in bytes.
 pub const FRAME_HEADER_BYTES: usize = 5;
 
@@ -55,6 +61,21 @@ pub struct PeerAddr {
     pub address: Address,
     /// Its listening socket.
     pub socket: SocketAddr,
+}
+
+/// Certificate-based admission (ADR 0010): with it, every peer must present a certificate
+/// chain (node certificate, then its organisation CA) to one of `roots`: signatures valid,
+/// unexpired, unrevoked, role validator or observer, and the certificate's key equal to the
+/// handshake identity key. The address allow-set still applies.
+#[derive(Clone, Debug)]
+pub struct PkiConfig {
+    /// Trusted consortium roots.
+    pub roots: Vec<keel_pki::Certificate>,
+    /// This node's chain, sent in the handshake: node certificate first, then its CA(s).
+    pub chain: Vec<keel_pki::Certificate>,
+    /// Serials revoked at start (e.g. from the CRL file); replace later with
+    /// `NetworkHandle::set_revoked`.
+    pub revoked: keel_pki::RevokedSet,
 }
 
 /// Network configuration. Build with [`NetworkConfig::new`] and adjust fields.
@@ -95,6 +116,8 @@ pub struct NetworkConfig {
     pub idle_timeout_ms: u64,
     /// See [`WRITE_TIMEOUT_MS`].
     pub write_timeout_ms: u64,
+    /// Certificate-based admission; `None` admits by address only (the allow-set).
+    pub pki: Option<PkiConfig>,
 }
 
 impl NetworkConfig {
@@ -117,6 +140,7 @@ impl NetworkConfig {
             ping_interval_ms: PING_INTERVAL_MS,
             idle_timeout_ms: IDLE_TIMEOUT_MS,
             write_timeout_ms: WRITE_TIMEOUT_MS,
+            pki: None,
         }
     }
 
@@ -161,6 +185,20 @@ impl NetworkConfig {
                 field: "idle_timeout_ms",
                 reason: "must exceed ping_interval_ms".into(),
             });
+        }
+        if let Some(pki) = &self.pki {
+            if pki.roots.is_empty() {
+                return Err(NetworkError::InvalidConfig {
+                    field: "pki.roots",
+                    reason: "no trusted root".into(),
+                });
+            }
+            if pki.chain.is_empty() || pki.chain.len() > AUTH_MAX_CERTS {
+                return Err(NetworkError::InvalidConfig {
+                    field: "pki.chain",
+                    reason: format!("need 1..={AUTH_MAX_CERTS} certificates"),
+                });
+            }
         }
         Ok(())
     }

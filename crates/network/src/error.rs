@@ -92,6 +92,14 @@ pub(crate) enum LinkError {
     BadSignature { address: Address },
     #[error("peer {address} is not in the allow-set")]
     UnknownPeer { address: Address },
+    #[error("peer {address} refused: certificate {code}: {reason}")]
+    Certificate {
+        address: Address,
+        code: &'static str,
+        reason: String,
+    },
+    #[error("peer certificate revoked")]
+    Revoked,
     #[error("peer presented our own identity")]
     SelfConnection,
     #[error("dialed {expected} but the peer is {got}")]

@@ -11,6 +11,12 @@
 //! 3. The receiver checks the encoding strictly, verifies the signature, derives the address
 //!    with `address_of(scheme, pk, suite.hash())` and requires it to be in the allow-set (and,
 //!    when dialing, to be the address dialed).
+//! 4. With certificate admission (`NetworkConfig::pki`), the identity message is version
+//!    [`AUTH_VERSION_CERTS`]: the version-1 fields followed by `count: u8 ‖ (len: u16 BE ‖
+//!    der)*`, the node certificate first. The receiver then also requires that chain to verify
+//!    to a configured root (unexpired, unrevoked, role validator or observer) for exactly the
+//!    key that signed step 2. The chain itself needs no signature: it is public, travels
+//!    inside the session bound to `h`, and only vouches for the key that signed `h`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -21,7 +27,10 @@ use snow::HandshakeState;
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
-use crate::config::{AUTH_MESSAGE_MAX_BYTES, HANDSHAKE_MESSAGE_MAX_BYTES, NOISE_MAX_MESSAGE_BYTES};
+use crate::admission::{PeerCert, PkiState, decode_certs, encode_certs};
+use crate::config::{
+    AUTH_WITH_CERTS_MAX_BYTES, HANDSHAKE_MESSAGE_MAX_BYTES, NOISE_MAX_MESSAGE_BYTES,
+};
 use crate::error::LinkError;
 use crate::wire::{NoiseReader, NoiseWriter, read_prefixed, write_prefixed};
 
@@ -33,6 +42,8 @@ pub const PROLOGUE_DOMAIN: &[u8] = b"KEEL/NET/v1\0";
 pub const AUTH_DOMAIN: &[u8] = b"KEEL/NET/AUTH/v1\0";
 /// Version byte of the identity message.
 pub const AUTH_VERSION: u8 = 1;
+/// Version byte of the identity message that carries a certificate chain.
+pub const AUTH_VERSION_CERTS: u8 = 2;
 /// Role byte signed by the initiator.
 pub const ROLE_INITIATOR: u8 = b'I';
 /// Role byte signed by the responder.
@@ -49,11 +60,14 @@ pub(crate) struct HandshakeCtx<'a> {
     pub(crate) noise_private: &'a [u8],
     pub(crate) prologue: &'a [u8],
     pub(crate) allowed: &'a HashSet<Address>,
+    pub(crate) pki: Option<&'a PkiState>,
 }
 
 /// An authenticated link, ready for frames.
 pub(crate) struct Established {
     pub(crate) peer: Address,
+    /// The peer's verified certificate, with certificate admission.
+    pub(crate) cert: Option<PeerCert>,
     pub(crate) reader: NoiseReader<OwnedReadHalf>,
     pub(crate) writer: NoiseWriter<OwnedWriteHalf>,
 }
@@ -79,12 +93,28 @@ pub fn encode_auth(scheme: Scheme, public_key: &[u8], signature: &[u8]) -> Vec<u
     out
 }
 
+/// Encodes the identity message with a certificate chain (version [`AUTH_VERSION_CERTS`]).
+pub fn encode_auth_with_certs(
+    scheme: Scheme,
+    public_key: &[u8],
+    signature: &[u8],
+    chain: &[Vec<u8>],
+) -> Vec<u8> {
+    let mut out = encode_auth(scheme, public_key, signature);
+    out[0] = AUTH_VERSION_CERTS;
+    encode_certs(&mut out, chain);
+    out
+}
+
+/// A decoded identity message.
+type Auth<'a> = (Scheme, &'a [u8], &'a [u8], Vec<&'a [u8]>);
+
 /// Decodes an identity message strictly: known version and scheme, exact key and signature
-/// lengths for the scheme, no trailing bytes.
-fn decode_auth(bytes: &[u8]) -> Result<(Scheme, &[u8], &[u8]), LinkError> {
+/// lengths for the scheme, a well-formed certificate section in version 2, no trailing bytes.
+fn decode_auth(bytes: &[u8]) -> Result<Auth<'_>, LinkError> {
     let malformed = |reason| LinkError::MalformedAuth { reason };
     let (&version, rest) = bytes.split_first().ok_or(malformed("empty"))?;
-    if version != AUTH_VERSION {
+    if version != AUTH_VERSION && version != AUTH_VERSION_CERTS {
         return Err(malformed("unknown version"));
     }
     let (&scheme, rest) = rest.split_first().ok_or(malformed("no scheme"))?;
@@ -96,11 +126,21 @@ fn decode_auth(bytes: &[u8]) -> Result<(Scheme, &[u8], &[u8]), LinkError> {
     let (pk, rest) = rest
         .split_at_checked(usize::from(pk_len))
         .ok_or(malformed("truncated key"))?;
-    let (&sig_len, sig) = rest.split_first().ok_or(malformed("no signature length"))?;
-    if usize::from(sig_len) != scheme.signature_len() || sig.len() != usize::from(sig_len) {
+    let (&sig_len, rest) = rest.split_first().ok_or(malformed("no signature length"))?;
+    if usize::from(sig_len) != scheme.signature_len() {
         return Err(malformed("wrong signature length"));
     }
-    Ok((scheme, pk, sig))
+    let (sig, rest) = rest
+        .split_at_checked(usize::from(sig_len))
+        .ok_or(malformed("wrong signature length"))?;
+    let certs = if version == AUTH_VERSION_CERTS {
+        decode_certs(rest)?
+    } else if rest.is_empty() {
+        Vec::new()
+    } else {
+        return Err(malformed("wrong signature length"));
+    };
+    Ok((scheme, pk, sig, certs))
 }
 
 fn build(ctx: &HandshakeCtx<'_>, initiator: bool) -> Result<HandshakeState, LinkError> {
@@ -166,34 +206,45 @@ pub(crate) async fn handshake(
         (ROLE_RESPONDER, ROLE_INITIATOR)
     };
     let signature = ctx.identity.sign(&auth_signing_message(own_role, &hash));
-    let auth = encode_auth(
-        ctx.identity.scheme(),
-        &ctx.identity.public_key(),
-        &signature,
-    );
+    let auth = match ctx.pki {
+        Some(pki) => encode_auth_with_certs(
+            ctx.identity.scheme(),
+            &ctx.identity.public_key(),
+            &signature,
+            &pki.own_chain_der,
+        ),
+        None => encode_auth(
+            ctx.identity.scheme(),
+            &ctx.identity.public_key(),
+            &signature,
+        ),
+    };
     writer.write_message(&auth).await?;
 
+    // Version-2 messages (with certificates) are accepted from any peer; the bound is set by
+    // the larger kind.
     let peer_auth = reader
-        .read_message(AUTH_MESSAGE_MAX_BYTES.min(NOISE_MAX_MESSAGE_BYTES))
+        .read_message(AUTH_WITH_CERTS_MAX_BYTES.min(NOISE_MAX_MESSAGE_BYTES))
         .await?;
     let signed = auth_signing_message(peer_role, &hash);
-    let peer = check_auth(ctx, peer_auth, &signed, expected)?;
+    let (peer, cert) = check_auth(ctx, peer_auth, &signed, expected)?;
     Ok(Established {
         peer,
+        cert,
         reader,
         writer,
     })
 }
 
-/// Verifies the peer's identity message against `signed`, the address dialed (if any) and
-/// the allow-set.
+/// Verifies the peer's identity message against `signed`, the address dialed (if any), the
+/// allow-set and, with certificate admission, its certificate chain.
 fn check_auth(
     ctx: &HandshakeCtx<'_>,
     auth: &[u8],
     signed: &[u8],
     expected: Option<Address>,
-) -> Result<Address, LinkError> {
-    let (scheme, pk, sig) = decode_auth(auth)?;
+) -> Result<(Address, Option<PeerCert>), LinkError> {
+    let (scheme, pk, sig, certs) = decode_auth(auth)?;
     let address = keel_crypto::address_of(scheme, pk, ctx.suite.hash())
         .map(Address)
         .map_err(|_| LinkError::MalformedAuth {
@@ -215,7 +266,11 @@ fn check_auth(
     if !ctx.allowed.contains(&address) {
         return Err(LinkError::UnknownPeer { address });
     }
-    Ok(address)
+    let cert = match ctx.pki {
+        Some(pki) => Some(pki.check(address, &certs, scheme, pk)?),
+        None => None,
+    };
+    Ok((address, cert))
 }
 
 #[cfg(test)]
@@ -228,11 +283,23 @@ mod tests {
         let kp = KeyPair::from_seed(Scheme::Ed25519, &[7; 32]);
         let sig = kp.sign(b"x");
         let enc = encode_auth(kp.scheme(), &kp.public_key(), &sig);
-        let (scheme, pk, s) = decode_auth(&enc).unwrap();
+        let (scheme, pk, s, certs) = decode_auth(&enc).unwrap();
         assert_eq!(
             (scheme, pk, s),
             (Scheme::Ed25519, &kp.public_key()[..], &sig[..])
         );
+        assert!(certs.is_empty());
+        let chain = vec![vec![1u8; 300], vec![2u8; 5]];
+        let with = encode_auth_with_certs(kp.scheme(), &kp.public_key(), &sig, &chain);
+        let (_, _, s2, certs) = decode_auth(&with).unwrap();
+        assert_eq!(s2, &sig[..]);
+        assert_eq!(certs, vec![&chain[0][..], &chain[1][..]]);
+        for cut in 0..with.len() {
+            assert!(decode_auth(&with[..cut]).is_err(), "prefix {cut} accepted");
+        }
+        let mut trailing = with.clone();
+        trailing.push(0);
+        assert!(decode_auth(&trailing).is_err());
         let mut trailing = enc.clone();
         trailing.push(0);
         assert!(decode_auth(&trailing).is_err());

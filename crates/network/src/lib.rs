@@ -24,10 +24,18 @@
 //!    one-byte [`LINK_READY`] message; frames flow only once the other's arrived, so a link
 //!    the peer dropped by the tie-break never takes a frame out of a queue.
 //!
+//! With [`NetworkConfig::pki`] set (ADR 0010), step 2 also carries the node's certificate
+//! chain (auth version [`AUTH_VERSION_CERTS`]) and step 3 requires the peer's chain to verify
+//! to a configured consortium root: valid signatures, unexpired, unrevoked, role validator or
+//! observer, certificate key = identity key. Refusals are logged with the certificate error
+//! code and counted (`rejected_certificate`). [`NetworkHandle::set_revoked`] replaces the
+//! revoked serials and closes live links whose chain holds one (`revoked_disconnects`);
+//! their reconnects are then refused.
+//!
 //! The whole handshake is bounded by `handshake_timeout_ms`; at most
 //! `max_inbound_handshakes` run at once (further sockets are closed, `rejected_busy`);
 //! handshake messages above [`HANDSHAKE_MESSAGE_MAX_BYTES`] and identity messages above
-//! [`AUTH_MESSAGE_MAX_BYTES`] are refused before they are read.
+//! [`AUTH_WITH_CERTS_MAX_BYTES`] are refused before they are read.
 //!
 //! # Framing
 //!
@@ -73,6 +81,7 @@
 //! `RECONNECT_BACKOFF_MAX_MS`, `DEFAULT_MAX_FRAME_BYTES`, …) and, where an operator may want
 //! to change it, a [`NetworkConfig`] field defaulting to that constant.
 
+mod admission;
 mod config;
 mod error;
 mod handshake;
@@ -82,11 +91,12 @@ mod peer;
 mod service;
 mod wire;
 
+pub use admission::PeerCert;
 pub use config::*;
 pub use error::{NetworkError, SendError};
 pub use handshake::{
-    AUTH_DOMAIN, AUTH_VERSION, LINK_READY, NOISE_PARAMS, PROLOGUE_DOMAIN, ROLE_INITIATOR,
-    ROLE_RESPONDER, auth_signing_message, encode_auth,
+    AUTH_DOMAIN, AUTH_VERSION, AUTH_VERSION_CERTS, LINK_READY, NOISE_PARAMS, PROLOGUE_DOMAIN,
+    ROLE_INITIATOR, ROLE_RESPONDER, auth_signing_message, encode_auth, encode_auth_with_certs,
 };
 pub use metrics::NetworkMetrics;
 pub use peer::{Direction, PeerStatus};

@@ -140,6 +140,7 @@ async fn run_handshake(
         noise_private: &shared.noise_private,
         prologue: &shared.prologue,
         allowed: &shared.allowed,
+        pki: shared.pki.as_ref(),
     };
     let timeout = Shared::ms(shared.config.handshake_timeout_ms);
     tokio::select! {
@@ -156,6 +157,7 @@ fn handshake_failed(shared: &Shared, e: &LinkError, remote: SocketAddr) {
     match e {
         LinkError::UnknownPeer { .. } => Counters::inc(&c.rejected_unknown_peer),
         LinkError::BadSignature { .. } => Counters::inc(&c.rejected_bad_signature),
+        LinkError::Certificate { .. } => Counters::inc(&c.rejected_certificate),
         LinkError::Shutdown => return,
         _ => {}
     }
@@ -166,6 +168,7 @@ fn handshake_failed(shared: &Shared, e: &LinkError, remote: SocketAddr) {
 async fn run_link(shared: &Shared, est: Established, direction: Direction) -> LinkError {
     let Established {
         peer,
+        cert,
         reader,
         writer,
     } = est;
@@ -182,10 +185,13 @@ async fn run_link(shared: &Shared, est: Established, direction: Direction) -> Li
     } else {
         Direction::Inbound
     };
+    let revoked = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let link = Link {
         id,
         direction,
         close: Arc::clone(&close),
+        cert,
+        revoked: Arc::clone(&revoked),
     };
     match slot.install(link, preferred) {
         Err(e) => {
@@ -205,6 +211,12 @@ async fn run_link(shared: &Shared, est: Established, direction: Direction) -> Li
         }
     }
     tracing::info!(%peer, ?direction, "peer connected");
+    // A revocation that raced with this handshake (checked against the old set, installed
+    // after `set_revoked` swept the links) is caught here: the sweep and this check both
+    // read the current set after the link or the set became visible.
+    if let Some(pki) = &shared.pki {
+        slot.close_if_revoked(|cert| pki.is_revoked(cert));
+    }
     let (mut reader, mut writer) = (reader, writer);
     let confirm = tokio::time::timeout(
         Shared::ms(shared.config.handshake_timeout_ms),
@@ -220,11 +232,16 @@ async fn run_link(shared: &Shared, est: Established, direction: Direction) -> Li
         () = shared.shutdown_signal() => Some(LinkError::Shutdown),
     };
     let reason = match reason {
+        Some(LinkError::Replaced) if revoked.load(Ordering::Acquire) => LinkError::Revoked,
         Some(reason) => reason,
         None => tokio::select! {
             r = read_loop(shared, peer, reader) => r,
             r = write_loop(shared, slot, writer) => r,
-            () = close.notified() => LinkError::Replaced,
+            () = close.notified() => if revoked.load(Ordering::Acquire) {
+                LinkError::Revoked
+            } else {
+                LinkError::Replaced
+            },
             () = shared.shutdown_signal() => LinkError::Shutdown,
         },
     };
@@ -235,6 +252,9 @@ async fn run_link(shared: &Shared, est: Established, direction: Direction) -> Li
     if let LinkError::FrameTooLarge { .. } = reason {
         Counters::inc(&c.oversized_frames);
         tracing::warn!(%peer, %reason, "peer sent an oversized frame; link closed");
+    } else if let LinkError::Revoked = reason {
+        Counters::inc(&c.revoked_disconnects);
+        tracing::warn!(%peer, "peer certificate revoked; link closed");
     } else {
         tracing::info!(%peer, %reason, "peer disconnected");
     }

@@ -40,6 +40,11 @@ metrics! {
     rejected_unknown_peer,
     /// Handshakes rejected because the identity signature did not verify.
     rejected_bad_signature,
+    /// Handshakes rejected by certificate admission (no, invalid, expired, revoked or
+    /// wrong-role chain, or a key other than the identity).
+    rejected_certificate,
+    /// Live links closed because a certificate on the peer's chain was revoked.
+    revoked_disconnects,
     /// Inbound sockets closed at once because `max_inbound_handshakes` were running.
     rejected_busy,
     /// Links closed because a frame claimed more than `max_frame_bytes`.

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use keel_types::Address;
 use tokio::sync::{Notify, watch};
 
+use crate::admission::PeerCert;
 use crate::error::LinkError;
 
 /// Which side opened a link.
@@ -39,6 +40,8 @@ pub struct PeerStatus {
     pub queue_len: usize,
     /// Payload bytes waiting in its outbound queue.
     pub queue_bytes: usize,
+    /// The live link's verified certificate (certificate admission only).
+    pub certificate: Option<PeerCert>,
 }
 
 /// A frame waiting to be sent; the payload is shared between the queues of a broadcast.
@@ -59,6 +62,9 @@ pub(crate) struct Link {
     pub(crate) id: u64,
     pub(crate) direction: Direction,
     pub(crate) close: Arc<Notify>,
+    pub(crate) cert: Option<PeerCert>,
+    /// Set before `close` is notified when the link is closed for a revocation.
+    pub(crate) revoked: Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Debug)]
@@ -206,6 +212,22 @@ impl PeerSlot {
         }
     }
 
+    /// Closes the live link if `revoked` says its certificate is revoked; returns whether it
+    /// did.
+    pub(crate) fn close_if_revoked(&self, revoked: impl Fn(&PeerCert) -> bool) -> bool {
+        let state = self.state.borrow();
+        let Some(link) = &state.link else {
+            return false;
+        };
+        if !link.cert.as_ref().is_some_and(revoked) {
+            return false;
+        }
+        link.revoked
+            .store(true, std::sync::atomic::Ordering::Release);
+        link.close.notify_one();
+        true
+    }
+
     pub(crate) fn status(&self) -> PeerStatus {
         let (queue_len, queue_bytes) = {
             let q = lock(&self.queue);
@@ -221,6 +243,7 @@ impl PeerSlot {
             since_ms: u64::try_from(s.since.elapsed().as_millis()).unwrap_or(u64::MAX),
             queue_len,
             queue_bytes,
+            certificate: s.link.as_ref().and_then(|l| l.cert.clone()),
         }
     }
 }

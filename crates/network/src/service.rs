@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
+use crate::admission::PkiState;
 use crate::config::{NetworkConfig, SHUTDOWN_TIMEOUT_MS};
 use crate::error::{NetworkError, SendError};
 use crate::handshake::{NOISE_PARAMS, PROLOGUE_DOMAIN};
@@ -52,6 +53,7 @@ pub(crate) struct Shared {
     pub(crate) noise_private: Vec<u8>,
     pub(crate) prologue: Vec<u8>,
     pub(crate) allowed: HashSet<Address>,
+    pub(crate) pki: Option<PkiState>,
     pub(crate) peers: HashMap<Address, Arc<PeerSlot>>,
     pub(crate) counters: Counters,
     pub(crate) inbound: mpsc::Sender<InboundMessage>,
@@ -107,6 +109,18 @@ impl Network {
                     reason: e.to_string(),
                 })?;
         let peers = peer_slots(&config, local)?;
+        let pki = match &config.pki {
+            Some(p) => {
+                let validators = config.peers.iter().map(|p| p.address).collect();
+                Some(PkiState::new(
+                    p,
+                    validators,
+                    identity.scheme(),
+                    &identity.public_key(),
+                )?)
+            }
+            None => None,
+        };
         let allowed = peers.keys().copied().collect();
 
         let params = NOISE_PARAMS
@@ -146,6 +160,7 @@ impl Network {
             noise_private: noise_key.private,
             prologue,
             allowed,
+            pki,
             peers,
             counters: Counters::default(),
             inbound,
@@ -305,6 +320,32 @@ impl NetworkHandle {
         let mut all: Vec<PeerStatus> = self.shared().peers.values().map(|s| s.status()).collect();
         all.sort_by_key(|s| s.address);
         all
+    }
+
+    /// Replaces the set of revoked certificate serials (e.g. after a new CRL or an on-chain
+    /// revocation) and closes every live link whose verified chain holds a revoked serial;
+    /// returns how many were closed. Later handshakes check the new set, so the dropped
+    /// peers cannot reconnect. A no-op returning 0 without certificate admission.
+    pub fn set_revoked(&self, revoked: keel_pki::RevokedSet) -> usize {
+        let shared = self.shared();
+        let Some(pki) = &shared.pki else {
+            return 0;
+        };
+        pki.set_revoked(revoked);
+        let closed = shared
+            .peers
+            .values()
+            .filter(|slot| slot.close_if_revoked(|cert| pki.is_revoked(cert)))
+            .count();
+        if closed > 0 {
+            tracing::warn!(closed, "links closed after a certificate revocation");
+        }
+        closed
+    }
+
+    /// Whether certificate admission is on.
+    pub fn requires_certificates(&self) -> bool {
+        self.shared().pki.is_some()
     }
 
     /// A snapshot of the counters.

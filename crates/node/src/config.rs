@@ -53,6 +53,34 @@ pub struct NodeConfig {
     /// Consortium networking; absent for a single-validator (solo) chain.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p2p: Option<P2pConfig>,
+    /// Certificate-based admission of peer links (docs/pki.md); absent: admission by
+    /// address only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pki: Option<CertConfig>,
+}
+
+/// `[pki]`: the consortium root, this node's certificate chain and the revocation list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertConfig {
+    /// Trusted consortium root certificate(s), PEM. Peers must present a chain to one.
+    pub root_cert: PathBuf,
+    /// This node's chain, PEM: its node certificate (role validator or observer, for the key
+    /// in `key_file`), then its organisation CA.
+    pub cert_chain: PathBuf,
+    /// Revocation list signed by the root, PEM; re-read while the node runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crl_file: Option<PathBuf>,
+    /// Warn (log, metric, `keel_status`) this many days before a certificate in use expires.
+    #[serde(default = "default_expiry_warning_days")]
+    pub expiry_warning_days: u64,
+}
+
+/// Default of `[pki] expiry_warning_days`.
+pub const DEFAULT_EXPIRY_WARNING_DAYS: u64 = 30;
+
+fn default_expiry_warning_days() -> u64 {
+    DEFAULT_EXPIRY_WARNING_DAYS
 }
 
 /// A peer to dial.
@@ -125,6 +153,7 @@ impl NodeConfig {
             producer: ProducerConfig::default(),
             storage_cache_mib: default_cache(),
             p2p: None,
+            pki: None,
         }
     }
 
@@ -137,7 +166,15 @@ impl NodeConfig {
             reason: e.to_string(),
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut c.genesis_file, &mut c.key_file, &mut c.data_dir] {
+        let mut paths = vec![&mut c.genesis_file, &mut c.key_file, &mut c.data_dir];
+        if let Some(pki) = &mut c.pki {
+            paths.push(&mut pki.root_cert);
+            paths.push(&mut pki.cert_chain);
+            if let Some(crl) = &mut pki.crl_file {
+                paths.push(crl);
+            }
+        }
+        for p in paths {
             if p.is_relative() {
                 *p = base.join(&*p);
             }

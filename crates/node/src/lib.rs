@@ -25,7 +25,9 @@ pub mod serde_u128;
 mod stages;
 
 pub use chain::{ChainStore, TxLocation};
-pub use config::{NodeConfig, P2pConfig, PeerConfig, ProducerConfig};
+pub use config::{
+    CertConfig, DEFAULT_EXPIRY_WARNING_DAYS, NodeConfig, P2pConfig, PeerConfig, ProducerConfig,
+};
 pub use error::NodeError;
 pub use genesis::{Genesis, GenesisAccount, GenesisValidator};
 pub use keyfile::KeyFile;

@@ -36,6 +36,52 @@ pub struct BftStatus {
     pub updated_ms: u64,
 }
 
+/// A certificate in use, for expiry warnings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertExpiry {
+    /// Which: `node`, `org_ca`, `root` (a metric label).
+    pub cert: String,
+    /// Subject, RFC 4514.
+    pub subject: String,
+    /// Serial, hex.
+    pub serial: String,
+    /// notAfter, Unix seconds.
+    pub not_after_secs: u64,
+}
+
+/// The certificates a node uses and when to warn (certificate admission only).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CertStatus {
+    /// The node's certificate, its CA(s) and the trusted root(s).
+    pub certs: Vec<CertExpiry>,
+    /// Warn this many days before expiry.
+    pub warning_days: u64,
+    /// Peer handshakes refused by certificate admission (network counter, refreshed
+    /// periodically).
+    pub links_refused: u64,
+    /// Live links closed because a peer's certificate was revoked (idem).
+    pub revoked_disconnects: u64,
+}
+
+impl CertStatus {
+    /// `(certificate, seconds left)` for those expiring within the warning window at
+    /// `now_secs` (negative: already expired).
+    pub fn expiring(&self, now_secs: u64) -> Vec<(&CertExpiry, i64)> {
+        let window = i64::try_from(self.warning_days.saturating_mul(86_400)).unwrap_or(i64::MAX);
+        self.certs
+            .iter()
+            .map(|c| (c, seconds_left(c.not_after_secs, now_secs)))
+            .filter(|(_, left)| *left <= window)
+            .collect()
+    }
+}
+
+/// `not_after - now` as a signed number of seconds.
+pub fn seconds_left(not_after_secs: u64, now_secs: u64) -> i64 {
+    let to_i64 = |x: u64| i64::try_from(x).unwrap_or(i64::MAX);
+    to_i64(not_after_secs).saturating_sub(to_i64(now_secs))
+}
+
 /// Counters since the node started.
 #[derive(Debug, Default)]
 pub struct NodeCounters {
@@ -73,6 +119,8 @@ pub struct NodeCounters {
     storage_micros_sum: AtomicU64,
     /// Storage commits observed.
     storage_commits: AtomicU64,
+    /// Certificates in use (None without certificate admission).
+    certs: Mutex<Option<CertStatus>>,
 }
 
 /// A snapshot of the commit-duration histogram.
@@ -195,6 +243,16 @@ impl NodeCounters {
     /// Publish the BFT status.
     pub fn set_bft(&self, status: BftStatus) {
         *self.bft.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
+    }
+
+    /// Publish the certificates in use (for expiry metrics and `keel_status`).
+    pub fn set_certificates(&self, status: CertStatus) {
+        *self.certs.lock().unwrap_or_else(|p| p.into_inner()) = Some(status);
+    }
+
+    /// The certificates in use, if certificate admission is configured.
+    pub fn certificates(&self) -> Option<CertStatus> {
+        self.certs.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Latest BFT status, if running BFT.

@@ -200,4 +200,7 @@ fn documented_node_toml_example_parses() {
     assert_eq!(p2p.peers.len(), 1);
     assert_eq!(p2p.round_timeout_ms, 1000);
     assert_eq!(cfg.producer.max_block_txs, 10_000);
+    let pki = cfg.pki.expect("the example has a [pki] section");
+    assert_eq!(pki.expiry_warning_days, 30);
+    assert!(pki.crl_file.is_some());
 }

@@ -7,6 +7,7 @@
 //! error with a precise code and never disturbs the node. Handlers run on the blocking pool
 //! because they touch storage and verify signatures.
 
+mod certs;
 mod error;
 mod explorer;
 pub(crate) mod methods;

@@ -218,6 +218,7 @@ pub(crate) fn render(node: &Node, rpc: &RpcCounters) -> String {
         "keel_rpc_events_clients {}",
         rpc.sse_clients.load(Relaxed)
     );
+    crate::certs::render(&mut o, node);
     o
 }
 

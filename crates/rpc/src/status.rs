@@ -75,6 +75,7 @@ pub(crate) fn status(node: &Node) -> Value {
             }
         }
     };
+    let certificates = crate::certs::status(node, &mut diagnosis);
     let peers: Vec<Value> = bft
         .iter()
         .flat_map(|b| &b.peers)
@@ -90,6 +91,7 @@ pub(crate) fn status(node: &Node) -> Value {
         "validator": node.validator_address(),
         "consensus": consensus,
         "peers": peers,
+        "certificates": certificates,
         "diagnosis": diagnosis,
         "healthy": healthy,
     })

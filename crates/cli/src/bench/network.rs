@@ -316,6 +316,7 @@ fn start_network(a: &NetworkArgs, suite: Suite, addrs: &[Address]) -> Result<Loc
         round_timeout_ms: a.round_timeout_ms,
         block_interval_ms: a.block_interval_ms,
         busy_block_interval_ms: a.busy_block_interval_ms,
+        orgs: 0,
         force: true,
     })?;
     let gpath = dir.join("genesis.json");

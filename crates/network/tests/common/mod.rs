@@ -9,6 +9,7 @@ use keel_crypto::{KeyPair, Suite};
 use keel_network::{
     InboundMessage, LINK_READY, NOISE_PARAMS, Network, NetworkConfig, NetworkHandle,
     PROLOGUE_DOMAIN, PeerAddr, ROLE_INITIATOR, auth_signing_message, encode_auth,
+    encode_auth_with_certs,
 };
 use keel_types::Address;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -149,6 +150,19 @@ impl RawPeer {
     /// Noise XX as initiator, then the identity message. Returns once our identity is sent
     /// and the responder's has been read (the responder may still reject ours).
     pub async fn connect(to: SocketAddr, identity: &KeyPair, tamper: Tamper) -> RawPeer {
+        Self::connect_with(to, identity, tamper, None)
+            .await
+            .expect("responder answers")
+    }
+
+    /// As `connect`, presenting a certificate chain (auth version 2) when `certs` is given.
+    /// `None` if the responder closed the socket instead of sending its identity.
+    pub async fn connect_with(
+        to: SocketAddr,
+        identity: &KeyPair,
+        tamper: Tamper,
+        certs: Option<&[Vec<u8>]>,
+    ) -> Option<RawPeer> {
         let mut stream = TcpStream::connect(to).await.unwrap();
         let builder = snow::Builder::new(NOISE_PARAMS.parse().unwrap());
         let key = builder.generate_keypair().unwrap();
@@ -174,12 +188,17 @@ impl RawPeer {
         }
         let mut noise = hs.into_transport_mode().unwrap();
         let sig = identity.sign(&auth_signing_message(ROLE_INITIATOR, &hash));
-        let auth = encode_auth(identity.scheme(), &identity.public_key(), &sig);
+        let auth = match certs {
+            Some(chain) => {
+                encode_auth_with_certs(identity.scheme(), &identity.public_key(), &sig, chain)
+            }
+            None => encode_auth(identity.scheme(), &identity.public_key(), &sig),
+        };
         let n = noise.write_message(&auth, &mut buf).unwrap();
         write_prefixed(&mut stream, &buf[..n]).await;
-        let theirs = read_prefixed(&mut stream).await.unwrap();
+        let theirs = read_prefixed(&mut stream).await.ok()?;
         noise.read_message(&theirs, &mut buf).unwrap();
-        RawPeer { stream, noise }
+        Some(RawPeer { stream, noise })
     }
 
     /// Link confirmation: sends ours and waits for the node's.

@@ -1,0 +1,537 @@
+//! Consortium PKI end to end (ADR 0010, docs/pki.md): `keel ca` + `keel cert verify` exit
+//! codes; `keel network init --orgs 4` makes a 4-organisation network whose node processes
+//! link with certificates and commit blocks, expose the certificate expiry metric and
+//! status, and drop a validator whose certificate is revoked through the CRL file.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{NodeProc, Rpc, free_port_block, run, run_ok, show};
+use serde_json::json;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// The value after `label` on the first line that has it (`keel cert show` output).
+fn field(text: &str, label: &str) -> String {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix(label))
+        .unwrap_or_else(|| panic!("no {label} in\n{text}"))
+        .trim()
+        .to_string()
+}
+
+fn expect_code(args: &[&str], code: i32, needle: &str) -> String {
+    let out = run(args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "keel {args:?}: {}",
+        show(&out)
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        all.contains(needle),
+        "keel {args:?}: expected {needle:?} in\n{all}"
+    );
+    all
+}
+
+fn ca_flow(suite: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let ca = tmp.path().join("ca");
+    let root = ca.join("root.crt");
+    let crl = ca.join("crl.pem");
+    run_ok(&[
+        "ca",
+        "init",
+        "--dir",
+        p(&ca),
+        "--suite",
+        suite,
+        "--name",
+        "Test Consortium",
+    ]);
+    // A second init without --force is refused (the root would silently change).
+    expect_code(&["ca", "init", "--dir", p(&ca)], 2, "--force");
+    run_ok(&["ca", "org", "Org1", "--dir", p(&ca)]);
+    run_ok(&["ca", "org", "Org2", "--dir", p(&ca)]);
+    let mut serials = Vec::new();
+    for (role, org) in [
+        ("validator", "Org1"),
+        ("observer", "Org2"),
+        ("client", "Org1"),
+        ("auditor", "Org2"),
+        ("org-admin", "Org1"),
+        ("committee", "Org2"),
+    ] {
+        let out = tmp.path().join(format!("{role}.crt"));
+        run_ok(&[
+            "ca",
+            "issue",
+            "--dir",
+            p(&ca),
+            "--org",
+            org,
+            "--role",
+            role,
+            "--key",
+            "new",
+            "--out",
+            p(&out),
+        ]);
+        assert!(
+            out.with_extension("key").is_file(),
+            "new key written next to the chain"
+        );
+        let shown = run_ok(&["cert", "show", p(&out)]);
+        assert_eq!(field(&shown, "role:"), role);
+        assert_eq!(field(&shown, "organisation:"), org);
+        let scheme = if suite == "gm" { "sm2" } else { "ed25519" };
+        assert!(field(&shown, "key:").starts_with(scheme), "{shown}");
+        assert!(
+            shown.contains(&format!("subject:     CN={org} CA,OU=ca,O={org}")),
+            "{shown}"
+        );
+        assert!(field(&shown, "fingerprint:").len() > 64, "{shown}");
+        expect_code(
+            &[
+                "cert",
+                "verify",
+                p(&out),
+                "--root",
+                p(&root),
+                "--crl",
+                p(&crl),
+            ],
+            0,
+            "OK:",
+        );
+        expect_code(
+            &[
+                "cert",
+                "verify",
+                p(&out),
+                "--root",
+                p(&root),
+                "--role",
+                role,
+            ],
+            0,
+            &format!("role {role}"),
+        );
+        serials.push((role, out, field(&shown, "serial:")));
+    }
+    // Wrong role for the use, another root, a time after expiry, before validity.
+    let (_, validator, validator_serial) = &serials[0];
+    let (_, client, _) = &serials[2];
+    expect_code(
+        &[
+            "cert",
+            "verify",
+            p(client),
+            "--root",
+            p(&root),
+            "--role",
+            "validator",
+            "--role",
+            "observer",
+        ],
+        3,
+        "wrong_usage",
+    );
+    let other = tmp.path().join("other");
+    run_ok(&["ca", "init", "--dir", p(&other), "--suite", suite]);
+    expect_code(
+        &[
+            "cert",
+            "verify",
+            p(validator),
+            "--root",
+            p(&other.join("root.crt")),
+        ],
+        3,
+        "verification FAILED",
+    );
+    expect_code(
+        &[
+            "cert",
+            "verify",
+            p(validator),
+            "--root",
+            p(&root),
+            "--at",
+            "4102444800",
+        ],
+        3,
+        "expired",
+    );
+    expect_code(
+        &[
+            "cert",
+            "verify",
+            p(validator),
+            "--root",
+            p(&root),
+            "--at",
+            "946684800",
+        ],
+        3,
+        "not_yet_valid",
+    );
+    // A CRL signed by another root is refused.
+    expect_code(
+        &[
+            "cert",
+            "verify",
+            p(validator),
+            "--root",
+            p(&root),
+            "--crl",
+            p(&other.join("crl.pem")),
+        ],
+        3,
+        "not signed by the given root",
+    );
+    // Revoke: the CRL now rejects it, the others still verify; revoking twice is a usage error.
+    run_ok(&["ca", "revoke", validator_serial, "--dir", p(&ca)]);
+    expect_code(
+        &[
+            "cert",
+            "verify",
+            p(validator),
+            "--root",
+            p(&root),
+            "--crl",
+            p(&crl),
+        ],
+        3,
+        "revoked",
+    );
+    expect_code(
+        &[
+            "cert",
+            "verify",
+            p(&serials[1].1),
+            "--root",
+            p(&root),
+            "--crl",
+            p(&crl),
+        ],
+        0,
+        "OK:",
+    );
+    expect_code(
+        &["ca", "revoke", validator_serial, "--dir", p(&ca)],
+        2,
+        "already revoked",
+    );
+    let shown = run_ok(&["cert", "show", p(&crl)]);
+    assert!(shown.contains(validator_serial.as_str()), "{shown}");
+    // Issuing for an unknown organisation or with an unknown role is a usage error.
+    expect_code(
+        &[
+            "ca",
+            "issue",
+            "--dir",
+            p(&ca),
+            "--org",
+            "Nope",
+            "--role",
+            "client",
+            "--key",
+            "new",
+        ],
+        2,
+        "keel ca org Nope",
+    );
+    expect_code(
+        &[
+            "ca",
+            "issue",
+            "--dir",
+            p(&ca),
+            "--org",
+            "Org1",
+            "--role",
+            "king",
+            "--key",
+            "new",
+        ],
+        2,
+        "unknown role",
+    );
+}
+
+/// `keel cert verify`/`show` on certificates Keel did not make: the Tongsuo SM2 samples.
+#[test]
+fn cert_verify_accepts_the_tongsuo_chain_and_rejects_its_expired_variant() {
+    let base = std::env::var("KEEL_VECTORS").map_or_else(
+        |_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors"),
+        std::path::PathBuf::from,
+    );
+    let dir = [base, "/work/shared/vectors".into()]
+        .into_iter()
+        .map(|b| b.join("tongsuo-certs/gmtls-chain"))
+        .find(|p| p.is_dir())
+        .expect("tongsuo-certs vectors");
+    let ca = dir.join("chain-ca.crt");
+    let out = expect_code(
+        &[
+            "cert",
+            "verify",
+            p(&dir.join("server_sign.crt")),
+            "--root",
+            p(&ca),
+            "--at",
+            "1717200000",
+        ],
+        0,
+        "OK:",
+    );
+    assert!(out.contains("CN=server sign"), "{out}");
+    expect_code(
+        &[
+            "cert",
+            "verify",
+            p(&dir.join("server_sign_expire.crt")),
+            "--root",
+            p(&ca),
+            "--at",
+            "1717200000",
+        ],
+        3,
+        "expired",
+    );
+    // Not a Keel node certificate: no role.
+    expect_code(
+        &[
+            "cert",
+            "verify",
+            p(&dir.join("server_sign.crt")),
+            "--root",
+            p(&ca),
+            "--role",
+            "validator",
+        ],
+        3,
+        "no Keel role",
+    );
+    let shown = run_ok(&["cert", "show", p(&ca)]);
+    assert!(
+        shown.contains("root CA") && shown.contains("CN=sub ca"),
+        "{shown}"
+    );
+    assert_eq!(field(&shown, "key:").split(' ').next(), Some("sm2"));
+}
+
+#[test]
+fn ca_and_cert_verify_gm() {
+    ca_flow("gm");
+}
+
+#[test]
+fn ca_and_cert_verify_intl() {
+    ca_flow("intl");
+}
+
+const N: usize = 4;
+
+fn wait_for(
+    what: &str,
+    timeout: Duration,
+    mut ok: impl FnMut() -> bool,
+    logs: impl Fn() -> String,
+) {
+    let start = Instant::now();
+    for _ in 0..100_000 {
+        if ok() {
+            return;
+        }
+        if start.elapsed() > timeout {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}\n{}", logs());
+}
+
+fn height(rpc: &Rpc) -> u64 {
+    rpc.call("keel_chainInfo", json!([]))
+        .ok()
+        .and_then(|v| v["height"].as_u64())
+        .unwrap_or(0)
+}
+
+#[test]
+fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_validator() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("net");
+    let base = free_port_block(2 * N as u16, 0x9c1);
+    let out = run_ok(&[
+        "network",
+        "init",
+        "--validators",
+        "4",
+        "--orgs",
+        "4",
+        "--dir",
+        p(&dir),
+        "--rpc-base-port",
+        &base.to_string(),
+        "--p2p-base-port",
+        &(base + N as u16).to_string(),
+        "--round-timeout-ms",
+        "500",
+        "--block-interval-ms",
+        "100",
+    ]);
+    for k in 1..=4 {
+        assert!(out.contains(&format!("org-{k}")), "{out}");
+        assert!(dir.join(format!("ca/orgs/org-{k}/ca.crt")).is_file());
+    }
+    // Every node has its chain next to its key, and it verifies as a validator of its org.
+    for i in 0..N {
+        let nd = dir.join(format!("node-{i}"));
+        let cfg = keel_node::NodeConfig::load(&nd.join("node.toml")).unwrap();
+        let pki = cfg.pki.expect("[pki] in node.toml");
+        assert_eq!(pki.cert_chain, nd.join("node.crt"));
+        let verified = run_ok(&[
+            "cert",
+            "verify",
+            p(&pki.cert_chain),
+            "--root",
+            p(&pki.root_cert),
+            "--crl",
+            p(pki.crl_file.as_ref().unwrap()),
+            "--role",
+            "validator",
+        ]);
+        assert!(
+            verified.contains(&format!("O=org-{}", i % 4 + 1)),
+            "{verified}"
+        );
+    }
+    // Node 0 warns a year ahead, so its 365-day certificate is inside the window.
+    let toml = dir.join("node-0/node.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    assert!(text.contains("expiry_warning_days = 30"), "{text}");
+    std::fs::write(
+        &toml,
+        text.replace("expiry_warning_days = 30", "expiry_warning_days = 400"),
+    )
+    .unwrap();
+    let rpcs: Vec<Rpc> = (0..N).map(|i| Rpc::new(base + i as u16)).collect();
+    let mut procs: Vec<NodeProc> = (0..N)
+        .map(|i| NodeProc::start(&dir.join(format!("node-{i}")), "pki"))
+        .collect();
+    for (proc_, rpc) in procs.iter_mut().zip(&rpcs) {
+        proc_.wait_healthy(rpc, common::HEALTHY_TIMEOUT);
+    }
+    let logs = |procs: &[NodeProc]| {
+        procs
+            .iter()
+            .map(NodeProc::logs)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    wait_for(
+        "all 4 nodes to commit height 3",
+        Duration::from_secs(60),
+        || rpcs.iter().all(|r| height(r) >= 3),
+        || logs(&procs),
+    );
+    let status = rpcs[0].ok("keel_status", json!([]));
+    let peers = status["peers"].as_array().unwrap();
+    assert_eq!(peers.len(), N - 1);
+    assert!(peers.iter().all(|p| p["connected"] == true), "{status}");
+    let certs = status["certificates"].as_array().unwrap();
+    let names: Vec<&str> = certs.iter().map(|c| c["cert"].as_str().unwrap()).collect();
+    assert_eq!(names, ["node", "org_ca", "root"]);
+    assert!(
+        certs
+            .iter()
+            .all(|c| c["expiresInSeconds"].as_i64().unwrap() > 300 * 86_400)
+    );
+    let metrics = ureq::get(&format!("http://127.0.0.1:{base}/metrics"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert_eq!(
+        metrics.matches("keel_cert_expiry_seconds{cert=").count(),
+        3,
+        "{metrics}"
+    );
+
+    // Revoke node-3's certificate and hand the new CRL to the other nodes: they drop it, and
+    // the remaining three (a quorum of 4) keep committing.
+    let shown = run_ok(&["cert", "show", p(&dir.join("node-3/node.crt"))]);
+    let serial = field(&shown, "serial:");
+    let address = field(&shown, "address:");
+    run_ok(&["ca", "revoke", &serial, "--dir", p(&dir.join("ca"))]);
+    for i in 0..3 {
+        std::fs::copy(
+            dir.join("ca/crl.pem"),
+            dir.join(format!("node-{i}/crl.pem")),
+        )
+        .unwrap();
+    }
+    wait_for(
+        "node-3 dropped as revoked by node-0",
+        Duration::from_secs(30),
+        || {
+            rpcs[0].call("keel_status", json!([])).is_ok_and(|s| {
+                s["peers"].as_array().unwrap().iter().any(|p| {
+                    p["address"] == address.as_str()
+                        && p["connected"] == false
+                        && p["lastError"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .contains("revoked")
+                })
+            })
+        },
+        || logs(&procs),
+    );
+    let h = height(&rpcs[0]);
+    wait_for(
+        "the other three to keep committing",
+        Duration::from_secs(60),
+        || (0..3).all(|i| height(&rpcs[i]) >= h + 3),
+        || logs(&procs),
+    );
+    let metric = |name: &str| -> u64 {
+        let text = ureq::get(&format!("http://127.0.0.1:{base}/metrics"))
+            .call()
+            .ok()
+            .and_then(|r| r.into_body().read_to_string().ok())
+            .unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    wait_for(
+        "the revocation counters on node-0",
+        Duration::from_secs(30),
+        || metric("keel_p2p_cert_rejections_total") >= 1,
+        || logs(&procs),
+    );
+    let log = std::fs::read_to_string(&procs[0].stderr_path).unwrap();
+    assert!(
+        log.contains("revocation list reloaded"),
+        "node-0 log lacks the reload"
+    );
+    for proc_ in &mut procs {
+        proc_.terminate(Duration::from_secs(20));
+    }
+}
