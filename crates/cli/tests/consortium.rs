@@ -994,3 +994,54 @@ fn scenario(rotate: bool) {
     assert_eq!(again.matches("not running").count(), N, "{again}");
     eprintln!("t={:.1}s: consortium test passed (seed {seed})", elapsed());
 }
+
+/// Every validator is SIGKILLed at (nearly) the same moment, three times, and restarted: the
+/// chain must keep committing. Before uncommitted blocks were stored, a block certified just
+/// before the crash existed nowhere afterwards while every node's persisted high QC required
+/// extending it, and the network stalled for good.
+#[test]
+fn whole_consortium_killed_at_once_restarts_and_keeps_committing() {
+    let seed = seed_from_env("KEEL_CONSORTIUM_SEED");
+    let mut rng = Rng(seed);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().canonicalize().unwrap().join("net");
+    let rpc_base = common::free_port_block(N as u16, rng.next());
+    let p2p_base = (0..20)
+        .map(|_| common::free_port_block(N as u16, rng.next()))
+        .find(|p| p.abs_diff(rpc_base) >= N as u16)
+        .expect("a second port block");
+    init_network(&dir, rpc_base, p2p_base);
+    let mut net = Net {
+        tmp: Some(tmp),
+        dir: dir.clone(),
+        rpc_ports: (0..N as u16).map(|k| rpc_base + k).collect(),
+        addresses: Vec::new(),
+        procs: (0..N).map(|_| None).collect(),
+    };
+    let d = dir.to_str().unwrap();
+    let up = run(&["network", "up", d, "--timeout-secs", "60"]);
+    assert!(up.status.success(), "network up failed\n{}", show(&up));
+    let mut reached = wait_all_above(&net, 2, Duration::from_secs(30), "first blocks");
+    for round in 0..3 {
+        // Let a few more blocks pass (some certified, not yet committed), then kill everyone.
+        std::thread::sleep(Duration::from_millis(rng.range(100, 700)));
+        let before = net.heights().into_iter().flatten().max().unwrap_or(0);
+        for i in 0..N {
+            net.kill(i);
+        }
+        for i in 0..N {
+            net.restart(i, &format!("restart-{round}-{i}"));
+        }
+        let floor = before.max(*reached.iter().max().unwrap());
+        reached = wait_all_above(
+            &net,
+            floor + 2,
+            Duration::from_secs(30),
+            &format!("progress after full restart {round}"),
+        );
+        eprintln!("restart {round}: heights {reached:?} (stored before: {before})");
+    }
+    let down = run(&["network", "down", d]);
+    assert!(down.status.success(), "{}", show(&down));
+    net.tmp.take();
+}

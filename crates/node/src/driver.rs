@@ -227,7 +227,7 @@ impl Driver {
         let (tx, gossip_rx) = mpsc::channel(GOSSIP_QUEUE_TXS);
         node.set_gossip(tx);
         let me = node.validator_address();
-        Ok(Driver {
+        let mut driver = Driver {
             node,
             net,
             consensus,
@@ -244,7 +244,37 @@ impl Driver {
             quorum,
             awaiting_validation: None,
             awaiting_propose: None,
-        })
+        };
+        driver.restore_pending()?;
+        Ok(driver)
+    }
+
+    /// Re-execute the stored uncommitted blocks (lowest first) on top of the committed head, so
+    /// that a block certified before a restart of every validator can still be extended.
+    fn restore_pending(&mut self) -> Result<(), NodeError> {
+        let blocks = self.node.load_pending_blocks()?;
+        let alg = self.node.suite().hash();
+        let now = now_ms();
+        for block in blocks {
+            let id = block.hash(alg);
+            let Some(chain) = self.chain_to(&block.header.parent_hash) else {
+                continue; // on an abandoned fork
+            };
+            let refs: Vec<&ExecutedBlock> = chain.iter().map(|b| &**b).collect();
+            match self.node.validate_block(&block, &refs, now) {
+                Ok(e) if e.hash == id => {
+                    self.pending.insert(id, Arc::new(e));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(block = %id, error = %e, "stored pending block no longer valid")
+                }
+            }
+        }
+        if !self.pending.is_empty() {
+            tracing::info!(blocks = self.pending.len(), "restored uncommitted blocks");
+        }
+        Ok(())
     }
 
     /// Consensus status (for `keel_status`).
@@ -498,6 +528,11 @@ impl Driver {
                     parent_id: parent.id,
                     height,
                 };
+                if let Err(err) = self.node.persist_pending_block(&e.block, &e.hash) {
+                    self.node
+                        .halt(format!("cannot store a pending block: {err}"));
+                    return;
+                }
                 self.pending.insert(e.hash, Arc::new(e));
                 self.feed(Input::PayloadReady { round, block: meta });
             }
@@ -545,6 +580,12 @@ impl Driver {
         let refs: Vec<&ExecutedBlock> = chain.iter().map(|b| &**b).collect();
         match tokio::task::block_in_place(|| self.node.validate_block(&body, &refs, now_ms())) {
             Ok(e) if e.hash == id => {
+                // Stored before the vote (made durable by the safety-state fsync before it).
+                if let Err(err) = self.node.persist_pending_block(&e.block, &id) {
+                    self.node
+                        .halt(format!("cannot store a pending block: {err}"));
+                    return invalid;
+                }
                 self.pending.insert(id, Arc::new(e));
                 Input::BlockValidated { id, valid: true }
             }

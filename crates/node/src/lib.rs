@@ -19,6 +19,7 @@ mod genesis;
 mod keyfile;
 pub mod metrics;
 mod node;
+mod pending_blocks;
 mod pipeline;
 pub mod producer;
 pub mod serde_u128;

@@ -359,6 +359,7 @@ impl Node {
             &executed.receipts,
             &executed.new_evidence,
         );
+        self.prune_pending_blocks(h, &mut batch)?;
         let fsync_started = std::time::Instant::now();
         batch.commit(Durability::Sync)?;
         self.counters
