@@ -363,6 +363,13 @@ fn wait_for(
     panic!("timed out waiting for {what}\n{}", logs());
 }
 
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
 fn height(rpc: &Rpc) -> u64 {
     rpc.call("keel_chainInfo", json!([]))
         .ok()
@@ -459,6 +466,24 @@ fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_valid
         certs
             .iter()
             .all(|c| c["expiresInSeconds"].as_i64().unwrap() > 300 * 86_400)
+    );
+    // The dashboard's member table shows when each member's certificate chain expires: this
+    // node's own, and the chains its peers presented (published with the status, ~250 ms).
+    wait_for(
+        "keel_validators to show every member's certificate expiry",
+        Duration::from_secs(10),
+        || {
+            let v = rpcs[0].ok("keel_validators", json!([]));
+            v["members"].as_array().is_some_and(|m| {
+                m.len() == N
+                    && m.iter().all(|m| {
+                        m["certificateExpiry"]
+                            .as_u64()
+                            .is_some_and(|ms| ms > (300 * 86_400 + now_secs()) * 1000)
+                    })
+            })
+        },
+        || format!("{}", rpcs[0].ok("keel_validators", json!([]))),
     );
     let metrics = ureq::get(&format!("http://127.0.0.1:{base}/metrics"))
         .call()

@@ -798,6 +798,7 @@ impl Driver {
                 address: p.address,
                 connected: p.connected,
                 last_error: p.last_error,
+                cert_not_after_secs: p.certificate.map(|c| c.not_after),
             })
             .collect();
         self.node.counters.set_network(self.net.metrics());

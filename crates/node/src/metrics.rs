@@ -19,6 +19,9 @@ pub struct PeerSummary {
     pub connected: bool,
     /// Why the last link attempt failed or closed.
     pub last_error: Option<String>,
+    /// Earliest notAfter (Unix seconds) on the certificate chain the peer presented, with
+    /// certificate admission.
+    pub cert_not_after_secs: Option<u64>,
 }
 
 /// What the BFT driver last published (every ~250 ms).

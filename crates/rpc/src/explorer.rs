@@ -155,6 +155,13 @@ fn validators(node: &Node) -> Result<Value, RpcError> {
         .as_ref()
         .and_then(|b| b.consensus.as_ref())
         .map(|c| c.leader);
+    let own_cert_expiry = node.counters.certificates().and_then(|c| {
+        c.certs
+            .iter()
+            .filter(|e| !e.cert.starts_with("root"))
+            .map(|e| e.not_after_secs)
+            .min()
+    });
     let entry = |v: &keel_node::GenesisValidator, role: &str| {
         let peer = bft
             .as_ref()
@@ -176,8 +183,11 @@ fn validators(node: &Node) -> Result<Value, RpcError> {
             "isLeader": leader == Some(v.address),
             "lastSignedHeight": signed,
             "lag": signed.map(|h| head.height - h),
-            // Node certificates are not part of this chain yet.
-            "certificateExpiry": Value::Null,
+            // Earliest notAfter on the member's certificate chain (ms), with certificate
+            // admission: this node's own chain, or the chain a peer presented on its link.
+            "certificateExpiry": if v.address == me { own_cert_expiry } else {
+                peer.and_then(|p| p.cert_not_after_secs)
+            }.map(|s| s.saturating_mul(1000)),
         })
     };
     let mut out: Vec<Value> = genesis

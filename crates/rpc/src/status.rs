@@ -225,6 +225,7 @@ mod tests {
             address: Address([9; 20]),
             connected: true,
             last_error: None,
+            cert_not_after_secs: None,
         });
         assert_eq!(reachable_validators(&b, &vals()), 2);
         let mut out = Vec::new();
@@ -265,6 +266,7 @@ mod tests {
                     address: a(i),
                     connected: up,
                     last_error: (!up).then(|| "connection refused".into()),
+                    cert_not_after_secs: None,
                 })
                 .collect(),
             updated_ms: 1_000_000,
