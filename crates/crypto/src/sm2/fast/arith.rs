@@ -1,17 +1,15 @@
 //! 64-bit limb primitives shared by the field and scalar code. All are branch-free.
 
-/// a + b + carry → (sum, carry out); carry in/out are 0 or 1.
+/// a + b + carry → (sum, carry out).
 #[inline(always)]
-pub(super) const fn adc(a: u64, b: u64, carry: u64) -> (u64, u64) {
-    let t = (a as u128) + (b as u128) + (carry as u128);
-    (t as u64, (t >> 64) as u64)
+pub(super) fn adc(a: u64, b: u64, carry: bool) -> (u64, bool) {
+    a.carrying_add(b, carry)
 }
 
-/// a − b − borrow → (difference, borrow out); borrow in/out are 0 or 1.
+/// a − b − borrow → (difference, borrow out).
 #[inline(always)]
-pub(super) const fn sbb(a: u64, b: u64, borrow: u64) -> (u64, u64) {
-    let t = (a as u128).wrapping_sub((b as u128) + (borrow as u128));
-    (t as u64, ((t >> 64) as u64) & 1)
+pub(super) fn sbb(a: u64, b: u64, borrow: bool) -> (u64, bool) {
+    a.borrowing_sub(b, borrow)
 }
 
 /// a + b·c + carry → (low, high). Never overflows u128.
@@ -21,19 +19,29 @@ pub(super) const fn mac(a: u64, b: u64, c: u64, carry: u64) -> (u64, u64) {
     (t as u64, (t >> 64) as u64)
 }
 
-/// The 512-bit product a·b (schoolbook, 16 multiplications).
+/// The 512-bit product a·b (product scanning with a three-limb column accumulator, 16
+/// multiplications).
 #[inline(always)]
 pub(super) fn mul_wide(a: &[u64; 4], b: &[u64; 4]) -> [u64; 8] {
     let mut t = [0u64; 8];
-    for i in 0..4 {
-        let mut carry = 0;
-        for j in 0..4 {
-            let (lo, hi) = mac(t[i + j], a[i], b[j], carry);
-            t[i + j] = lo;
-            carry = hi;
+    let (mut c0, mut c1, mut c2) = (0u64, 0u64, 0u64);
+    for k in 0usize..7 {
+        let lo = k.saturating_sub(3);
+        let hi = if k < 3 { k } else { 3 };
+        for i in lo..=hi {
+            let p = (a[i] as u128) * (b[k - i] as u128);
+            let (s, c) = adc(c0, p as u64, false);
+            c0 = s;
+            let (s, c) = adc(c1, (p >> 64) as u64, c);
+            c1 = s;
+            c2 += u64::from(c);
         }
-        t[i + 4] = carry;
+        t[k] = c0;
+        c0 = c1;
+        c1 = c2;
+        c2 = 0;
     }
+    t[7] = c0;
     t
 }
 
@@ -57,7 +65,7 @@ pub(super) fn square_wide(a: &[u64; 4]) -> [u64; 8] {
     }
     t[0] <<= 1;
     // Add the squares a_i² at positions 2i.
-    let mut carry = 0;
+    let mut carry = false;
     for i in 0..4 {
         let (lo, hi) = mac(0, a[i], a[i], 0);
         let (s0, c0) = adc(t[2 * i], lo, carry);
@@ -69,17 +77,17 @@ pub(super) fn square_wide(a: &[u64; 4]) -> [u64; 8] {
     t
 }
 
-/// (hi:a) − m if that does not go negative, else a; `hi` is an extra top limb (0 or 1) and the
-/// input is below 2m. Branch-free.
+/// (hi:a) − m if that does not go negative, else a; `hi` is an extra top bit and the input is
+/// below 2m. Branch-free.
 #[inline(always)]
-pub(super) fn sub_if_ge(a: &[u64; 4], hi: u64, m: &[u64; 4]) -> [u64; 4] {
-    let (d0, b) = sbb(a[0], m[0], 0);
+pub(super) fn sub_if_ge(a: &[u64; 4], hi: bool, m: &[u64; 4]) -> [u64; 4] {
+    let (d0, b) = sbb(a[0], m[0], false);
     let (d1, b) = sbb(a[1], m[1], b);
     let (d2, b) = sbb(a[2], m[2], b);
     let (d3, b) = sbb(a[3], m[3], b);
-    let (_, b) = sbb(hi, 0, b);
-    // b = 1: (hi:a) < m, keep a.
-    let keep = b.wrapping_neg();
+    let (_, b) = sbb(u64::from(hi), 0, b);
+    // Borrow: (hi:a) < m, keep a.
+    let keep = u64::from(b).wrapping_neg();
     [
         (a[0] & keep) | (d0 & !keep),
         (a[1] & keep) | (d1 & !keep),
@@ -91,7 +99,7 @@ pub(super) fn sub_if_ge(a: &[u64; 4], hi: u64, m: &[u64; 4]) -> [u64; 4] {
 /// (a + b) mod m for a, b < m.
 #[inline(always)]
 pub(super) fn add_mod(a: &[u64; 4], b: &[u64; 4], m: &[u64; 4]) -> [u64; 4] {
-    let (s0, c) = adc(a[0], b[0], 0);
+    let (s0, c) = adc(a[0], b[0], false);
     let (s1, c) = adc(a[1], b[1], c);
     let (s2, c) = adc(a[2], b[2], c);
     let (s3, c) = adc(a[3], b[3], c);
@@ -101,13 +109,13 @@ pub(super) fn add_mod(a: &[u64; 4], b: &[u64; 4], m: &[u64; 4]) -> [u64; 4] {
 /// (a − b) mod m for a, b < m.
 #[inline(always)]
 pub(super) fn sub_mod(a: &[u64; 4], b: &[u64; 4], m: &[u64; 4]) -> [u64; 4] {
-    let (d0, bw) = sbb(a[0], b[0], 0);
+    let (d0, bw) = sbb(a[0], b[0], false);
     let (d1, bw) = sbb(a[1], b[1], bw);
     let (d2, bw) = sbb(a[2], b[2], bw);
     let (d3, bw) = sbb(a[3], b[3], bw);
     // On borrow add m back.
-    let mask = bw.wrapping_neg();
-    let (r0, c) = adc(d0, m[0] & mask, 0);
+    let mask = u64::from(bw).wrapping_neg();
+    let (r0, c) = adc(d0, m[0] & mask, false);
     let (r1, c) = adc(d1, m[1] & mask, c);
     let (r2, c) = adc(d2, m[2] & mask, c);
     let (r3, _) = adc(d3, m[3] & mask, c);
@@ -139,11 +147,11 @@ pub(super) fn limbs_to_be(limbs: &[u64; 4]) -> [u8; 32] {
 /// Whether a < m (variable time is not needed: branch-free borrow chain).
 #[inline]
 pub(super) fn lt(a: &[u64; 4], m: &[u64; 4]) -> bool {
-    let (_, b) = sbb(a[0], m[0], 0);
+    let (_, b) = sbb(a[0], m[0], false);
     let (_, b) = sbb(a[1], m[1], b);
     let (_, b) = sbb(a[2], m[2], b);
     let (_, b) = sbb(a[3], m[3], b);
-    b == 1
+    b
 }
 
 /// Whether all limbs are zero.

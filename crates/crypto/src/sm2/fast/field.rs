@@ -50,18 +50,18 @@ pub(crate) struct Fe(pub(super) [u64; 4]);
 fn redc(t: [u64; 8]) -> [u64; 4] {
     let mut t = t;
     // Carry out of the top limb of the previous round, added one limb higher in the next.
-    let mut pending = 0u64;
+    let mut pending = false;
     for i in 0..4 {
         let m = t[i];
         let lo = m << 32;
         let hi = m >> 32;
         // x = m·(2^192 − 2^160 − 2^32 + 1) = [m, 0, 0, m − hi] − [lo, hi, lo, 0] (never negative).
-        let (x0, b) = sbb(m, lo, 0);
+        let (x0, b) = sbb(m, lo, false);
         let (x1, b) = sbb(0, hi, b);
         let (x2, b) = sbb(0, lo, b);
         let (x3, _) = sbb(m - hi, 0, b);
         // t += x·2^(64(i+1)); t[i] + m·p ≡ 0 mod 2^64 by construction, so limb i is dropped.
-        let (s1, c) = adc(t[i + 1], x0, 0);
+        let (s1, c) = adc(t[i + 1], x0, false);
         let (s2, c) = adc(t[i + 2], x1, c);
         let (s3, c) = adc(t[i + 3], x2, c);
         let (s4, c) = adc(t[i + 4], x3, c);
@@ -70,11 +70,12 @@ fn redc(t: [u64; 8]) -> [u64; 4] {
         t[i + 3] = s3;
         t[i + 4] = s4;
         if i < 3 {
-            let (s5, c2) = adc(t[i + 5], pending, c);
+            let (s5, c2) = adc(t[i + 5], u64::from(pending), c);
             t[i + 5] = s5;
             pending = c2;
         } else {
-            pending += c;
+            // The result is below 2p < 2^257, so at most one of the two carries is set.
+            pending |= c;
         }
     }
     sub_if_ge(&[t[4], t[5], t[6], t[7]], pending, &P)
@@ -143,6 +144,25 @@ impl Fe {
     #[inline(always)]
     pub(crate) fn double(&self) -> Fe {
         self.add(self)
+    }
+
+    /// self·2^k for k ∈ 1..=3 with one reduction: the bits shifted out, h < 8, fold back as
+    /// h·(2^256 mod p) = h·(2^224 + 2^96 − 2^64 + 1), then one conditional subtraction.
+    #[inline(always)]
+    pub(crate) fn shl_small(&self, k: u32) -> Fe {
+        debug_assert!((1..=3).contains(&k));
+        let a = &self.0;
+        let h = a[3] >> (64 - k);
+        let l0 = a[0] << k;
+        let l1 = (a[1] << k) | (a[0] >> (64 - k));
+        let l2 = (a[2] << k) | (a[1] >> (64 - k));
+        let l3 = (a[3] << k) | (a[2] >> (64 - k));
+        // h·R = [h, h·(2^32 − 1), 0, h·2^32] (no limb overflows for h < 8).
+        let (s0, c) = adc(l0, h, false);
+        let (s1, c) = adc(l1, (h << 32) - h, c);
+        let (s2, c) = adc(l2, 0, c);
+        let (s3, c) = adc(l3, h << 32, c);
+        Fe(sub_if_ge(&[s0, s1, s2, s3], c, &P))
     }
 
     #[inline(always)]
@@ -297,6 +317,17 @@ mod tests {
         assert_eq!(m1.double().to_canonical(), p_minus(2).to_canonical());
         assert!(m1.add(&Fe::ONE).is_zero_vartime());
         assert_eq!(Fe::ZERO.sub(&Fe::ONE).to_canonical(), m1.to_canonical());
+        // Small shifts agree with repeated doubling, also next to p.
+        for x in [
+            m1,
+            p_minus(7),
+            Fe::ONE,
+            fe("FFFFFFFE00000000FFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFF0"),
+        ] {
+            assert!(x.shl_small(1).eq_vartime(&x.double()));
+            assert!(x.shl_small(2).eq_vartime(&x.double().double()));
+            assert!(x.shl_small(3).eq_vartime(&x.double().double().double()));
+        }
         // 2^128 · 2^128 = 2^256 ≡ 2^224 + 2^96 − 2^64 + 1.
         let t128 = Fe::from_canonical(&[0, 0, 1, 0]);
         assert_eq!(

@@ -166,12 +166,12 @@ pub(crate) fn verify_prehash(public: &Affine, e: &[u8; 32], sig: &[u8; 64]) -> b
     if Fe::from_canonical(&v).mul(&z2).eq_vartime(&point.x) {
         return true;
     }
-    let (w0, c) = adc(v[0], N[0], 0);
+    let (w0, c) = adc(v[0], N[0], false);
     let (w1, c) = adc(v[1], N[1], c);
     let (w2, c) = adc(v[2], N[2], c);
     let (w3, c) = adc(v[3], N[3], c);
     let w = [w0, w1, w2, w3];
-    c == 0 && lt(&w, &P) && Fe::from_canonical(&w).mul(&z2).eq_vartime(&point.x)
+    !c && lt(&w, &P) && Fe::from_canonical(&w).mul(&z2).eq_vartime(&point.x)
 }
 
 #[cfg(test)]

@@ -130,10 +130,10 @@ impl Jacobian {
         let beta = self.x.mul(&gamma);
         let t = self.x.sub(&delta).mul(&self.x.add(&delta));
         let alpha = t.double().add(&t);
-        let beta4 = beta.double().double();
-        let x3 = alpha.square().sub(&beta4.double());
+        let beta4 = beta.shl_small(2);
+        let x3 = alpha.square().sub(&beta.shl_small(3));
         let z3 = self.y.add(&self.z).square().sub(&gamma).sub(&delta);
-        let gamma2_8 = gamma.square().double().double().double();
+        let gamma2_8 = gamma.square().shl_small(3);
         let y3 = alpha.mul(&beta4.sub(&x3)).sub(&gamma2_8);
         Jacobian {
             x: x3,
@@ -151,7 +151,7 @@ impl Jacobian {
         let s2 = q.y.mul(&self.z).mul(&z1z1);
         let h = u2.sub(&self.x);
         let hh = h.square();
-        let i = hh.double().double();
+        let i = hh.shl_small(2);
         let j = h.mul(&i);
         let r = s2.sub(&self.y).double();
         let v = self.x.mul(&i);
@@ -184,7 +184,7 @@ impl Jacobian {
             };
         }
         let hh = h.square();
-        let i = hh.double().double();
+        let i = hh.shl_small(2);
         let j = h.mul(&i);
         let v = self.x.mul(&i);
         let x3 = r.square().sub(&j).sub(&v.double());

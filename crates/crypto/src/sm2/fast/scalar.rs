@@ -35,7 +35,7 @@ pub(crate) struct Scalar([u64; 4]);
 #[inline(always)]
 fn redc(t: [u64; 8]) -> [u64; 4] {
     let mut t = t;
-    let mut pending = 0u64;
+    let mut pending = false;
     for i in 0..4 {
         let m = t[i].wrapping_mul(N0);
         let mut carry = 0;
@@ -86,7 +86,7 @@ impl Scalar {
 
     /// Little-endian limbs reduced mod n (branch-free).
     pub(crate) fn reduce_limbs(limbs: &[u64; 4]) -> Scalar {
-        Scalar::from_canonical(&sub_if_ge(limbs, 0, &N))
+        Scalar::from_canonical(&sub_if_ge(limbs, false, &N))
     }
 
     /// 32 big-endian bytes of the canonical value.
@@ -163,7 +163,7 @@ mod tests {
         assert!(Scalar::reduce_bytes(&limbs_to_be(&N)).is_zero_vartime());
         // 2^256 − 1 mod n = 2^256 − 1 − n.
         let r = Scalar::reduce_bytes(&[0xff; 32]).to_canonical();
-        let (d0, b) = super::super::arith::sbb(u64::MAX, N[0], 0);
+        let (d0, b) = super::super::arith::sbb(u64::MAX, N[0], false);
         let (d1, b) = super::super::arith::sbb(u64::MAX, N[1], b);
         let (d2, b) = super::super::arith::sbb(u64::MAX, N[2], b);
         let (d3, _) = super::super::arith::sbb(u64::MAX, N[3], b);

@@ -13,7 +13,7 @@ const COMB_WINDOWS: usize = 64;
 /// Non-zero digits per window.
 const COMB_ENTRIES: usize = 15;
 /// wNAF width for the generator in verification (odd multiples 1G … (2^(w−1) − 1)G).
-const G_WNAF_WIDTH: usize = 8;
+const G_WNAF_WIDTH: usize = 10;
 /// wNAF width for the public key in verification.
 const P_WNAF_WIDTH: usize = 5;
 /// Longest wNAF: 256 bits plus a final carry that can land up to `width` bits higher.
@@ -100,9 +100,9 @@ pub(crate) fn mul_base_ct(k: &[u64; 4]) -> Jacobian {
 }
 
 /// Width-w NAF digits of a 256-bit scalar (little-endian limbs), least significant first.
-fn wnaf(k: &[u64; 4], width: usize) -> [i8; WNAF_LEN] {
+fn wnaf(k: &[u64; 4], width: usize) -> [i16; WNAF_LEN] {
     let x = [k[0], k[1], k[2], k[3], 0, 0];
-    let mut naf = [0i8; WNAF_LEN];
+    let mut naf = [0i16; WNAF_LEN];
     let full = 1u64 << width;
     let mask = full - 1;
     let mut pos = 0usize;
@@ -120,13 +120,13 @@ fn wnaf(k: &[u64; 4], width: usize) -> [i8; WNAF_LEN] {
             pos += 1;
             continue;
         }
-        // Digits are odd and |digit| < 2^(w−1) ≤ 128.
+        // Digits are odd and |digit| < 2^(w−1) ≤ 2^15.
         if window < full / 2 {
             carry = 0;
-            naf[pos] = window as i8;
+            naf[pos] = window as i16;
         } else {
             carry = 1;
-            naf[pos] = (window as i64 - full as i64) as i8;
+            naf[pos] = (window as i64 - full as i64) as i16;
         }
         pos += width;
     }
@@ -168,7 +168,7 @@ pub(crate) fn mul_double_vartime(s: &[u64; 4], t: &[u64; 4], p: &Affine) -> Jaco
 mod tests {
     use super::*;
 
-    fn value_of(naf: &[i8; WNAF_LEN]) -> [u64; 6] {
+    fn value_of(naf: &[i16; WNAF_LEN]) -> [u64; 6] {
         // Σ naf[i]·2^i as a 384-bit two's-complement number.
         let mut acc = [0u64; 6];
         for (i, &d) in naf.iter().enumerate().rev() {
@@ -216,11 +216,11 @@ mod tests {
                     [k[0], k[1], k[2], k[3], 0, 0],
                     "{k:x?} w={width}"
                 );
-                let bound = 1i16 << (width - 1);
+                let bound = 1i32 << (width - 1);
                 let mut last: Option<usize> = None;
                 for (i, &d) in naf.iter().enumerate() {
                     if d != 0 {
-                        assert!(d % 2 != 0 && i16::from(d).abs() < bound);
+                        assert!(d % 2 != 0 && i32::from(d).abs() < bound);
                         if let Some(l) = last {
                             assert!(i - l >= width, "digits too close");
                         }

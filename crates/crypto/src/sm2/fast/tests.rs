@@ -279,7 +279,7 @@ fn verification_handles_x1_at_least_n() {
     // P = t⁻¹·(R − s·G), so that s·G + t·P = R.
     let r_point = (0u64..)
         .find_map(|i| {
-            let (x0, c) = arith::adc(N[0], i, 0);
+            let (x0, c) = arith::adc(N[0], i, false);
             let (x1, c) = arith::adc(N[1], 0, c);
             let (x2, c) = arith::adc(N[2], 0, c);
             let (x3, _) = arith::adc(N[3], 0, c);
