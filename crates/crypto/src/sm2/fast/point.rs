@@ -110,7 +110,7 @@ impl Jacobian {
 
     /// Affine coordinates, `None` for the identity. One inversion; constant-time apart from the
     /// identity test.
-    pub(crate) fn to_affine(&self) -> Option<Affine> {
+    pub(crate) fn to_affine(self) -> Option<Affine> {
         if self.is_identity_vartime() {
             return None;
         }
