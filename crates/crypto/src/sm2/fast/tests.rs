@@ -342,3 +342,77 @@ fn degenerate_nonces_are_rejected() {
     );
     assert!(secret.sign_with_nonce(&e, &k.to_bytes()).is_some());
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// 32 random bytes, biased towards values next to p and n and tiny values.
+    fn limbs() -> impl Strategy<Value = [u64; 4]> {
+        prop_oneof![
+            any::<[u64; 4]>(),
+            (0u64..1000).prop_map(|k| [P[0] - k, P[1], P[2], P[3]]),
+            (0u64..1000).prop_map(|k| [N[0] - k, N[1], N[2], N[3]]),
+            (0u64..1000).prop_map(|k| [k, 0, 0, 0]),
+        ]
+    }
+
+    fn fe(l: [u64; 4]) -> Fe {
+        // Reduce into range first (p < 2^256 < 2p).
+        Fe::from_canonical(&arith::sub_if_ge(&l, false, &P))
+    }
+
+    fn gs(s: &Scalar) -> GScalar {
+        gscalar(&s.to_bytes())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn field_ring_identities(a in limbs(), b in limbs(), c in limbs()) {
+            let (a, b, c) = (fe(a), fe(b), fe(c));
+            let eq = |x: Fe, y: Fe| x.to_canonical() == y.to_canonical();
+            prop_assert!(eq(a.mul(&b).mul(&c), a.mul(&b.mul(&c))));
+            prop_assert!(eq(a.mul(&b.add(&c)), a.mul(&b).add(&a.mul(&c))));
+            prop_assert!(eq(a.mul(&b), b.mul(&a)));
+            prop_assert!(eq(a.square(), a.mul(&a)));
+            prop_assert!(eq(a.sub(&b).add(&b), a));
+            prop_assert!(eq(a.neg().add(&a), Fe::ZERO));
+            prop_assert!(eq(a.double(), a.add(&a)));
+            prop_assert!(eq(a.shl_small(3), a.double().double().double()));
+            prop_assert!(arith::lt(&a.mul(&b).0, &P), "fully reduced");
+            if !a.is_zero_vartime() {
+                prop_assert!(eq(a.mul(&a.invert()), Fe::ONE));
+            }
+            // Canonical bytes round-trip.
+            prop_assert!(eq(Fe::from_bytes(&a.to_bytes()).unwrap(), a));
+        }
+
+        #[test]
+        fn scalar_ops_match_the_sm2_crate(a in limbs(), b in limbs()) {
+            let (a, b) = (Scalar::reduce_limbs(&a), Scalar::reduce_limbs(&b));
+            prop_assert_eq!(gs(&a.mul(&b)), gs(&a) * gs(&b));
+            prop_assert_eq!(gs(&a.add(&b)), gs(&a) + gs(&b));
+            prop_assert_eq!(gs(&a.sub(&b)), gs(&a) - gs(&b));
+            if !a.is_zero_vartime() {
+                prop_assert_eq!(gs(&a.invert()), gs(&a).invert().unwrap());
+            }
+        }
+
+        #[test]
+        fn scalar_multiplications_match_the_sm2_crate(k in limbs(), t in limbs()) {
+            let k = Scalar::reduce_limbs(&k);
+            let t = Scalar::reduce_limbs(&t);
+            let ours = table::mul_base_ct(&k.to_canonical());
+            let theirs = ProjectivePoint::mul_by_generator(&gs(&k));
+            prop_assert_eq!(our_sec1(&ours), generic_sec1(&theirs));
+            let p = Affine::generator();
+            let q = table::mul_double_vartime(&k.to_canonical(), &t.to_canonical(), &p);
+            prop_assert_eq!(
+                our_sec1(&q),
+                generic_sec1(&ProjectivePoint::mul_by_generator(&(gs(&k) + gs(&t))))
+            );
+        }
+    }
+}
