@@ -75,6 +75,19 @@ fn bench_crypto_reports_every_scheme_and_hash_as_json() {
             assert_number(row, k);
         }
     }
+    // SM2 is measured twice in the same run: Keel's fast code and the generic `sm2` crate.
+    let generic = results
+        .iter()
+        .find(|r| r["implementation"] == "sm2 (generic sm2 crate)")
+        .unwrap_or_else(|| panic!("no generic sm2 row in {v}"));
+    for k in ["sign_per_s", "verify_per_s"] {
+        assert_number(generic, k);
+    }
+    let ratio = results
+        .iter()
+        .find(|r| r.get("sm2_fast_over_generic").is_some())
+        .unwrap_or_else(|| panic!("no sm2 ratio in {v}"));
+    assert_number(&ratio["sm2_fast_over_generic"], "verify");
     for hash in ["sm3", "sha256", "keccak256"] {
         let row = results
             .iter()

@@ -1,12 +1,16 @@
 //! SM2 (GB/T 32918) on the recommended curve sm2p256v1: signatures with the Z_A user digest,
 //! public-key encryption and the GM/T 0009 ciphertext encoding.
 //!
-//! Verification uses the RustCrypto `sm2` crate's distinguishing-ID API. Signing is done here on
-//! the crate's curve arithmetic, with the nonce derived exactly as the crate derives it (RFC 6979
-//! with HMAC-SM3 over the secret and e), so that the secret scalar can be wiped on drop and the
-//! standard's examples with a given k can be reproduced by the same code.
+//! Signing, verification and key derivation run on Keel's own arithmetic in `fast/` (ADR 0007):
+//! a constant-time fixed-base comb for k·G and d·G, and a wNAF double-scalar multiplication for
+//! verification. The nonce is derived exactly as the RustCrypto `sm2` crate derives it (RFC 6979
+//! with HMAC-SM3 over the secret and e), so signatures are bit-for-bit the crate's; the secret is
+//! wiped on drop, and the standard's examples with a given k are reproduced by the same code.
+//! The `sm2` crate remains the reference implementation ([`generic_sign`], [`generic_verify`],
+//! used by tests and `keel bench crypto`) and does public-key encryption.
 
 mod der;
+mod fast;
 mod pke;
 
 use ::sm2::dsa::Signature;
@@ -21,6 +25,7 @@ use ::sm2::elliptic_curve::{Curve as _, Group as _, PrimeField as _};
 use ::sm2::{
     AffinePoint, FieldBytes, NonZeroScalar, ProjectivePoint, PublicKey, Scalar, Sm2, U256,
 };
+use fast::{FastSecret, PublicPoint};
 use zeroize::{Zeroize as _, Zeroizing};
 
 use crate::hash::derive_until;
@@ -113,9 +118,9 @@ pub fn sign_with_id(secret: &KeyPair, id: &[u8], msg: &[u8]) -> Result<Vec<u8>, 
     let za = if id == DEFAULT_ID {
         secret.za_default
     } else {
-        za_of(&secret.public, id)?
+        za(&SM2P256V1, id, &secret.public_x, &secret.public_y)?
     };
-    Ok(sign_digest(&secret.d, &message_digest(&za, msg)).to_vec())
+    Ok(secret.sign_digest(&message_digest(&za, msg)).to_vec())
 }
 
 /// Verifies an SM2 signature `r‖s` over `msg` for the distinguishing ID `id`. The public key may
@@ -126,8 +131,8 @@ pub fn verify_with_id(
     msg: &[u8],
     sig: &[u8],
 ) -> Result<(), CryptoError> {
-    let public = parse_public_key(public_key)?;
-    verify_parsed(public, id, msg, sig)
+    let public = parse_public_key_fast(public_key)?;
+    verify_fast(&public, id, msg, sig)
 }
 
 /// Signs with an explicit nonce `k` (big-endian, must be in [1, n-1]).
@@ -141,19 +146,60 @@ pub fn sign_with_k(
     k: &[u8; 32],
 ) -> Result<Vec<u8>, CryptoError> {
     let secret = secret.sm2_secret()?;
-    let e = message_digest(&za_of(&secret.public, id)?, msg);
-    let k = Zeroizing::new(nonzero_scalar(k).ok_or(CryptoError::InvalidNonce)?);
-    sign_with_nonce(&secret.d, &reduce(&e), &k)
+    let e = message_digest(
+        &za(&SM2P256V1, id, &secret.public_x, &secret.public_y)?,
+        msg,
+    );
+    secret
+        .fast
+        .sign_with_nonce(&e, k)
         .map(|sig| sig.to_vec())
         .ok_or(CryptoError::InvalidNonce)
 }
 
-/// An SM2 secret scalar with its public key and the Z_A for [`DEFAULT_ID`]; the scalar is wiped
-/// on drop.
+/// Builds the fast implementation's generator tables now (otherwise built on first use, about
+/// a millisecond), e.g. before timing.
+#[doc(hidden)]
+pub fn precompute_tables() {
+    fast::precompute();
+}
+
+/// The `sm2` crate's verification (the generic reference implementation), with the same
+/// conventions as [`crate::verify`] for [`Scheme::Sm2`]. For benchmarks and cross-checks.
+#[doc(hidden)]
+pub fn generic_verify(public_key: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+    check_public_key_len(SCHEME, public_key)?;
+    let public = parse_public_key(public_key)?;
+    verify_parsed(public, DEFAULT_ID, msg, sig)
+}
+
+/// Signing on the `sm2` crate's curve arithmetic (the generic reference implementation), same
+/// nonce and result as [`KeyPair::sign`]. For benchmarks and cross-checks.
+#[doc(hidden)]
+pub fn generic_sign(secret: &KeyPair, msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let secret = secret.sm2_secret()?;
+    Ok(sign_digest(&secret.d, &message_digest(&secret.za_default, msg)).to_vec())
+}
+
+/// The SEC1 compressed public key for a secret computed by the `sm2` crate (reference).
+#[doc(hidden)]
+pub fn generic_public_key(secret: &KeyPair) -> Result<Vec<u8>, CryptoError> {
+    let secret = secret.sm2_secret()?;
+    Ok(PublicKey::from_secret_scalar(&secret.d)
+        .to_sec1_point(true)
+        .as_bytes()
+        .to_vec())
+}
+
+/// An SM2 secret scalar (in both the `sm2` crate's form, for encryption and the reference
+/// signer, and the fast form) with its public key and the Z_A for [`DEFAULT_ID`]; the scalars
+/// are wiped on drop.
 #[derive(Clone)]
 pub(crate) struct Sm2Secret {
     d: NonZeroScalar,
-    public: PublicKey,
+    fast: FastSecret,
+    public_x: [u8; 32],
+    public_y: [u8; 32],
     za_default: [u8; 32],
 }
 
@@ -164,14 +210,35 @@ impl Drop for Sm2Secret {
 }
 
 impl Sm2Secret {
-    fn new(d: NonZeroScalar) -> Self {
-        let public = PublicKey::from_secret_scalar(&d);
-        let za_default = za_of(&public, DEFAULT_ID).expect("the default ID fits ENTL");
-        Sm2Secret {
+    /// The secret for 32 big-endian bytes, if they are a valid SM2 secret key d ∈ [1, n − 2]
+    /// (GB/T 32918.1 §6.1; n − 1 has no (1 + d)⁻¹ and could not sign).
+    fn new(bytes: &[u8; 32]) -> Option<Self> {
+        let d = nonzero_scalar(bytes)?;
+        let (fast, public) = FastSecret::new(bytes)?;
+        let (public_x, public_y) = fast::encode_xy(&public);
+        // The default ID always fits ENTL.
+        let za_default = za(&SM2P256V1, DEFAULT_ID, &public_x, &public_y).ok()?;
+        Some(Sm2Secret {
             d,
-            public,
+            fast,
+            public_x,
+            public_y,
             za_default,
-        }
+        })
+    }
+
+    /// Signs a digest e with the nonce the `sm2` crate would use (RFC 6979, HMAC-SM3); the
+    /// astronomically unlikely degenerate nonce is replaced by re-running RFC 6979 with a
+    /// counter as extra data.
+    fn sign_digest(&self, e: &[u8; 32]) -> [u8; 64] {
+        let d_bytes = Zeroizing::new(self.d.to_repr());
+        let e_bytes = reduce(e).to_bytes();
+        (0u32..64)
+            .find_map(|attempt| {
+                let k_bytes = rfc6979_nonce(&d_bytes, &e_bytes, attempt);
+                self.fast.sign_with_nonce(e, &k_bytes)
+            })
+            .expect("each RFC 6979 nonce is degenerate with probability 2^-255")
     }
 
     pub(crate) fn scalar(&self) -> &NonZeroScalar {
@@ -186,14 +253,12 @@ impl SignatureScheme for Sm2Scheme {
     type Secret = Sm2Secret;
 
     fn secret_from_seed(seed: &[u8; 32]) -> Sm2Secret {
-        let d = derive_until(HashAlgorithm::Sm3, SEED_DOMAIN, seed, nonzero_scalar);
-        Sm2Secret::new(d)
+        derive_until(HashAlgorithm::Sm3, SEED_DOMAIN, seed, Sm2Secret::new)
     }
 
     fn secret_from_bytes(bytes: &[u8]) -> Result<Sm2Secret, CryptoError> {
         let array = crate::signer::secret_32(SCHEME, bytes)?;
-        let d = nonzero_scalar(array).ok_or(CryptoError::InvalidSecretKey { scheme: SCHEME })?;
-        Ok(Sm2Secret::new(d))
+        Sm2Secret::new(array).ok_or(CryptoError::InvalidSecretKey { scheme: SCHEME })
     }
 
     fn secret_bytes(secret: &Sm2Secret) -> Zeroizing<Vec<u8>> {
@@ -202,22 +267,27 @@ impl SignatureScheme for Sm2Scheme {
     }
 
     fn public_key(secret: &Sm2Secret) -> Vec<u8> {
-        secret.public.to_sec1_point(true).as_bytes().to_vec()
+        let mut out = Vec::with_capacity(33);
+        out.push(2 | (secret.public_y[31] & 1));
+        out.extend_from_slice(&secret.public_x);
+        out
     }
 
     fn sign(secret: &Sm2Secret, msg: &[u8]) -> Vec<u8> {
-        sign_digest(&secret.d, &message_digest(&secret.za_default, msg)).to_vec()
+        secret
+            .sign_digest(&message_digest(&secret.za_default, msg))
+            .to_vec()
     }
 
     fn verify(public_key: &[u8], msg: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
         check_public_key_len(SCHEME, public_key)?;
-        let public = parse_public_key(public_key)?;
-        verify_parsed(public, DEFAULT_ID, msg, signature)
+        let public = parse_public_key_fast(public_key)?;
+        verify_fast(&public, DEFAULT_ID, msg, signature)
     }
 
     fn address(public_key: &[u8], suite_hash: HashAlgorithm) -> Result<[u8; 20], CryptoError> {
         check_public_key_len(SCHEME, public_key)?;
-        parse_public_key(public_key)?;
+        parse_public_key_fast(public_key)?;
         Ok(last_20(&suite_hash.digest(public_key)))
     }
 }
@@ -234,6 +304,38 @@ fn parse_public_key(bytes: &[u8]) -> Result<PublicKey, CryptoError> {
     PublicKey::from_sec1_bytes(bytes).map_err(|_| CryptoError::InvalidPublicKey { scheme: SCHEME })
 }
 
+/// [`parse_public_key`] on the fast arithmetic.
+fn parse_public_key_fast(bytes: &[u8]) -> Result<PublicPoint, CryptoError> {
+    if bytes.len() != 33 && bytes.len() != 65 {
+        return Err(CryptoError::InvalidPublicKeyLength {
+            scheme: SCHEME,
+            expected: 33,
+            len: bytes.len(),
+        });
+    }
+    fast::parse_public_key(bytes).ok_or(CryptoError::InvalidPublicKey { scheme: SCHEME })
+}
+
+/// Verification on the fast arithmetic.
+fn verify_fast(public: &PublicPoint, id: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+    let encoding = CryptoError::InvalidSignatureEncoding {
+        scheme: SCHEME,
+        len: sig.len(),
+    };
+    let sig: &[u8; 64] = sig.try_into().map_err(|_| encoding.clone())?;
+    if !fast::signature_in_range(sig) {
+        return Err(encoding);
+    }
+    let (x, y) = fast::encode_xy(public);
+    let e = message_digest(&za(&SM2P256V1, id, &x, &y)?, msg);
+    if fast::verify_prehash(public, &e, sig) {
+        Ok(())
+    } else {
+        Err(CryptoError::VerificationFailed { scheme: SCHEME })
+    }
+}
+
+/// Verification with the `sm2` crate (reference).
 fn verify_parsed(public: PublicKey, id: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
     if id.len() > MAX_ID_LEN {
         return Err(CryptoError::DistinguishingIdTooLong { len: id.len() });
@@ -297,28 +399,32 @@ fn reduce(e: &[u8; 32]) -> Scalar {
     Scalar::reduce(&FieldBytes::from(*e))
 }
 
-/// Signs a digest e with the nonce the `sm2` crate would use (RFC 6979, HMAC-SM3); the
-/// astronomically unlikely degenerate nonce is replaced by re-running RFC 6979 with a counter as
-/// extra data.
+/// The RFC 6979 (HMAC-SM3) nonce the `sm2` crate uses for secret d and reduced digest e; a
+/// non-zero `attempt` is appended as extra data (only if the first nonce is degenerate).
+fn rfc6979_nonce(d_bytes: &FieldBytes, e_bytes: &FieldBytes, attempt: u32) -> Zeroizing<[u8; 32]> {
+    let extra = attempt.to_be_bytes();
+    let extra: &[u8] = if attempt == 0 { &[] } else { &extra };
+    let mut kgen = rfc6979::KGenerator::<sm3::Sm3, U256>::new(d_bytes, e_bytes, extra, &Sm2::ORDER);
+    let mut k_bytes = Zeroizing::new([0u8; 32]);
+    kgen.fill_next_k(k_bytes.as_mut_slice());
+    k_bytes
+}
+
+/// [`Sm2Secret::sign_digest`] on the `sm2` crate's curve arithmetic (reference signer).
 fn sign_digest(d: &NonZeroScalar, e: &[u8; 32]) -> [u8; 64] {
     let e = reduce(e);
     let d_bytes = Zeroizing::new(d.to_repr());
     let e_bytes = e.to_bytes();
     (0u32..64)
         .find_map(|attempt| {
-            let extra = attempt.to_be_bytes();
-            let extra: &[u8] = if attempt == 0 { &[] } else { &extra };
-            let mut kgen =
-                rfc6979::KGenerator::<sm3::Sm3, U256>::new(&d_bytes, &e_bytes, extra, &Sm2::ORDER);
-            let mut k_bytes = Zeroizing::new([0u8; 32]);
-            kgen.fill_next_k(k_bytes.as_mut_slice());
+            let k_bytes = rfc6979_nonce(&d_bytes, &e_bytes, attempt);
             let k = Zeroizing::new(nonzero_scalar(&k_bytes)?);
             sign_with_nonce(d, &e, &k)
         })
         .expect("each RFC 6979 nonce is degenerate with probability 2^-255")
 }
 
-/// GB/T 32918.2 §6.1 steps A4–A7 for a given nonce; `None` if r = 0, r + k = n or s = 0.
+/// GB/T 32918.2 §6.1 steps A4–A7 for a given nonce on the `sm2` crate's arithmetic; `None` if r = 0, r + k = n or s = 0.
 fn sign_with_nonce(d: &NonZeroScalar, e: &Scalar, k: &NonZeroScalar) -> Option<[u8; 64]> {
     // A4: (x1, y1) = [k]G
     let point = ProjectivePoint::mul_by_generator(k).to_affine();

@@ -7,13 +7,22 @@ pub mod sm2_ref;
 
 use std::path::PathBuf;
 
-/// Path of a file under the shared vectors directory (`../shared/vectors` from the repo root).
+/// Path of a file under the shared vectors directory (`../shared/vectors` from the repo root,
+/// or `../../shared/vectors` when the checkout is a worktree one level deeper).
 pub fn vector_path(relative: &str) -> PathBuf {
-    PathBuf::from(concat!(
+    let beside = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../../shared/vectors/"
-    ))
-    .join(relative)
+    ));
+    let above = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../../shared/vectors/"
+    ));
+    if beside.is_dir() || !above.is_dir() {
+        beside.join(relative)
+    } else {
+        above.join(relative)
+    }
 }
 
 pub fn read_vector(relative: &str) -> String {
