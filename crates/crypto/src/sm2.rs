@@ -281,13 +281,21 @@ impl SignatureScheme for Sm2Scheme {
 
     fn verify(public_key: &[u8], msg: &[u8], signature: &[u8]) -> Result<(), CryptoError> {
         check_public_key_len(SCHEME, public_key)?;
-        let public = parse_public_key_fast(public_key)?;
-        verify_fast(&public, DEFAULT_ID, msg, signature)
+        // Repeat senders: parsed key, Z_A and (after a few uses) a comb table are cached.
+        let key = cached_key(public_key)?;
+        let sig = signature_array(signature)?;
+        let e = message_digest(&key.za_default, msg);
+        if fast::verify_prehash_with(&key.point, key.comb(), &e, sig) {
+            Ok(())
+        } else {
+            Err(CryptoError::VerificationFailed { scheme: SCHEME })
+        }
     }
 
     fn address(public_key: &[u8], suite_hash: HashAlgorithm) -> Result<[u8; 20], CryptoError> {
         check_public_key_len(SCHEME, public_key)?;
-        parse_public_key_fast(public_key)?;
+        // Validates the key through the same cache verification uses (parsed once per key).
+        cached_key(public_key)?;
         Ok(last_20(&suite_hash.digest(public_key)))
     }
 }
@@ -316,8 +324,21 @@ fn parse_public_key_fast(bytes: &[u8]) -> Result<PublicPoint, CryptoError> {
     fast::parse_public_key(bytes).ok_or(CryptoError::InvalidPublicKey { scheme: SCHEME })
 }
 
-/// Verification on the fast arithmetic.
-fn verify_fast(public: &PublicPoint, id: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+/// The cached verification state of an encoded public key (parsed and Z_A computed on a miss).
+fn cached_key(public_key: &[u8]) -> Result<std::sync::Arc<fast::keycache::CachedKey>, CryptoError> {
+    fast::keycache::get(
+        public_key,
+        |b| parse_public_key_fast(b).ok(),
+        |p| {
+            let (x, y) = fast::encode_xy(p);
+            za(&SM2P256V1, DEFAULT_ID, &x, &y).ok()
+        },
+    )
+    .ok_or(CryptoError::InvalidPublicKey { scheme: SCHEME })
+}
+
+/// `r‖s` with both halves in [1, n − 1], or an encoding error.
+fn signature_array(sig: &[u8]) -> Result<&[u8; 64], CryptoError> {
     let encoding = CryptoError::InvalidSignatureEncoding {
         scheme: SCHEME,
         len: sig.len(),
@@ -326,6 +347,12 @@ fn verify_fast(public: &PublicPoint, id: &[u8], msg: &[u8], sig: &[u8]) -> Resul
     if !fast::signature_in_range(sig) {
         return Err(encoding);
     }
+    Ok(sig)
+}
+
+/// Verification on the fast arithmetic.
+fn verify_fast(public: &PublicPoint, id: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+    let sig = signature_array(sig)?;
     let (x, y) = fast::encode_xy(public);
     let e = message_digest(&za(&SM2P256V1, id, &x, &y)?, msg);
     if fast::verify_prehash(public, &e, sig) {

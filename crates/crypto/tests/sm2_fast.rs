@@ -149,3 +149,34 @@ fn secret_n_minus_1_is_rejected() {
     sm2::generic_verify(&key.public_key(), b"n - 2 is fine", &sig).unwrap();
     assert_eq!(key.public_key(), sm2::generic_public_key(&key).unwrap());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// A repeat sender's key gets a cached comb table after a few verifications: before and
+    /// after, the fast path accepts exactly what the generic crate accepts (compressed and
+    /// uncompressed encodings are cached separately and agree).
+    #[test]
+    fn cached_key_tables_agree_with_the_generic_crate(
+        seed in any::<[u8; 32]>(),
+        msgs in prop::collection::vec(prop::collection::vec(any::<u8>(), 0..80), 8),
+        index in 0usize..64,
+        bit in 0u8..8,
+    ) {
+        let key = KeyPair::from_seed(Scheme::Sm2, &seed);
+        let pk = key.public_key();
+        for (i, msg) in msgs.iter().enumerate() {
+            let sig = key.sign(msg);
+            prop_assert!(verify(Scheme::Sm2, &pk, msg, &sig).is_ok(), "use {i}");
+            prop_assert!(sm2::generic_verify(&pk, msg, &sig).is_ok());
+            let bad = flip(&sig, index, bit);
+            prop_assert_eq!(
+                verify(Scheme::Sm2, &pk, msg, &bad).is_ok(),
+                sm2::generic_verify(&pk, msg, &bad).is_ok(),
+                "tampered signature, use {}", i
+            );
+            let other = [msg.as_slice(), b"!"].concat();
+            prop_assert!(verify(Scheme::Sm2, &pk, &other, &sig).is_err());
+        }
+    }
+}

@@ -9,6 +9,7 @@
 
 mod arith;
 mod field;
+pub(crate) mod keycache;
 mod point;
 mod scalar;
 mod table;
@@ -142,6 +143,16 @@ pub(crate) fn signature_in_range(sig: &[u8; 64]) -> bool {
 /// x1 is compared without inverting Z: x1 = X/Z² ≡ r − e (mod n) means x1 = v or x1 = v + n
 /// where v = (r − e) mod n (only if v + n < p), i.e. X = v·Z² or X = (v + n)·Z².
 pub(crate) fn verify_prehash(public: &Affine, e: &[u8; 32], sig: &[u8; 64]) -> bool {
+    verify_prehash_with(public, None, e, sig)
+}
+
+/// [`verify_prehash`], using `comb` (the cached comb table of `public`) when given.
+pub(crate) fn verify_prehash_with(
+    public: &Affine,
+    comb: Option<&table::Comb>,
+    e: &[u8; 32],
+    sig: &[u8; 64],
+) -> bool {
     let (r_bytes, s_bytes) = sig.split_at(32);
     let (Ok(r_bytes), Ok(s_bytes)) = (<[u8; 32]>::try_from(r_bytes), <[u8; 32]>::try_from(s_bytes))
     else {
@@ -157,7 +168,10 @@ pub(crate) fn verify_prehash(public: &Affine, e: &[u8; 32], sig: &[u8; 64]) -> b
     if t.is_zero_vartime() {
         return false;
     }
-    let point = table::mul_double_vartime(&s.to_canonical(), &t.to_canonical(), public);
+    let point = match comb {
+        Some(c) => table::mul_double_comb_vartime(&s.to_canonical(), &t.to_canonical(), c),
+        None => table::mul_double_vartime(&s.to_canonical(), &t.to_canonical(), public),
+    };
     if point.is_identity_vartime() {
         return false;
     }

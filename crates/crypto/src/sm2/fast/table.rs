@@ -20,16 +20,22 @@ const P_WNAF_WIDTH: usize = 5;
 const WNAF_LEN: usize = 256 + G_WNAF_WIDTH + 1;
 
 /// `COMB[i][j] = (j + 1)·16^i·G` in affine form.
-static COMB: LazyLock<Vec<[Affine; COMB_ENTRIES]>> = LazyLock::new(|| {
+static COMB: LazyLock<Vec<[Affine; COMB_ENTRIES]>> =
+    LazyLock::new(|| build_comb(&Affine::generator()));
+
+/// Row `i` holds `j · 2^(4i) · p` for `j` in 1..=15 (affine), for the comb methods.
+pub(crate) type Comb = Vec<[Affine; COMB_ENTRIES]>;
+
+/// The 4-bit comb table of `p` (64 rows of 15 points; ~60 KiB).
+pub(crate) fn build_comb(p: &Affine) -> Comb {
     let mut points = Vec::with_capacity(COMB_WINDOWS * COMB_ENTRIES);
-    let mut base = Jacobian::from_affine(&Affine::generator());
+    let mut base = Jacobian::from_affine(p);
     for _ in 0..COMB_WINDOWS {
         let mut multiple = base;
         for _ in 0..COMB_ENTRIES {
             points.push(multiple);
             multiple = multiple.add_vartime(&base);
         }
-        // `multiple` is now 16·base.
         base = multiple;
     }
     batch_to_affine(&points)
@@ -40,9 +46,27 @@ static COMB: LazyLock<Vec<[Affine; COMB_ENTRIES]>> = LazyLock::new(|| {
             row
         })
         .collect()
-});
+}
 
-/// Odd multiples G, 3G, 5G, … of the generator for the verification wNAF.
+/// s·G + t·P with the generator's comb and a cached comb of P: no doublings, at most 128
+/// mixed additions (variable time: public data only).
+pub(crate) fn mul_double_comb_vartime(s: &[u64; 4], t: &[u64; 4], p_comb: &Comb) -> Jacobian {
+    let g_comb = &*COMB;
+    let mut acc = Jacobian::IDENTITY;
+    for i in 0..COMB_WINDOWS {
+        let shift = (i % 16) * 4;
+        let ds = ((s[i / 16] >> shift) & 0xf) as usize;
+        if ds != 0 {
+            acc = acc.add_mixed_vartime(&g_comb[i][ds - 1]);
+        }
+        let dt = ((t[i / 16] >> shift) & 0xf) as usize;
+        if dt != 0 {
+            acc = acc.add_mixed_vartime(&p_comb[i][dt - 1]);
+        }
+    }
+    acc
+}
+
 static G_ODD: LazyLock<Vec<Affine>> =
     LazyLock::new(|| odd_multiples_affine(&Affine::generator(), G_WNAF_WIDTH));
 
