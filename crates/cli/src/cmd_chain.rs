@@ -123,6 +123,7 @@ pub(crate) fn init(a: InitArgs) -> Result<PathBuf, CliError> {
     vkf.save(&dir.join("validator.key"))?;
     let alloc = sample_accounts(dir, a.accounts, suite, a.balance)?;
     let genesis = Genesis {
+        governance: None,
         chain_id: a.chain_id,
         chain_name: a.chain_name.clone(),
         suite: suite.name().into(),

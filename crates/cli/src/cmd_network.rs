@@ -198,6 +198,7 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
         keys.push(kf);
     }
     let genesis = Genesis {
+        governance: None,
         chain_id: a.chain_id,
         chain_name: a.chain_name.clone(),
         suite: suite.name().into(),

@@ -3,6 +3,7 @@
 mod bench;
 mod client;
 mod cmd_chain;
+mod cmd_gov;
 mod cmd_network;
 mod cmd_query;
 mod demo;
@@ -49,6 +50,9 @@ enum Cmd {
     /// Get or verify Merkle proofs of state.
     #[command(subcommand)]
     Proof(cmd_query::ProofCmd),
+    /// On-chain governance: members, proposals, votes, permissions (ADR 0011).
+    #[command(subcommand)]
+    Gov(cmd_gov::GovCmd),
     /// Benchmarks (print numbers; see docs/benchmarks.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -74,6 +78,7 @@ fn main() {
         Cmd::Tx(a) => cmd_query::tx(a),
         Cmd::Account(a) => cmd_query::account(a),
         Cmd::Proof(c) => cmd_query::proof(c),
+        Cmd::Gov(c) => cmd_gov::run(c),
         Cmd::Bench(c) => bench::run(c),
     };
     if let Err(e) = result {

@@ -39,6 +39,7 @@ fn config() -> Config {
     Config {
         validators: ValidatorSet::new(9, (0..4).map(addr).collect()).unwrap(),
         genesis_id: GENESIS,
+        genesis_height: 0,
         pacemaker: PacemakerConfig {
             base_timeout_ms: 100,
             backoff_exponent_cap: 4,

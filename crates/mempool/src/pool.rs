@@ -48,6 +48,12 @@ impl MempoolConfig {
 pub trait AccountSource: Sync {
     /// `(next nonce, balance)` of `addr`, zeros if it does not exist.
     fn account(&self, addr: &Address) -> Result<(u64, u128), String>;
+
+    /// Governance permission check for `sender` sending `tx` (ADR 0011): frozen, not admitted,
+    /// read-only role, refused proposal. The default admits everything.
+    fn authorize(&self, _sender: &Address, _tx: &SignedTransaction) -> Result<(), AdmitError> {
+        Ok(())
+    }
 }
 
 /// A transaction accepted into the pool.
@@ -260,7 +266,7 @@ impl Mempool {
         let fee = u128::from(tx.tx.gas_limit).saturating_mul(self.cfg.gas_price);
         let amount = match &tx.tx.payload {
             Payload::Transfer { amount, .. } => *amount,
-            Payload::EvidencePut(_) => 0,
+            Payload::EvidencePut(_) | Payload::Gov(_) => 0,
         };
         fee.saturating_add(amount)
     }
@@ -271,6 +277,7 @@ impl Mempool {
         accounts: &dyn AccountSource,
         _next_height: u64,
     ) -> Result<Admitted, AdmitError> {
+        accounts.authorize(&c.sender, &c.tx)?;
         let (acct_nonce, balance) = accounts.account(&c.sender).map_err(AdmitError::State)?;
         let nonce = c.tx.tx.nonce;
         if nonce < acct_nonce {

@@ -7,9 +7,8 @@ use crate::producer::now_ms;
 use crate::{Node, NodeError};
 use borsh::{BorshDeserialize, BorshSerialize};
 use keel_consensus::{
-    BlockMeta, CommitInfo, CommitProof, Config, Consensus, ConsensusMessage, Effect, Input,
-    KeelCrypto, PacemakerConfig, QuorumCert, Recovery, Round, SafetyState, ValidatorSignature,
-    VoteData,
+    BlockMeta, CommitInfo, CommitProof, Consensus, ConsensusMessage, Effect, Input, KeelCrypto,
+    PacemakerConfig, QuorumCert, Round, ValidatorSignature, VoteData,
 };
 use keel_mempool::AccountSource;
 use keel_network::{InboundMessage, NetworkHandle};
@@ -83,6 +82,12 @@ enum WireMsg {
     },
     BlockResponse {
         block: Block,
+    },
+    /// A consensus message of one epoch (ADR 0011); messages of other epochs are dropped, the
+    /// next epoch's are buffered until this node switches.
+    EpochConsensus {
+        epoch: u64,
+        msg: Vec<u8>,
     },
 }
 
@@ -158,6 +163,10 @@ pub struct Driver {
     awaiting_validation: Option<keel_consensus::Proposal>,
     /// Our own proposal waiting for its parent chain.
     awaiting_propose: Option<(Round, BlockMeta)>,
+    /// Current epoch (ADR 0011).
+    epoch: u64,
+    /// Consensus messages of the next epoch, replayed after the switch.
+    next_epoch: Vec<ConsensusMessage>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -176,47 +185,8 @@ impl Driver {
         net: NetworkHandle,
         cfg: DriverConfig,
     ) -> Result<Driver, NodeError> {
-        let (validators, crypto) = node.consensus_parts()?;
-        let quorum = validators.quorum();
-        let head = node.head();
-        let safety = match node.load_safety()? {
-            Some(b) => SafetyState::decode(&b)
-                .map_err(|e| NodeError::Invariant(format!("stored safety state: {e}")))?,
-            None => SafetyState::genesis(node.genesis_hash),
-        };
-        let high_qc = if head.height > 0 {
-            node.chain()
-                .block(head.height)?
-                .and_then(|b| {
-                    (!b.certificate.vote.is_empty())
-                        .then(|| commit_proof(&b.certificate).ok())
-                        .flatten()
-                })
-                .map(|p| p.qc)
-        } else {
-            None
-        };
-        let recovery = Recovery {
-            safety,
-            committed: CommitInfo {
-                height: head.height,
-                block_id: head.hash,
-            },
-            high_qc,
-        };
-        let config = Config {
-            validators,
-            genesis_id: node.genesis_hash,
-            pacemaker: cfg.pacemaker,
-        };
-        let consensus = if node.is_validator() {
-            Some(
-                Consensus::new(config, crypto, recovery)
-                    .map_err(|e| NodeError::Invariant(format!("consensus: {e}")))?,
-            )
-        } else {
-            None
-        };
+        let built = crate::epoch::build(&node, cfg.pacemaker)?;
+        let (consensus, quorum) = (built.consensus, built.quorum);
         let (tx, gossip_rx) = mpsc::channel(GOSSIP_QUEUE_TXS);
         node.set_gossip(tx);
         let me = node.validator_address();
@@ -237,6 +207,8 @@ impl Driver {
             quorum,
             awaiting_validation: None,
             awaiting_propose: None,
+            epoch: built.epoch,
+            next_epoch: Vec::new(),
         })
     }
 
@@ -326,7 +298,8 @@ impl Driver {
     fn perform(&mut self, effect: Effect) -> Option<Input> {
         match effect {
             Effect::PersistSafety(s) => {
-                if let Err(e) = self.node.persist_safety(&s.encode()) {
+                let encoded = crate::epoch::encode_safety(self.epoch, &s);
+                if let Err(e) = self.node.persist_safety(&encoded) {
                     self.node
                         .halt(format!("cannot persist consensus safety state: {e}"));
                 }
@@ -341,7 +314,10 @@ impl Driver {
                 {
                     self.broadcast(&WireMsg::Body(b.block.clone()));
                 }
-                self.broadcast(&WireMsg::Consensus(msg.encode()));
+                self.broadcast(&WireMsg::EpochConsensus {
+                    epoch: self.epoch,
+                    msg: msg.encode(),
+                });
                 None
             }
             Effect::ScheduleTimeout { round, after_ms } => {
@@ -414,15 +390,19 @@ impl Driver {
         let refs: Vec<&ExecutedBlock> = chain.iter().map(|b| &**b).collect();
         let deltas: Vec<&keel_state::StateDelta> = refs.iter().map(|b| &*b.delta).collect();
         let height = parent.height + 1;
+        // After an uncommitted epoch-ending block, only empty blocks (ADR 0011).
+        let max_txs = if crate::epoch::any_ends_epoch(&self.node, &refs) {
+            0
+        } else {
+            self.cfg.max_block_txs
+        };
         let picked = match self.node.state.snapshot(&deltas) {
             Ok(snapshot) => {
                 let accounts = PendingAccounts {
                     snapshot,
                     suite: self.node.suite(),
                 };
-                self.node
-                    .mempool()
-                    .select(self.cfg.max_block_txs, &accounts, height)
+                self.node.mempool().select(max_txs, &accounts, height)
             }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read pending state");
@@ -491,6 +471,10 @@ impl Driver {
             return invalid;
         };
         let refs: Vec<&ExecutedBlock> = chain.iter().map(|b| &**b).collect();
+        if !body.transactions.is_empty() && crate::epoch::any_ends_epoch(&self.node, &refs) {
+            tracing::warn!(block = %id, "transactions after an epoch-ending block");
+            return invalid;
+        }
         match tokio::task::block_in_place(|| self.node.validate_block(&body, &refs, now_ms())) {
             Ok(e) if e.hash == id => {
                 self.pending.insert(id, Arc::new(e));
@@ -589,7 +573,11 @@ impl Driver {
             return;
         };
         for executed in chain {
-            let cert = if executed.hash == committed.block_id {
+            let ends_epoch = crate::epoch::ends_epoch(&self.node, &executed);
+            // The epoch-ending block always carries a certificate (the proof names it, or in
+            // the rare case of a later suffix block committing it, that descendant's proof;
+            // ADR 0011); its empty suffix is never committed.
+            let cert = if executed.hash == committed.block_id || ends_epoch {
                 certificate_of(proof)
             } else {
                 CommitCertificate::default()
@@ -603,8 +591,85 @@ impl Driver {
                 ));
                 return;
             }
+            if ends_epoch {
+                break;
+            }
         }
         self.prune();
+        self.maybe_switch_epoch();
+    }
+
+    /// After a commit: if the committed head is in a newer epoch, drop the old consensus
+    /// instance and everything uncommitted, start the new epoch's instance (if this node is
+    /// one of its validators) and replay the buffered messages of the new epoch.
+    fn maybe_switch_epoch(&mut self) {
+        let epoch = match self.node.epoch() {
+            Ok(e) => e.epoch,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the epoch state");
+                return;
+            }
+        };
+        if epoch == self.epoch {
+            return;
+        }
+        let built = match crate::epoch::build(&self.node, self.cfg.pacemaker) {
+            Ok(b) => b,
+            Err(e) => {
+                self.node.halt(format!("cannot start epoch {epoch}: {e}"));
+                return;
+            }
+        };
+        tracing::info!(
+            epoch,
+            height = self.node.head().height,
+            genesis = ?crate::epoch::start_id(&self.node),
+            validator = built.consensus.is_some(),
+            "epoch switch"
+        );
+        self.epoch = built.epoch;
+        self.quorum = built.quorum;
+        self.consensus = built.consensus;
+        self.pending.clear();
+        self.bodies.clear();
+        self.timer = None;
+        self.propose_at = None;
+        self.awaiting_validation = None;
+        self.awaiting_propose = None;
+        if let Some(c) = self.consensus.as_mut() {
+            let effects = c.start();
+            self.perform_all(effects);
+        }
+        for msg in std::mem::take(&mut self.next_epoch) {
+            self.feed(Input::Message(msg));
+        }
+    }
+
+    fn on_epoch_message(&mut self, epoch: u64, bytes: &[u8]) {
+        let msg = match ConsensusMessage::decode(bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                self.node
+                    .counters
+                    .record_consensus_rejection("MalformedMessage");
+                tracing::debug!(error = %e, "bad consensus message");
+                return;
+            }
+        };
+        if epoch == self.epoch {
+            self.node
+                .counters
+                .record_consensus_message("received", kind_of(&msg));
+            self.feed(Input::Message(msg));
+        } else if epoch == self.epoch + 1 {
+            if self.next_epoch.len() < crate::epoch::MAX_NEXT_EPOCH_MESSAGES {
+                self.next_epoch.push(msg);
+            }
+            // Someone is ahead: our head may miss the epoch-ending block.
+            self.request_sync();
+        } else {
+            self.node.counters.record_consensus_rejection("OtherEpoch");
+        }
     }
 
     fn prune(&mut self) {
@@ -643,20 +708,8 @@ impl Driver {
             }
             CHANNEL_CONSENSUS => {
                 match codec::decode::<WireMsg>("wire message", &m.payload, MAX_WIRE_BYTES) {
-                    Ok(WireMsg::Consensus(bytes)) => match ConsensusMessage::decode(&bytes) {
-                        Ok(msg) => {
-                            self.node
-                                .counters
-                                .record_consensus_message("received", kind_of(&msg));
-                            self.feed(Input::Message(msg))
-                        }
-                        Err(e) => {
-                            self.node
-                                .counters
-                                .record_consensus_rejection("MalformedMessage");
-                            tracing::debug!(from = %m.from, error = %e, "bad consensus message")
-                        }
-                    },
+                    // Untagged (pre-epoch) consensus messages belong to epoch 0.
+                    Ok(WireMsg::Consensus(bytes)) => self.on_epoch_message(0, &bytes),
                     Ok(WireMsg::Body(block)) => {
                         if self.bodies.len() < MAX_BODIES
                             && block.transactions.len() <= limits::MAX_BLOCK_TXS
@@ -679,6 +732,9 @@ impl Driver {
                         }
                     }
                     Ok(WireMsg::SyncResponse { blocks }) => self.apply_sync(blocks),
+                    Ok(WireMsg::EpochConsensus { epoch, msg }) => {
+                        self.on_epoch_message(epoch, &msg)
+                    }
                     Err(e) => {
                         self.node
                             .counters
@@ -823,6 +879,7 @@ impl Driver {
         }
         self.prune();
         self.syncing = None;
+        self.maybe_switch_epoch();
         self.resume_awaiting();
         if full {
             // More may follow: ask again right away instead of waiting for the next tick.

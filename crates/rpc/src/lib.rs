@@ -8,6 +8,7 @@
 //! because they touch storage and verify signatures.
 
 mod error;
+mod gov;
 pub(crate) mod methods;
 mod metrics;
 pub use methods::METHODS;

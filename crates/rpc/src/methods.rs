@@ -20,6 +20,10 @@ pub const METHODS: &[&str] = &[
     "keel_chainInfo",
     "keel_health",
     "keel_status",
+    "keel_getMembers",
+    "keel_getProposal",
+    "keel_listProposals",
+    "keel_getPermissions",
 ];
 
 struct Params<'a> {
@@ -271,6 +275,7 @@ pub(crate) fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Valu
                 "pendingTxs": node.mempool().len(),
             }))
         }
+        m if crate::gov::GOV_METHODS.contains(&m) => crate::gov::dispatch(node, m, params),
         _ => Err(RpcError::method_not_found(method)),
     }
 }

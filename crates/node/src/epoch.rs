@@ -1,0 +1,127 @@
+//! Epochs for the BFT driver (ADR 0011): which consensus instance runs, built from the
+//! committed head's epoch state; the epoch-tagged persisted safety state; the "epoch-ending
+//! block" test used for the empty suffix rule.
+
+use crate::driver::commit_proof;
+use crate::pipeline::ExecutedBlock;
+use crate::{Node, NodeError};
+use borsh::{BorshDeserialize, BorshSerialize};
+use keel_consensus::{
+    CommitInfo, Config, Consensus, KeelCrypto, PacemakerConfig, Recovery, SafetyState,
+};
+use keel_types::{Hash, codec};
+
+/// Most consensus messages of the next epoch buffered until this node switches.
+pub const MAX_NEXT_EPOCH_MESSAGES: usize = 1_024;
+
+/// The persisted safety state, tagged with its epoch (a new epoch starts from a fresh state).
+#[derive(BorshSerialize, BorshDeserialize)]
+struct EpochSafety {
+    epoch: u64,
+    safety: Vec<u8>,
+}
+
+/// Encode a safety state for `epoch`.
+pub(crate) fn encode_safety(epoch: u64, s: &SafetyState) -> Vec<u8> {
+    codec::encode(&EpochSafety {
+        epoch,
+        safety: s.encode(),
+    })
+}
+
+/// The consensus instance of the committed head's epoch (`None` when this node is not one of
+/// its validators), its epoch number and quorum size.
+pub(crate) struct EpochConsensus {
+    pub(crate) epoch: u64,
+    pub(crate) quorum: usize,
+    pub(crate) consensus: Option<Consensus<KeelCrypto>>,
+}
+
+/// Build the consensus for the committed head's epoch from durable state (restart-safe).
+pub(crate) fn build(node: &Node, pacemaker: PacemakerConfig) -> Result<EpochConsensus, NodeError> {
+    let epoch = node.epoch()?;
+    let (validators, crypto) = node.consensus_parts_for(&epoch)?;
+    let quorum = validators.quorum();
+    let head = node.head();
+    let (genesis_id, genesis_height) = if epoch.start_height == 0 {
+        (node.genesis_hash, 0)
+    } else {
+        let h = node.chain().header(epoch.start_height)?.ok_or_else(|| {
+            NodeError::Invariant(format!("epoch start block {} missing", epoch.start_height))
+        })?;
+        (h.hash(node.suite().hash()), epoch.start_height)
+    };
+    let safety = match node.load_safety()? {
+        Some(b) => match codec::decode::<EpochSafety>("epoch safety state", &b, 64 * 1024) {
+            Ok(es) if es.epoch == epoch.epoch => SafetyState::decode(&es.safety)
+                .map_err(|e| NodeError::Invariant(format!("stored safety state: {e}")))?,
+            Ok(_) => SafetyState::genesis_at(genesis_id, genesis_height),
+            // Written before epochs existed: epoch 0.
+            Err(_) if epoch.epoch == 0 => SafetyState::decode(&b)
+                .map_err(|e| NodeError::Invariant(format!("stored safety state: {e}")))?,
+            Err(_) => SafetyState::genesis_at(genesis_id, genesis_height),
+        },
+        None => SafetyState::genesis_at(genesis_id, genesis_height),
+    };
+    let high_qc = if head.height > genesis_height {
+        node.chain()
+            .block(head.height)?
+            .and_then(|b| {
+                (!b.certificate.vote.is_empty())
+                    .then(|| commit_proof(&b.certificate).ok())
+                    .flatten()
+            })
+            .map(|p| p.qc)
+    } else {
+        None
+    };
+    let recovery = Recovery {
+        safety,
+        committed: CommitInfo {
+            height: head.height,
+            block_id: head.hash,
+        },
+        high_qc,
+    };
+    let config = Config {
+        validators,
+        genesis_id,
+        genesis_height,
+        pacemaker,
+    };
+    let consensus = if node.is_validator() {
+        Some(
+            Consensus::new(config, crypto, recovery)
+                .map_err(|e| NodeError::Invariant(format!("consensus: {e}")))?,
+        )
+    } else {
+        None
+    };
+    Ok(EpochConsensus {
+        epoch: epoch.epoch,
+        quorum,
+        consensus,
+    })
+}
+
+/// Whether executing this block changed the validator set (it ends its epoch: only empty
+/// blocks may follow it in the same epoch, and they are never committed).
+pub(crate) fn ends_epoch(node: &Node, b: &ExecutedBlock) -> bool {
+    let key = keel_execution::governance::epoch_key(node.suite().hash());
+    b.delta.written(&key).is_some()
+}
+
+/// Whether any block of `chain` ends its epoch.
+pub(crate) fn any_ends_epoch(node: &Node, chain: &[&ExecutedBlock]) -> bool {
+    chain.iter().any(|b| ends_epoch(node, b))
+}
+
+/// Id of the block that started the current epoch (for logs).
+pub(crate) fn start_id(node: &Node) -> Option<Hash> {
+    let e = node.epoch().ok()?;
+    node.chain()
+        .header(e.start_height)
+        .ok()
+        .flatten()
+        .map(|h| h.hash(node.suite().hash()))
+}
