@@ -630,8 +630,9 @@ impl Driver {
         self.epoch = built.epoch;
         self.quorum = built.quorum;
         self.consensus = built.consensus;
+        // Uncommitted blocks of the old epoch are dead; bodies above the head stay (the new
+        // epoch's first proposals may already have arrived).
         self.pending.clear();
-        self.bodies.clear();
         self.timer = None;
         self.propose_at = None;
         self.awaiting_validation = None;

@@ -231,13 +231,15 @@ impl Node {
         )?)
     }
 
-    /// Validators that signed a commit certificate in the last [`LIVENESS_WINDOW_BLOCKS`]
-    /// committed blocks: the node's view of who is online.
+    /// Validators that signed a commit certificate of, or proposed, one of the last
+    /// [`LIVENESS_WINDOW_BLOCKS`] committed blocks: the node's view of who is online.
     pub fn online_validators(&self) -> Result<BTreeSet<Address>, NodeError> {
         let head = self.head().height;
         let mut online = BTreeSet::new();
         for h in head.saturating_sub(LIVENESS_WINDOW_BLOCKS - 1).max(1)..=head {
             if let Some(b) = self.chain.block(h)? {
+                // A proposer is alive too (leaders rotate, so every live validator proposes).
+                online.insert(b.header.proposer);
                 online.extend(b.certificate.signatures.iter().map(|s| s.validator));
             }
         }
@@ -270,7 +272,7 @@ impl Node {
                 "QUORUM_UNREACHABLE",
                 format!(
                     "after this change the {} validators need {quorum} votes per quorum, but only \
-                     {live} of them signed a commit certificate in the last \
+                     {live} of them signed or proposed a block in the last \
                      {LIVENESS_WINDOW_BLOCKS} blocks; bring validators back online first",
                     set.len()
                 ),
