@@ -409,7 +409,7 @@ pub fn genesis_changes(alg: HashAlgorithm, g: &GovGenesis) -> Vec<(StateKey, Opt
         };
         out.push((account_key(alg, a), Some(codec::encode(&perm))));
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.sort_by_key(|a| a.0);
     out.dedup_by(|a, b| a.0 == b.0);
     out
 }

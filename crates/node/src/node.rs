@@ -245,7 +245,7 @@ impl Node {
             })?;
             let mut changes = genesis_changes(alg, &genesis.alloc_pairs());
             changes.extend(keel_execution::governance::genesis_changes(alg, &gov));
-            changes.sort_by(|a, b| a.0.cmp(&b.0));
+            changes.sort_by_key(|a| a.0);
             let root = state.apply(0, &changes, &mut batch)?;
             let header = genesis.header(suite, Hash(root));
             let hash = header.hash(alg);
