@@ -330,7 +330,10 @@ impl Driver {
             Effect::ProposeRequest { round, parent, .. } => {
                 // Pace proposals: at most one block per interval after the parent's timestamp.
                 let parent_ts = self.header_ts(&parent.id).unwrap_or(0);
-                let wait = (parent_ts + self.cfg.block_interval_ms).saturating_sub(now_ms());
+                let interval = self
+                    .gov_param(|g| g.block_interval_ms)
+                    .unwrap_or(self.cfg.block_interval_ms);
+                let wait = (parent_ts + interval).saturating_sub(now_ms());
                 let at = tokio::time::Instant::now() + Duration::from_millis(wait);
                 self.propose_at = Some((round, parent, at));
                 None
@@ -352,6 +355,14 @@ impl Driver {
                 None
             }
         }
+    }
+
+    /// A chain parameter set by governance at the committed head (ADR 0011), if any.
+    fn gov_param<T>(
+        &self,
+        f: impl Fn(&keel_execution::governance::GovState) -> Option<T>,
+    ) -> Option<T> {
+        self.node.gov_state().ok().flatten().and_then(|g| f(&g))
     }
 
     fn header_ts(&self, id: &Hash) -> Option<u64> {
@@ -391,10 +402,11 @@ impl Driver {
         let deltas: Vec<&keel_state::StateDelta> = refs.iter().map(|b| &*b.delta).collect();
         let height = parent.height + 1;
         // After an uncommitted epoch-ending block, only empty blocks (ADR 0011).
+        let gov_max = self.gov_param(|g| g.max_block_txs.map(|n| n as usize));
         let max_txs = if crate::epoch::any_ends_epoch(&self.node, &refs) {
             0
         } else {
-            self.cfg.max_block_txs
+            gov_max.map_or(self.cfg.max_block_txs, |n| n.min(self.cfg.max_block_txs))
         };
         let picked = match self.node.state.snapshot(&deltas) {
             Ok(snapshot) => {
