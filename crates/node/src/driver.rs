@@ -8,11 +8,11 @@ use crate::{Node, NodeError};
 use borsh::{BorshDeserialize, BorshSerialize};
 use keel_consensus::{
     BlockMeta, CommitInfo, CommitProof, Consensus, ConsensusMessage, Effect, Input, KeelCrypto,
-    PacemakerConfig, QuorumCert, Round, ValidatorSignature, VoteData,
+    PacemakerConfig, QuorumCert, Round, ValidatorSignature,
 };
 use keel_mempool::AccountSource;
 use keel_network::{InboundMessage, NetworkHandle};
-use keel_types::{Address, Block, CommitCertificate, CommitSignature, Hash, codec, limits};
+use keel_types::{Address, Block, CommitCertificate, Hash, codec, limits};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -91,9 +91,10 @@ enum WireMsg {
     },
 }
 
-/// Rebuild the consensus commit proof stored in a block certificate.
+/// Rebuild the consensus commit proof stored in a block certificate (for an epoch-ending block
+/// it may prove a descendant reached over empty blocks, see ADR 0011).
 pub fn commit_proof(cert: &CommitCertificate) -> Result<CommitProof, NodeError> {
-    let vote: VoteData = codec::decode("certificate vote data", &cert.vote, 4096)?;
+    let (vote, _suffix) = crate::epoch::decode_vote(cert)?;
     Ok(CommitProof {
         qc: QuorumCert {
             vote,
@@ -110,19 +111,7 @@ pub fn commit_proof(cert: &CommitCertificate) -> Result<CommitProof, NodeError> 
 }
 
 fn certificate_of(proof: &CommitProof) -> CommitCertificate {
-    CommitCertificate {
-        round: proof.qc.vote.round,
-        signatures: proof
-            .qc
-            .signatures
-            .iter()
-            .map(|s| CommitSignature {
-                validator: s.validator,
-                signature: s.signature.clone(),
-            })
-            .collect(),
-        vote: codec::encode(&proof.qc.vote),
-    }
+    crate::epoch::certificate_with_suffix(proof, Vec::new())
 }
 
 struct PendingAccounts<'a> {
@@ -273,7 +262,12 @@ impl Driver {
 
     /// Perform effects in order; inputs they produce are fed after all of them (one input at a
     /// time, per the consensus ordering contract).
+    ///
+    /// If an effect switched the epoch (a commit ended it), the rest of the old instance's
+    /// effects and inputs are dropped: they belong to a finished epoch, and performing them
+    /// would tag old votes and safety state with the new epoch.
     fn perform_all(&mut self, effects: Vec<Effect>) {
+        let epoch = self.epoch;
         let mut queue: VecDeque<Input> = VecDeque::new();
         let mut effects: VecDeque<Effect> = effects.into();
         loop {
@@ -281,7 +275,7 @@ impl Driver {
                 if let Some(input) = self.perform(e) {
                     queue.push_back(input);
                 }
-                if self.node.halted().is_some() {
+                if self.node.halted().is_some() || self.epoch != epoch {
                     return;
                 }
             }
@@ -584,18 +578,26 @@ impl Driver {
             self.request_sync();
             return;
         };
-        for executed in chain {
-            let ends_epoch = crate::epoch::ends_epoch(&self.node, &executed);
-            // The epoch-ending block always carries a certificate (the proof names it, or in
-            // the rare case of a later suffix block committing it, that descendant's proof;
-            // ADR 0011); its empty suffix is never committed.
-            let cert = if executed.hash == committed.block_id || ends_epoch {
+        for (i, executed) in chain.iter().enumerate() {
+            let ends_epoch = crate::epoch::ends_epoch(&self.node, executed);
+            // The epoch-ending block always carries a certificate: the proof names it, or (a
+            // round timed out right after it) a later block of its empty suffix, whose headers
+            // then go with the proof so the link stays verifiable. The suffix itself is never
+            // committed (ADR 0011).
+            let cert = if executed.hash == committed.block_id {
                 certificate_of(proof)
+            } else if ends_epoch {
+                let suffix = chain[i + 1..]
+                    .iter()
+                    .take(crate::epoch::MAX_SUFFIX_HEADERS)
+                    .map(|b| b.block.header.clone())
+                    .collect();
+                crate::epoch::certificate_with_suffix(proof, suffix)
             } else {
                 CommitCertificate::default()
             };
             if let Err(e) =
-                tokio::task::block_in_place(|| self.node.commit_block(&executed, cert, started))
+                tokio::task::block_in_place(|| self.node.commit_block(executed, cert, started))
             {
                 self.node.halt(format!(
                     "commit of block {} failed: {e}",

@@ -313,3 +313,19 @@ impl Node {
         Ok(())
     }
 }
+
+impl Node {
+    /// Validators of the current epoch with their P2P addresses (empty when unknown), for the
+    /// network's allow-set and dial list at start (validators added by governance).
+    pub fn epoch_peers(&self) -> Vec<(Address, String)> {
+        let alg = self.suite.hash();
+        self.epoch()
+            .map(|e| {
+                e.validators
+                    .iter()
+                    .filter_map(|v| Some((validator_address(alg, v)?, v.p2p_addr.clone())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

@@ -628,19 +628,11 @@ impl Node {
             let (set, crypto) = self
                 .consensus_parts_for(&epoch)
                 .map_err(|e| e.to_string())?;
-            if let Some(c) = proof.qc.vote.commit
-                && c.height > block.header.height
-                && epoch_changes_after(self, block)
-            {
-                // An epoch-ending block committed through a later block of its empty suffix
-                // carries that block's proof: the QC is checked, the link is not (ADR 0011).
-                tracing::warn!(
-                    height = block.header.height,
-                    "epoch-ending block certified by a descendant's commit proof"
-                );
-                return proof.qc.verify(&set, &crypto).map_err(|e| e.to_string());
-            }
-            return keel_consensus::verify_commit(&set, &crypto, &proof, block.header.height, hash)
+            // An epoch-ending block may be proven through empty suffix blocks (ADR 0011).
+            let (_, suffix) = crate::epoch::decode_vote(cert).map_err(|e| e.to_string())?;
+            let (height, id) =
+                crate::epoch::check_suffix(self.suite.hash(), &block.header, hash, &suffix)?;
+            return keel_consensus::verify_commit(&set, &crypto, &proof, height, &id)
                 .map_err(|e| e.to_string());
         }
         let msg = CommitCertificate::signing_message(block.header.height, cert.round, hash);
@@ -718,15 +710,6 @@ impl Node {
     /// Admit transactions received from a peer (not gossiped again).
     pub fn submit_from_peer(&self, raws: &[Vec<u8>]) -> Vec<Result<Admitted, AdmitError>> {
         self.submit_inner(raws, false)
-    }
-}
-
-/// Whether the committed state after `block` is in a later epoch than its parent's.
-fn epoch_changes_after(node: &Node, block: &Block) -> bool {
-    let h = block.header.height;
-    match (node.epoch_at(h.saturating_sub(1)), node.epoch_at(h)) {
-        (Ok(a), Ok(b)) => a.epoch != b.epoch,
-        _ => false,
     }
 }
 
