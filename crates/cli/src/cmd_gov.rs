@@ -7,7 +7,8 @@ use clap::{Args, Subcommand};
 use keel_crypto::Scheme;
 use keel_node::KeyFile;
 use keel_types::{
-    Address, ChainParam, GovAction, GovPayload, Hash, Payload, Role, Signer, ValidatorInfo,
+    Address, ChainParam, GovAction, GovPayload, Hash, OpPolicy, Operation, Payload, Role, Signer,
+    ValidatorInfo,
 };
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -165,6 +166,24 @@ enum ActionCmd {
         #[command(flatten)]
         send: SendOpts,
     },
+    /// Restrict an operation (transfer, evidence_put, deploy_contract, call_contract,
+    /// asset_issue) to an allow list, forbid it to a deny list, or reopen it.
+    OpPolicy {
+        /// Operation name.
+        #[arg(long)]
+        op: String,
+        /// Only these accounts may perform it (comma-separated).
+        #[arg(long, value_delimiter = ',', conflicts_with_all = ["deny", "open"])]
+        allow: Vec<Address>,
+        /// These accounts may not perform it (comma-separated).
+        #[arg(long, value_delimiter = ',', conflicts_with = "open")]
+        deny: Vec<Address>,
+        /// Remove any restriction.
+        #[arg(long)]
+        open: bool,
+        #[command(flatten)]
+        send: SendOpts,
+    },
     /// Change a chain parameter: gas_price, max_block_txs, block_interval_ms,
     /// proposal_ttl_blocks.
     SetParam {
@@ -289,6 +308,30 @@ fn action_of(cmd: ActionCmd) -> Result<(GovAction, SendOpts), CliError> {
         ActionCmd::Unfreeze { address, send } => (GovAction::Unfreeze { address }, send),
         ActionCmd::RevokeCert { fingerprint, send } => {
             (GovAction::RevokeCertificate { fingerprint }, send)
+        }
+        ActionCmd::OpPolicy {
+            op,
+            allow,
+            deny,
+            open,
+            send,
+        } => {
+            let op = Operation::from_name(&op).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "unknown operation {op:?}; one of transfer, evidence_put, deploy_contract, call_contract, asset_issue"
+                ))
+            })?;
+            let policy = match (open, allow.is_empty(), deny.is_empty()) {
+                (true, _, _) => OpPolicy::Open,
+                (false, false, _) => OpPolicy::AllowList(allow),
+                (false, true, false) => OpPolicy::DenyList(deny),
+                (false, true, true) => {
+                    return Err(CliError::Usage(
+                        "give --allow ADDRS, --deny ADDRS or --open".into(),
+                    ));
+                }
+            };
+            (GovAction::SetOperationPolicy { op, policy }, send)
         }
         ActionCmd::SetParam { name, value, send } => {
             (GovAction::SetParam(param(&name, value)?), send)

@@ -13,6 +13,7 @@
 //! | `H("keel/gov/acct/v1" ‖ address)` | [`AccountPerm`]: role, frozen, admitted |
 //! | `H("keel/gov/prop/v1" ‖ id)` | [`Proposal`] |
 //! | `H("keel/gov/revoked/v1" ‖ fingerprint)` | height of revocation (u64) |
+//! | `H("keel/gov/op/v1" ‖ operation tag)` | [`OpPolicy`] of an operation (allow/deny list) |
 
 use crate::ExecutionError;
 use crate::executor::{BlockContext, decode_value};
@@ -21,8 +22,8 @@ use crate::overlay::{Overlay, StateView};
 use borsh::{BorshDeserialize, BorshSerialize};
 use keel_crypto::HashAlgorithm;
 use keel_types::{
-    Address, ChainParam, Event, ExecErrorCode, GovAction, GovPayload, Hash, Payload, Role,
-    ValidatorInfo, codec,
+    Address, ChainParam, Event, ExecErrorCode, GovAction, GovPayload, Hash, OpPolicy, Operation,
+    Payload, Role, ValidatorInfo, codec,
 };
 
 /// Most open proposals at once (bounds the state record and the votes scanned).
@@ -244,6 +245,11 @@ pub fn proposal_key(alg: HashAlgorithm, id: &Hash) -> StateKey {
     alg.digest_parts(&[b"keel/gov/prop/v1", &id.0])
 }
 
+/// Key of an operation's policy.
+pub fn policy_key(alg: HashAlgorithm, op: Operation) -> StateKey {
+    alg.digest_parts(&[b"keel/gov/op/v1", &[op as u8]])
+}
+
 /// Key of a revoked certificate fingerprint.
 pub fn revoked_key(alg: HashAlgorithm, fingerprint: &Hash) -> StateKey {
     alg.digest_parts(&[b"keel/gov/revoked/v1", &fingerprint.0])
@@ -297,6 +303,15 @@ pub fn proposal(
     read(view, "proposal", &proposal_key(alg, id))
 }
 
+/// The policy of an operation ([`OpPolicy::Open`] unless governance set one).
+pub fn op_policy(
+    view: &dyn StateView,
+    alg: HashAlgorithm,
+    op: Operation,
+) -> Result<OpPolicy, ExecutionError> {
+    Ok(read(view, "operation policy", &policy_key(alg, op))?.unwrap_or(OpPolicy::Open))
+}
+
 /// Height at which a certificate fingerprint was revoked, if it was.
 pub fn revoked_at(
     view: &dyn StateView,
@@ -326,6 +341,19 @@ pub fn authorize(
             ExecErrorCode::AccountFrozen,
             format!("account {sender} is frozen by governance"),
         )));
+    }
+    if let Some(op) = keel_types::operation_of(payload) {
+        let policy = op_policy(view, alg, op).map_err(Err)?;
+        if !policy.permits(sender) {
+            let list = match policy {
+                OpPolicy::AllowList(_) => "is not on the allow list",
+                _ => "is on the deny list",
+            };
+            return Err(Ok((
+                ExecErrorCode::NotPermitted,
+                format!("{sender} {list} of operation {}", op.name()),
+            )));
+        }
     }
     let member = gov.weight_of(sender).is_some();
     if let Payload::Gov(_) = payload {
@@ -787,6 +815,9 @@ fn apply_action(
         }
         GovAction::RevokeCertificate { fingerprint } => {
             ov.put(revoked_key(alg, fingerprint), codec::encode(&ctx.height));
+        }
+        GovAction::SetOperationPolicy { op, policy } => {
+            ov.put(policy_key(alg, *op), codec::encode(policy));
         }
         GovAction::SetParam(p) => match p {
             ChainParam::GasPrice(g) => state.gas_price = Some(*g),

@@ -340,3 +340,51 @@ fn permissioned_mode_auditors_and_members() {
     assert!(governance::authorize(&c.state, ALG, &addr(11), &p).is_err());
     assert!(governance::authorize(&c.state, ALG, &addr(10), &p).is_ok());
 }
+
+#[test]
+fn operation_allow_and_deny_lists() {
+    let mut c = Chain::new(&[1, 1, 1, 1], false);
+    let evidence = || {
+        Payload::EvidencePut(EvidencePut {
+            content_hash: Hash([4; 32]),
+            hash_alg: ContentHashAlg::Sm3,
+            size: 1,
+            media_type: String::new(),
+            metadata: String::new(),
+        })
+    };
+    // Evidence writes only for account 10 (a white list); transfers denied to 12 (a black list).
+    for (op, policy) in [
+        (Operation::EvidencePut, OpPolicy::AllowList(vec![addr(10)])),
+        (Operation::Transfer, OpPolicy::DenyList(vec![addr(12)])),
+    ] {
+        let (_, id) = c.propose(1, GovAction::SetOperationPolicy { op, policy });
+        c.vote(2, id, true);
+        c.vote(3, id, true);
+        assert!(matches!(c.status(&id), ProposalStatus::Accepted { .. }));
+    }
+    let (r, _) = c.send(addr(12), evidence());
+    assert_eq!(code(&r), Some(ExecErrorCode::NotPermitted), "{r:?}");
+    assert!(r.error.unwrap().1.contains("allow list of operation evidence_put"));
+    let r = c.transfer(addr(12));
+    assert_eq!(code(&r), Some(ExecErrorCode::NotPermitted), "{r:?}");
+    assert_eq!(code(&c.transfer(addr(10))), None);
+    let (r, _) = c.send(addr(10), evidence());
+    assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    // Policies bind members too, but never governance itself.
+    let (r, _) = c.send(addr(1), evidence());
+    assert_eq!(code(&r), Some(ExecErrorCode::NotPermitted));
+    let (_, id) = c.propose(
+        1,
+        GovAction::SetOperationPolicy {
+            op: Operation::EvidencePut,
+            policy: OpPolicy::Open,
+        },
+    );
+    c.vote(2, id, true);
+    c.vote(3, id, true);
+    assert_eq!(
+        governance::op_policy(&c.state, ALG, Operation::EvidencePut).unwrap(),
+        OpPolicy::Open
+    );
+}

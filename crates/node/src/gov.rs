@@ -161,6 +161,12 @@ impl Node {
         }
     }
 
+    /// A read view of the committed head state (for module reads such as
+    /// `governance::op_policy`).
+    pub fn head_view(&self) -> impl StateView + '_ {
+        self.view(self.head().height)
+    }
+
     /// Epoch state at a committed height.
     pub fn epoch_at(&self, height: u64) -> Result<EpochState, NodeError> {
         governance::epoch_state(&self.view(height), self.suite.hash())?

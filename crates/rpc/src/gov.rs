@@ -3,7 +3,7 @@
 use crate::error::RpcError;
 use keel_execution::governance::{MAX_OPEN_PROPOSALS, Proposal, ProposalStatus};
 use keel_node::Node;
-use keel_types::{Address, ChainParam, GovAction, GovPayload, Hash};
+use keel_types::{Address, ChainParam, GovAction, GovPayload, Hash, OpPolicy, Operation};
 use serde_json::{Value, json};
 
 /// The governance methods.
@@ -157,7 +157,16 @@ fn members(node: &Node) -> Result<Value, RpcError> {
         ),
         None => (vec![], false, String::new(), 0, Value::Null),
     };
+    let mut policies = serde_json::Map::new();
+    for op in Operation::ALL {
+        let p = keel_execution::governance::op_policy(&node.head_view(), alg, op)
+            .map_err(|e| RpcError::internal(e.to_string()))?;
+        if p != OpPolicy::Open {
+            policies.insert(op.name().into(), policy_json(&p));
+        }
+    }
     Ok(json!({
+        "operationPolicies": policies,
         "epoch": epoch.epoch,
         "epochStartHeight": epoch.start_height,
         "validators": validators,
@@ -201,6 +210,9 @@ pub(crate) fn action(a: &GovAction) -> Value {
             "certFingerprint": cert_fingerprint,
         }),
         GovAction::RevokeCertificate { fingerprint } => json!({ "fingerprint": fingerprint }),
+        GovAction::SetOperationPolicy { op, policy } => {
+            json!({ "operation": op.name(), "policy": policy_json(policy) })
+        }
         GovAction::SetParam(p) => match p {
             ChainParam::GasPrice(g) => json!({ "param": "gas_price", "value": g.to_string() }),
             ChainParam::MaxBlockTxs(n) => json!({ "param": "max_block_txs", "value": n }),
@@ -213,6 +225,14 @@ pub(crate) fn action(a: &GovAction) -> Value {
         },
     };
     json!({ "type": a.name(), "args": body })
+}
+
+fn policy_json(p: &OpPolicy) -> Value {
+    match p {
+        OpPolicy::Open => json!({ "type": "open" }),
+        OpPolicy::AllowList(l) => json!({ "type": "allow", "addresses": l }),
+        OpPolicy::DenyList(l) => json!({ "type": "deny", "addresses": l }),
+    }
 }
 
 /// JSON view of a governance payload (for `keel_getTransaction`).

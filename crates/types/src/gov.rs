@@ -57,6 +57,78 @@ impl Role {
     }
 }
 
+/// Most addresses in one operation allow/deny list.
+pub const MAX_POLICY_ADDRESSES: usize = 256;
+
+/// An operation (per module) that a chain-level policy can restrict. Tags are stable; later
+/// modules' operations are reserved here so policies can be set before they exist.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
+)]
+#[borsh(use_discriminant = true)]
+#[repr(u8)]
+pub enum Operation {
+    /// Native token transfer (module `token`).
+    Transfer = 1,
+    /// Evidence write (module `evidence`).
+    EvidencePut = 2,
+    /// Contract deployment (reserved for the contract module).
+    DeployContract = 3,
+    /// Contract call (reserved for the contract module).
+    CallContract = 4,
+    /// Asset issuance (reserved for an asset module).
+    AssetIssue = 5,
+}
+
+impl Operation {
+    /// Every operation.
+    pub const ALL: [Operation; 5] = [
+        Operation::Transfer,
+        Operation::EvidencePut,
+        Operation::DeployContract,
+        Operation::CallContract,
+        Operation::AssetIssue,
+    ];
+
+    /// Stable lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Transfer => "transfer",
+            Operation::EvidencePut => "evidence_put",
+            Operation::DeployContract => "deploy_contract",
+            Operation::CallContract => "call_contract",
+            Operation::AssetIssue => "asset_issue",
+        }
+    }
+
+    /// Parse a [`Operation::name`].
+    pub fn from_name(s: &str) -> Option<Operation> {
+        Operation::ALL.into_iter().find(|o| o.name() == s)
+    }
+}
+
+/// Who may perform an operation (on top of roles and freezes).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum OpPolicy {
+    /// Everyone the role rules allow (the default).
+    Open,
+    /// Only these accounts (a white list).
+    AllowList(Vec<Address>),
+    /// Everyone but these accounts (a black list).
+    DenyList(Vec<Address>),
+}
+
+impl OpPolicy {
+    /// Whether `a` passes the policy.
+    pub fn permits(&self, a: &Address) -> bool {
+        match self {
+            OpPolicy::Open => true,
+            OpPolicy::AllowList(l) => l.contains(a),
+            OpPolicy::DenyList(l) => !l.contains(a),
+        }
+    }
+}
+
 /// A validator named in a proposal or in the epoch state.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub struct ValidatorInfo {
@@ -138,6 +210,13 @@ pub enum GovAction {
     },
     /// Change a chain parameter.
     SetParam(ChainParam),
+    /// Restrict (or reopen) an operation chain-wide with an allow or deny list.
+    SetOperationPolicy {
+        /// The operation.
+        op: Operation,
+        /// The policy.
+        policy: OpPolicy,
+    },
 }
 
 impl GovAction {
@@ -154,6 +233,7 @@ impl GovAction {
             GovAction::Unfreeze { .. } => "unfreeze",
             GovAction::RevokeCertificate { .. } => "revoke_certificate",
             GovAction::SetParam(_) => "set_param",
+            GovAction::SetOperationPolicy { .. } => "set_operation_policy",
         }
     }
 
@@ -190,6 +270,12 @@ impl GovAction {
                 Ok(())
             }
             GovAction::SetAccount { org, .. } => name_ok("org", org, MAX_GOV_NAME_BYTES),
+            GovAction::SetOperationPolicy {
+                policy: OpPolicy::AllowList(l) | OpPolicy::DenyList(l),
+                ..
+            } if l.len() > MAX_POLICY_ADDRESSES => {
+                Err(("policy", format!("over {MAX_POLICY_ADDRESSES} addresses")))
+            }
             _ => Ok(()),
         }
     }
@@ -212,6 +298,16 @@ pub enum GovPayload {
         /// Yes or no.
         approve: bool,
     },
+}
+
+/// The operation a payload performs (`None`: governance itself, never restricted by policy so
+/// the committee cannot lock itself out).
+pub fn operation_of(payload: &crate::Payload) -> Option<Operation> {
+    match payload {
+        crate::Payload::Transfer { .. } => Some(Operation::Transfer),
+        crate::Payload::EvidencePut(_) => Some(Operation::EvidencePut),
+        crate::Payload::Gov(_) => None,
+    }
 }
 
 impl GovPayload {

@@ -27,7 +27,8 @@ pub use block::{Block, CommitCertificate, CommitSignature, Header};
 pub use codec::CodecError;
 pub use gov::{
     ChainParam, GAS_GOV, GovAction, GovPayload, MAX_GOV_NAME_BYTES, MAX_P2P_ADDR_BYTES,
-    MAX_PROPOSAL_TTL_BLOCKS, Role, ValidatorInfo,
+    MAX_POLICY_ADDRESSES, MAX_PROPOSAL_TTL_BLOCKS, OpPolicy, Operation, Role, ValidatorInfo,
+    operation_of,
 };
 pub use keel_crypto::{HashAlgorithm, Scheme, Suite};
 pub use primitives::{Address, Hash, ParseHexError};
