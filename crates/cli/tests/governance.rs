@@ -312,8 +312,23 @@ fn governance_permissions_and_validator_changes() {
     assert_refused(&out, "NOT_PERMITTED");
     // Freeze the client by proposal + votes.
     let client = net.address(&c0).to_string();
-    net.pass(0, &["freeze", "--address", &client]);
-    assert_refused(&transfer(&net, 2, &c0), "ACCOUNT_FROZEN");
+    let freeze = net.pass(0, &["freeze", "--address", &client]);
+    assert_refused(&transfer(&net, 0, &c0), "ACCOUNT_FROZEN");
+    // The read commands show it.
+    let shown = run_ok(&["gov", "show", &freeze, "--rpc", &url0]);
+    assert!(
+        shown.contains("\"accepted\"") && shown.contains("freeze"),
+        "{shown}"
+    );
+    let listed = run_ok(&["gov", "list", "--rpc", &url0]);
+    assert!(listed.contains(&freeze), "{listed}");
+    let perms = run_ok(&["gov", "perms", &client, "--rpc", &url0]);
+    assert!(perms.contains("\"frozen\": true"), "{perms}");
+    let shown_members = run_ok(&["gov", "members", "--rpc", &url0]);
+    assert!(
+        shown_members.contains("\"permissioned\": true"),
+        "{shown_members}"
+    );
 
     // --- 2. add the observer (node-4) as a 5th validator
     let v4 = net.address(&net.node_key(4));
@@ -348,6 +363,16 @@ fn governance_permissions_and_validator_changes() {
     eprintln!(
         "epoch 1 started at height {switch}; node-4 at height {:?}",
         net.height(4)
+    );
+    let metrics = ureq::get(&format!("{}/metrics", net.url(4)))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(
+        metrics.contains("keel_gov_epoch 1\n") && metrics.contains("keel_gov_validators 5\n"),
+        "metrics after the switch:\n{metrics}"
     );
     let status = net.rpc(4).ok("keel_status", json!([]));
     assert!(

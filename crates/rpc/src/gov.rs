@@ -279,3 +279,32 @@ fn proposal(p: &Proposal, head: u64) -> Value {
         "failure": detail,
     })
 }
+
+/// Governance gauges for `GET /metrics`: epoch, validators, open proposals.
+pub(crate) fn render_metrics(
+    node: &Node,
+    o: &mut String,
+    family: fn(&mut String, &str, &str, &str),
+) {
+    use std::fmt::Write;
+    if let Ok(e) = node.epoch() {
+        family(o, "keel_gov_epoch", "gauge", "Current validator-set epoch.");
+        let _ = writeln!(o, "keel_gov_epoch {}", e.epoch);
+        family(
+            o,
+            "keel_gov_validators",
+            "gauge",
+            "Validators of the current epoch.",
+        );
+        let _ = writeln!(o, "keel_gov_validators {}", e.validators.len());
+    }
+    if let Ok(Some(g)) = node.gov_state() {
+        family(
+            o,
+            "keel_gov_open_proposals",
+            "gauge",
+            "Governance proposals collecting votes.",
+        );
+        let _ = writeln!(o, "keel_gov_open_proposals {}", g.open.len());
+    }
+}
