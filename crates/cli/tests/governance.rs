@@ -7,7 +7,7 @@
 //!    passes, the client is refused with `ACCOUNT_FROZEN`.
 //! 2. The committee (the validators' node keys) adds the observer as a 5th validator; the
 //!    accepting block ends epoch 0; the 5th node takes part in quorums of epoch 1 (its vote
-//!    appears in commit certificates).
+//!    appears in commit certificates); killed and restarted, it resumes voting in epoch 1.
 //! 3. Validator 3 is removed (epoch 2) and killed: the remaining 4 keep committing.
 //! 4. Validator 2 is killed too; once it has been silent for the liveness window, a proposal
 //!    that would leave the online validators short of a quorum is refused with
@@ -379,6 +379,23 @@ fn governance_permissions_and_validator_changes() {
         !status["consensus"].is_null(),
         "node-4 runs consensus after the switch: {status}"
     );
+
+    // A restart in a later epoch resumes from durable state (epoch from the head's state,
+    // epoch-tagged safety state) and the node votes again.
+    net.kill(4);
+    net.wait_progress(
+        &[0, 1, 2, 3],
+        3,
+        "progress with node-4 down (4 of 5 validators)",
+    );
+    let mut p = NodeProc::start(&net.node_dir(4), "4-restarted");
+    p.wait_healthy(&net.rpc(4), common::HEALTHY_TIMEOUT);
+    net.procs[4] = Some(p);
+    let back = net.height(0).unwrap();
+    net.wait_for("the restarted 5th validator to vote again", |n| {
+        let top = n.height(0).unwrap_or(0);
+        top > back && took_part(n, 0, &v4, back + 1, top)
+    });
 
     // --- 3. remove validator 3, then kill it: the network keeps committing
     let v3 = net.address(&net.node_key(3)).to_string();

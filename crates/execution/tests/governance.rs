@@ -365,7 +365,12 @@ fn operation_allow_and_deny_lists() {
     }
     let (r, _) = c.send(addr(12), evidence());
     assert_eq!(code(&r), Some(ExecErrorCode::NotPermitted), "{r:?}");
-    assert!(r.error.unwrap().1.contains("allow list of operation evidence_put"));
+    assert!(
+        r.error
+            .unwrap()
+            .1
+            .contains("allow list of operation evidence_put")
+    );
     let r = c.transfer(addr(12));
     assert_eq!(code(&r), Some(ExecErrorCode::NotPermitted), "{r:?}");
     assert_eq!(code(&c.transfer(addr(10))), None);
