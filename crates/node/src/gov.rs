@@ -313,8 +313,22 @@ impl Node {
             Ok(r) => admit_error(r),
             Err(e) => AdmitError::State(e.to_string()),
         })?;
-        if let GovPayload::Propose { action, .. } = g {
-            self.check_validator_change(action)?;
+        match g {
+            GovPayload::Propose { action, .. } => self.check_validator_change(action)?,
+            // A yes vote may be the one that applies the change: check liveness again, the
+            // online set may have shrunk since the proposal.
+            GovPayload::Vote {
+                proposal,
+                approve: true,
+            } => {
+                if let Some(p) = self
+                    .proposal(proposal)
+                    .map_err(|e| AdmitError::State(e.to_string()))?
+                {
+                    self.check_validator_change(&p.action)?;
+                }
+            }
+            GovPayload::Vote { .. } => {}
         }
         Ok(())
     }
