@@ -14,6 +14,23 @@ use keel_types::{CommitCertificate, CommitSignature, Hash, Header, codec};
 /// Most consensus messages of the next epoch buffered until this node switches.
 pub const MAX_NEXT_EPOCH_MESSAGES: usize = 1_024;
 
+/// The id bound into every consensus signature of `epoch` (the consensus core signs over its
+/// `ValidatorSet::chain_id`): the chain id in epoch 0, a hash of chain id and epoch after, so a
+/// vote or timeout of one epoch can never be replayed into another (rounds restart at 1).
+pub fn consensus_domain(alg: keel_crypto::HashAlgorithm, chain_id: u64, epoch: u64) -> u64 {
+    if epoch == 0 {
+        return chain_id;
+    }
+    let d = alg.digest_parts(&[
+        b"keel/consensus-epoch/v1",
+        &chain_id.to_be_bytes(),
+        &epoch.to_be_bytes(),
+    ]);
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    u64::from_be_bytes(b)
+}
+
 /// The persisted safety state, tagged with its epoch (a new epoch starts from a fresh state).
 #[derive(BorshSerialize, BorshDeserialize)]
 struct EpochSafety {
@@ -256,6 +273,22 @@ mod tests {
                 signatures: vec![],
             },
         }
+    }
+
+    #[test]
+    fn consensus_signatures_are_bound_to_the_epoch() {
+        assert_eq!(
+            consensus_domain(ALG, 1001, 0),
+            1001,
+            "epoch 0 keeps the chain id"
+        );
+        let ids: std::collections::BTreeSet<u64> =
+            (0..50).map(|e| consensus_domain(ALG, 1001, e)).collect();
+        assert_eq!(ids.len(), 50, "every epoch signs in its own domain");
+        assert_ne!(
+            consensus_domain(ALG, 1001, 1),
+            consensus_domain(ALG, 1002, 1)
+        );
     }
 
     #[test]

@@ -677,7 +677,7 @@ impl Node {
         };
         let validators = self.epoch_validators(epoch);
         let set = keel_consensus::ValidatorSet::new(
-            self.genesis.chain_id,
+            crate::epoch::consensus_domain(self.suite.hash(), self.genesis.chain_id, epoch.epoch),
             validators.iter().map(|(a, _, _)| *a).collect(),
         )
         .map_err(err)?;
