@@ -9,6 +9,7 @@
 //! | key | value |
 //! |---|---|
 //! | `H("keel/gov/v1" ‖ "state")` | [`GovState`]: permissioned flag, committee, threshold, params, open proposals |
+//! | `H("keel/gov/v1" ‖ "recent")` | ids of recently closed proposals (≤ 256) |
 //! | `H("keel/gov/v1" ‖ "epoch")` | [`EpochState`]: epoch number, first height, validators |
 //! | `H("keel/gov/acct/v1" ‖ address)` | [`AccountPerm`]: role, frozen, admitted |
 //! | `H("keel/gov/prop/v1" ‖ id)` | [`Proposal`] |
@@ -71,8 +72,6 @@ pub struct GovState {
     pub block_interval_ms: Option<u64>,
     /// Open proposal ids, oldest first.
     pub open: Vec<Hash>,
-    /// Recently closed proposal ids, oldest first.
-    pub recent: Vec<Hash>,
 }
 
 impl GovState {
@@ -230,6 +229,10 @@ fn state_key(alg: HashAlgorithm) -> StateKey {
     alg.digest_parts(&[b"keel/gov/v1", b"state"])
 }
 
+fn recent_key(alg: HashAlgorithm) -> StateKey {
+    alg.digest_parts(&[b"keel/gov/v1", b"recent"])
+}
+
 /// Key of the epoch state.
 pub fn epoch_key(alg: HashAlgorithm) -> StateKey {
     alg.digest_parts(&[b"keel/gov/v1", b"epoch"])
@@ -275,6 +278,14 @@ pub fn gov_state(
     alg: HashAlgorithm,
 ) -> Result<Option<GovState>, ExecutionError> {
     read(view, "governance state", &state_key(alg))
+}
+
+/// Recently closed proposal ids, oldest first (at most [`MAX_RECENT_PROPOSALS`]).
+pub fn recent_proposals(
+    view: &dyn StateView,
+    alg: HashAlgorithm,
+) -> Result<Vec<Hash>, ExecutionError> {
+    Ok(read(view, "recent proposals", &recent_key(alg))?.unwrap_or_default())
 }
 
 /// The epoch state.
@@ -417,7 +428,6 @@ pub fn genesis_changes(alg: HashAlgorithm, g: &GovGenesis) -> Vec<(StateKey, Opt
         max_block_txs: None,
         block_interval_ms: None,
         open: vec![],
-        recent: vec![],
     };
     let epoch = EpochState {
         epoch: 0,
@@ -570,7 +580,7 @@ fn expire(
             Some(mut p) if ctx.height > p.expires_at_height => {
                 p.status = ProposalStatus::Expired { height: ctx.height };
                 ov.put(proposal_key(alg, &id), codec::encode(&p));
-                push_recent(state, id);
+                push_recent(ov, alg, id)?;
                 events.push(event("ProposalExpired", vec![("id", id.to_string())]));
             }
             Some(_) => still_open.push(id),
@@ -581,12 +591,16 @@ fn expire(
     Ok(events)
 }
 
-fn push_recent(state: &mut GovState, id: Hash) {
-    state.recent.push(id);
-    if state.recent.len() > MAX_RECENT_PROPOSALS {
-        let extra = state.recent.len() - MAX_RECENT_PROPOSALS;
-        state.recent.drain(..extra);
+/// Remember a closed proposal (kept apart from [`GovState`], which every transaction reads).
+fn push_recent(ov: &mut Overlay<'_>, alg: HashAlgorithm, id: Hash) -> TxResult<()> {
+    let mut recent = recent_proposals(ov, alg).map_err(Err)?;
+    recent.push(id);
+    if recent.len() > MAX_RECENT_PROPOSALS {
+        let extra = recent.len() - MAX_RECENT_PROPOSALS;
+        recent.drain(..extra);
     }
+    ov.put(recent_key(alg), codec::encode(&recent));
+    Ok(())
 }
 
 /// Count weights; accept (apply), reject or keep open. Stores the proposal.
@@ -646,7 +660,7 @@ fn decide(
     };
     if closed {
         state.open.retain(|id| *id != p.id);
-        push_recent(state, p.id);
+        push_recent(ov, alg, p.id)?;
     }
     ov.put(proposal_key(alg, &p.id), codec::encode(&p));
     Ok(())

@@ -79,7 +79,12 @@ pub(crate) fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Valu
                 }
                 Ok(out)
             };
-            Ok(json!({ "open": load(&g.open)?, "recent": load(&g.recent)? }))
+            let recent = keel_execution::governance::recent_proposals(
+                &node.head_view(),
+                node.suite().hash(),
+            )
+            .map_err(|e| RpcError::internal(e.to_string()))?;
+            Ok(json!({ "open": load(&g.open)?, "recent": load(&recent)? }))
         }
         "keel_getPermissions" => {
             arity(method, params, 1)?;
