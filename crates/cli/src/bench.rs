@@ -93,6 +93,7 @@ fn solo(a: SoloArgs) -> Result<(), CliError> {
         })
         .collect();
     let genesis = Genesis {
+        governance: None,
         chain_id: 4242,
         chain_name: "bench".into(),
         suite: suite.name().into(),

@@ -123,6 +123,7 @@ pub(crate) fn init(a: InitArgs) -> Result<PathBuf, CliError> {
     vkf.save(&dir.join("validator.key"))?;
     let alloc = sample_accounts(dir, a.accounts, suite, a.balance)?;
     let genesis = Genesis {
+        governance: None,
         chain_id: a.chain_id,
         chain_name: a.chain_name.clone(),
         suite: suite.name().into(),
@@ -351,6 +352,18 @@ async fn start_bft(
             socket,
         });
     }
+    // Validators added by governance (ADR 0011): dial those with a P2P address, admit all.
+    let epoch_peers = node.epoch_peers();
+    for (address, p2p_addr) in &epoch_peers {
+        if let Ok(socket) = p2p_addr.parse()
+            && !peers.iter().any(|p| p.address == *address)
+        {
+            peers.push(keel_network::PeerAddr {
+                address: *address,
+                socket,
+            });
+        }
+    }
     let mut net_cfg = keel_network::NetworkConfig::new(listen, peers);
     net_cfg.network_id = p2p.network_id.as_bytes().to_vec();
     // Observers from genesis may link in (they are never dialed).
@@ -360,6 +373,9 @@ async fn start_bft(
         net_cfg.pki = Some(pki.network.clone());
         pki.publish(&node);
     }
+    net_cfg
+        .allow_inbound
+        .extend(epoch_peers.iter().map(|(a, _)| *a));
     let (_, key) = keel_node::KeyFile::load(&cfg.key_file)?;
     let (net, inbound) = keel_network::Network::start(net_cfg, key, node.suite())
         .await

@@ -229,6 +229,7 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
         None
     };
     let genesis = Genesis {
+        governance: None,
         chain_id: a.chain_id,
         chain_name: a.chain_name.clone(),
         suite: suite.name().into(),

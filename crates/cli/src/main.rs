@@ -4,6 +4,7 @@ mod bench;
 mod client;
 mod cmd_ca;
 mod cmd_chain;
+mod cmd_gov;
 mod cmd_network;
 mod cmd_query;
 mod demo;
@@ -57,6 +58,9 @@ enum Cmd {
     /// Inspect or verify certificates (verify exits 0 if valid, 3 if not).
     #[command(subcommand)]
     Cert(cmd_ca::CertCmd),
+    /// On-chain governance: members, proposals, votes, permissions (ADR 0011).
+    #[command(subcommand)]
+    Gov(cmd_gov::GovCmd),
     /// Benchmarks (print numbers; see docs/benchmarks.md).
     #[command(subcommand)]
     Bench(bench::BenchCmd),
@@ -84,6 +88,7 @@ fn main() {
         Cmd::Proof(c) => cmd_query::proof(c),
         Cmd::Ca(c) => cmd_ca::ca(c),
         Cmd::Cert(c) => cmd_ca::cert(c),
+        Cmd::Gov(c) => cmd_gov::run(c),
         Cmd::Bench(c) => bench::run(c),
     };
     if let Err(e) = result {

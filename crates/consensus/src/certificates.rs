@@ -51,12 +51,17 @@ impl QuorumCert {
 
     /// The unsigned round-0 QC every chain starts from, certifying the genesis block.
     pub fn genesis(genesis_id: Hash) -> QuorumCert {
+        QuorumCert::genesis_at(genesis_id, 0)
+    }
+
+    /// The unsigned round-0 QC of an epoch whose genesis block is at `height` (ADR 0011).
+    pub fn genesis_at(genesis_id: Hash, height: u64) -> QuorumCert {
         QuorumCert {
             vote: VoteData {
                 block: BlockMeta {
                     id: genesis_id,
                     parent_id: Hash::ZERO,
-                    height: 0,
+                    height,
                 },
                 round: 0,
                 parent_round: 0,

@@ -30,8 +30,11 @@ pub const ROUND_WINDOW: Round = 100;
 pub struct Config {
     /// Validators (and the chain id).
     pub validators: ValidatorSet,
-    /// Id of the genesis block (height 0, certified by the unsigned round-0 QC).
+    /// Id of the genesis block (certified by the unsigned round-0 QC): the chain's genesis, or
+    /// for a later epoch the block that ended the previous epoch (ADR 0011).
     pub genesis_id: Hash,
+    /// Height of the genesis block: 0, or the height of the previous epoch's last block.
+    pub genesis_height: u64,
     /// Round timer.
     pub pacemaker: PacemakerConfig,
 }
@@ -114,7 +117,7 @@ impl<C: Crypto> Consensus<C> {
     /// `high_qc.round + 1`, never votes at or below `recovery.safety.highest_voted_round`, and
     /// does nothing until [`Consensus::start`].
     pub fn new(config: Config, crypto: C, recovery: Recovery) -> Result<Self, ConsensusError> {
-        let genesis_qc = QuorumCert::genesis(config.genesis_id);
+        let genesis_qc = QuorumCert::genesis_at(config.genesis_id, config.genesis_height);
         let mut high_qc = recovery.safety.high_qc.clone();
         if let Some(qc) = recovery.high_qc
             && qc.round() > high_qc.round()

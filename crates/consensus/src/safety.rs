@@ -26,10 +26,15 @@ pub struct SafetyState {
 impl SafetyState {
     /// The state of a validator that never signed anything.
     pub fn genesis(genesis_id: Hash) -> SafetyState {
+        SafetyState::genesis_at(genesis_id, 0)
+    }
+
+    /// The state of a validator at the start of an epoch whose genesis block is at `height`.
+    pub fn genesis_at(genesis_id: Hash, height: u64) -> SafetyState {
         SafetyState {
             highest_voted_round: 0,
             highest_qc_round: 0,
-            high_qc: QuorumCert::genesis(genesis_id),
+            high_qc: QuorumCert::genesis_at(genesis_id, height),
         }
     }
 

@@ -39,6 +39,7 @@ fn config() -> Config {
     Config {
         validators: ValidatorSet::new(9, (0..4).map(addr).collect()).unwrap(),
         genesis_id: GENESIS,
+        genesis_height: 0,
         pacemaker: PacemakerConfig {
             base_timeout_ms: 100,
             backoff_exponent_cap: 4,
@@ -578,4 +579,54 @@ fn oversized_messages_are_refused_before_decoding() {
             keel_types::CodecError::TooLarge { .. }
         ))
     ));
+}
+
+/// A later epoch (ADR 0011) starts from the previous epoch's last block at height h: the first
+/// proposal is at h + 1 and is voted; one at height 1 (as if from genesis) is rejected.
+#[test]
+fn an_epoch_genesis_at_a_later_height() {
+    const START: u64 = 40;
+    let epoch_genesis = Hash([0x77; 32]);
+    let config = Config {
+        genesis_id: epoch_genesis,
+        genesis_height: START,
+        ..config()
+    };
+    let recovery = Recovery {
+        safety: SafetyState::genesis_at(epoch_genesis, START),
+        committed: CommitInfo {
+            height: START,
+            block_id: epoch_genesis,
+        },
+        high_qc: None,
+    };
+    let mut n = Consensus::new(config, ToyCrypto(addr(2)), recovery).unwrap();
+    n.start();
+    let gqc = QuorumCert::genesis_at(epoch_genesis, START);
+    assert_eq!(gqc.vote.block.height, START);
+    let wrong = BlockMeta {
+        id: Hash([1; 32]),
+        parent_id: epoch_genesis,
+        height: 1,
+    };
+    let p = Proposal::sign(wrong, 1, gqc.clone(), None, 9, &ToyCrypto(addr(1)));
+    let fx = n.handle(Input::Message(ConsensusMessage::Proposal(p)));
+    assert!(
+        rejected(&fx).is_some(),
+        "height 1 after an epoch genesis at {START}: {fx:?}"
+    );
+    let good = block(&gqc.vote.block, 2);
+    assert_eq!(good.height, START + 1);
+    let p = Proposal::sign(good, 1, gqc, None, 9, &ToyCrypto(addr(1)));
+    let fx = n.handle(Input::Message(ConsensusMessage::Proposal(p)));
+    assert!(matches!(fx[..], [Effect::ValidateBlock { .. }]), "{fx:?}");
+    let fx = n.handle(Input::BlockValidated {
+        id: good.id,
+        valid: true,
+    });
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::Broadcast(ConsensusMessage::Vote(_)))),
+        "votes for the first block of the epoch: {fx:?}"
+    );
 }

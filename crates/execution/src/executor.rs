@@ -102,8 +102,13 @@ impl Executor {
     ) -> Result<BlockOutcome, ExecutionError> {
         let mut ov = Overlay::new(view);
         let mut out = BlockOutcome::default();
+        // Governance may have changed the gas price (ADR 0011).
+        let mut this = *self;
+        if let Some(g) = crate::governance::gov_state(&ov, self.alg())?.and_then(|g| g.gas_price) {
+            this.params.gas_price = g;
+        }
         for input in txs {
-            let receipt = self.execute_tx(&mut ov, ctx, input, &mut out.new_evidence)?;
+            let receipt = this.execute_tx(&mut ov, ctx, input, &mut out.new_evidence)?;
             out.gas_used = out.gas_used.saturating_add(receipt.gas_used);
             out.receipts.push(receipt);
         }
@@ -214,7 +219,18 @@ impl Executor {
         input: &TxInput<'_>,
         payload: &Payload,
     ) -> Result<(Vec<Event>, Vec<u8>), Result<Failure, ExecutionError>> {
+        let gov_failure = |e: Result<crate::governance::Refusal, ExecutionError>| {
+            e.map(|(code, msg)| Failure(code, msg))
+        };
+        crate::governance::authorize(ov, self.alg(), &input.sender, payload)
+            .map_err(gov_failure)?;
         match payload {
+            Payload::Gov(g) => {
+                let events =
+                    crate::governance::apply(ov, self.alg(), ctx, &input.sender, input.hash, g)
+                        .map_err(gov_failure)?;
+                Ok((events, vec![]))
+            }
             Payload::Transfer { to, amount } => {
                 self.transfer(ov, &input.sender, to, *amount)?;
                 let ev = Event {

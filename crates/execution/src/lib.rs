@@ -13,11 +13,16 @@
 //!   a second `EvidencePut` with the same hash fails with `EVIDENCE_DUPLICATE`, and its receipt
 //!   names the existing record id. The record id is the hash of the transaction that created it.
 //!
+//! * **gov** — committee, roles, freezes, proposals and votes, chain parameters and the epoch
+//!   validator set (ADR 0011); every transaction is first checked by
+//!   [`governance::authorize`].
+//!
 //! A transaction that fails still goes in the block: its nonce is consumed, the fee for the gas
 //! used is charged, none of its other effects apply, and its receipt carries the error code.
 
 mod error;
 mod executor;
+pub mod governance;
 pub mod keys;
 mod model;
 mod overlay;

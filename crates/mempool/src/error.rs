@@ -115,6 +115,24 @@ pub enum AdmitError {
         /// Its hash.
         hash: Hash,
     },
+    /// Permissioned chain: the sender is not an admitted account (ADR 0011).
+    #[error("{0}")]
+    NotAdmitted(String),
+    /// The sender's account is frozen by governance.
+    #[error("{0}")]
+    AccountFrozen(String),
+    /// The sender's role does not allow this operation (e.g. an auditor writing).
+    #[error("{0}")]
+    NotPermitted(String),
+    /// A governance proposal or vote is refused; `code` names the rule (e.g.
+    /// `QUORUM_UNREACHABLE`, `GOV_LAST_MEMBER`, `GOV_ONE_VALIDATOR_PER_EPOCH`, `GOV_INVALID`).
+    #[error("{code}: {reason}")]
+    GovRefused {
+        /// Stable rule name.
+        code: &'static str,
+        /// Explanation.
+        reason: String,
+    },
     /// State could not be read.
     #[error("state unavailable: {0}")]
     State(String),
@@ -139,6 +157,10 @@ impl AdmitError {
             AdmitError::ExpiryTooFar { .. } => 1013,
             AdmitError::NonceAlreadyPending { .. } => 1014,
             AdmitError::SenderQueueFull { .. } => 1015,
+            AdmitError::NotAdmitted(_) => 1030,
+            AdmitError::AccountFrozen(_) => 1031,
+            AdmitError::NotPermitted(_) => 1032,
+            AdmitError::GovRefused { .. } => 1033,
             AdmitError::State(_) => -32603,
         }
     }
@@ -161,6 +183,10 @@ impl AdmitError {
             AdmitError::ExpiryTooFar { .. } => "EXPIRY_TOO_FAR",
             AdmitError::NonceAlreadyPending { .. } => "NONCE_ALREADY_PENDING",
             AdmitError::SenderQueueFull { .. } => "SENDER_QUEUE_FULL",
+            AdmitError::NotAdmitted(_) => "NOT_ADMITTED",
+            AdmitError::AccountFrozen(_) => "ACCOUNT_FROZEN",
+            AdmitError::NotPermitted(_) => "NOT_PERMITTED",
+            AdmitError::GovRefused { .. } => "GOV_REFUSED",
             AdmitError::State(_) => "INTERNAL",
         }
     }

@@ -48,6 +48,12 @@ impl MempoolConfig {
 pub trait AccountSource: Sync {
     /// `(next nonce, balance)` of `addr`, zeros if it does not exist.
     fn account(&self, addr: &Address) -> Result<(u64, u128), String>;
+
+    /// Governance permission check for `sender` sending `tx` (ADR 0011): frozen, not admitted,
+    /// read-only role, refused proposal. The default admits everything.
+    fn authorize(&self, _sender: &Address, _tx: &SignedTransaction) -> Result<(), AdmitError> {
+        Ok(())
+    }
 }
 
 /// A transaction accepted into the pool.
@@ -253,10 +259,13 @@ impl Mempool {
             }
         }
         // Replays of committed nonces and nonces far ahead are refused before the (costly)
-        // signature check; `insert` checks again under the lock.
+        // signature check; `insert` checks the nonce again.
+        // Governance permissions (frozen, not admitted, read-only role…) too.
         stage.par_iter_mut().for_each(|r| {
             if let Ok(c) = r
-                && let Err(e) = self.check_nonce(c, accounts)
+                && let Err(e) = self
+                    .check_nonce(c, accounts)
+                    .and_then(|_| accounts.authorize(&c.sender, &c.tx))
             {
                 *r = Err(e);
             }
@@ -315,7 +324,7 @@ impl Mempool {
         let fee = u128::from(tx.tx.gas_limit).saturating_mul(self.cfg.gas_price);
         let amount = match &tx.tx.payload {
             Payload::Transfer { amount, .. } => *amount,
-            Payload::EvidencePut(_) => 0,
+            Payload::EvidencePut(_) | Payload::Gov(_) => 0,
         };
         fee.saturating_add(amount)
     }

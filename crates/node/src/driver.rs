@@ -7,13 +7,12 @@ use crate::producer::now_ms;
 use crate::{Node, NodeError};
 use borsh::{BorshDeserialize, BorshSerialize};
 use keel_consensus::{
-    BlockMeta, CommitInfo, CommitProof, Config, Consensus, ConsensusMessage, Effect, Input,
-    KeelCrypto, PacemakerConfig, QuorumCert, Recovery, Round, SafetyState, ValidatorSignature,
-    VoteData,
+    BlockMeta, CommitInfo, CommitProof, Consensus, ConsensusMessage, Effect, Input, KeelCrypto,
+    PacemakerConfig, QuorumCert, Round, ValidatorSignature,
 };
 use keel_mempool::AccountSource;
 use keel_network::{InboundMessage, NetworkHandle};
-use keel_types::{Address, Block, CommitCertificate, CommitSignature, Hash, codec, limits};
+use keel_types::{Address, Block, CommitCertificate, Hash, codec, limits};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -90,11 +89,18 @@ enum WireMsg {
     BlockResponse {
         block: Block,
     },
+    /// A consensus message of one epoch (ADR 0011); messages of other epochs are dropped, the
+    /// next epoch's are buffered until this node switches.
+    EpochConsensus {
+        epoch: u64,
+        msg: Vec<u8>,
+    },
 }
 
-/// Rebuild the consensus commit proof stored in a block certificate.
+/// Rebuild the consensus commit proof stored in a block certificate (for an epoch-ending block
+/// it may prove a descendant reached over empty blocks, see ADR 0011).
 pub fn commit_proof(cert: &CommitCertificate) -> Result<CommitProof, NodeError> {
-    let vote: VoteData = codec::decode("certificate vote data", &cert.vote, 4096)?;
+    let (vote, _suffix) = crate::epoch::decode_vote(cert)?;
     Ok(CommitProof {
         qc: QuorumCert {
             vote,
@@ -111,19 +117,7 @@ pub fn commit_proof(cert: &CommitCertificate) -> Result<CommitProof, NodeError> 
 }
 
 fn certificate_of(proof: &CommitProof) -> CommitCertificate {
-    CommitCertificate {
-        round: proof.qc.vote.round,
-        signatures: proof
-            .qc
-            .signatures
-            .iter()
-            .map(|s| CommitSignature {
-                validator: s.validator,
-                signature: s.signature.clone(),
-            })
-            .collect(),
-        vote: codec::encode(&proof.qc.vote),
-    }
+    crate::epoch::certificate_with_suffix(proof, Vec::new())
 }
 
 struct PendingAccounts<'a> {
@@ -165,6 +159,10 @@ pub struct Driver {
     awaiting_validation: Option<keel_consensus::Proposal>,
     /// Our own proposal waiting for its parent chain.
     awaiting_propose: Option<(Round, BlockMeta)>,
+    /// Current epoch (ADR 0011).
+    epoch: u64,
+    /// Consensus messages of the next epoch, replayed after the switch.
+    next_epoch: Vec<ConsensusMessage>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -183,47 +181,8 @@ impl Driver {
         net: NetworkHandle,
         cfg: DriverConfig,
     ) -> Result<Driver, NodeError> {
-        let (validators, crypto) = node.consensus_parts()?;
-        let quorum = validators.quorum();
-        let head = node.head();
-        let safety = match node.load_safety()? {
-            Some(b) => SafetyState::decode(&b)
-                .map_err(|e| NodeError::Invariant(format!("stored safety state: {e}")))?,
-            None => SafetyState::genesis(node.genesis_hash),
-        };
-        let high_qc = if head.height > 0 {
-            node.chain()
-                .block(head.height)?
-                .and_then(|b| {
-                    (!b.certificate.vote.is_empty())
-                        .then(|| commit_proof(&b.certificate).ok())
-                        .flatten()
-                })
-                .map(|p| p.qc)
-        } else {
-            None
-        };
-        let recovery = Recovery {
-            safety,
-            committed: CommitInfo {
-                height: head.height,
-                block_id: head.hash,
-            },
-            high_qc,
-        };
-        let config = Config {
-            validators,
-            genesis_id: node.genesis_hash,
-            pacemaker: cfg.pacemaker,
-        };
-        let consensus = if node.is_validator() {
-            Some(
-                Consensus::new(config, crypto, recovery)
-                    .map_err(|e| NodeError::Invariant(format!("consensus: {e}")))?,
-            )
-        } else {
-            None
-        };
+        let built = crate::epoch::build(&node, cfg.pacemaker)?;
+        let (consensus, quorum) = (built.consensus, built.quorum);
         let (tx, gossip_rx) = mpsc::channel(GOSSIP_QUEUE_TXS);
         node.set_gossip(tx);
         let me = node.validator_address();
@@ -244,6 +203,8 @@ impl Driver {
             quorum,
             awaiting_validation: None,
             awaiting_propose: None,
+            epoch: built.epoch,
+            next_epoch: Vec::new(),
         };
         driver.restore_pending()?;
         Ok(driver)
@@ -345,7 +306,12 @@ impl Driver {
 
     /// Perform effects in order; inputs they produce are fed after all of them (one input at a
     /// time, per the consensus ordering contract).
+    ///
+    /// If an effect switched the epoch (a commit ended it), the rest of the old instance's
+    /// effects and inputs are dropped: they belong to a finished epoch, and performing them
+    /// would tag old votes and safety state with the new epoch.
     fn perform_all(&mut self, effects: Vec<Effect>) {
+        let epoch = self.epoch;
         let mut queue: VecDeque<Input> = VecDeque::new();
         let mut effects: VecDeque<Effect> = effects.into();
         loop {
@@ -353,7 +319,7 @@ impl Driver {
                 if let Some(input) = self.perform(e) {
                     queue.push_back(input);
                 }
-                if self.node.halted().is_some() {
+                if self.node.halted().is_some() || self.epoch != epoch {
                     return;
                 }
             }
@@ -370,7 +336,8 @@ impl Driver {
     fn perform(&mut self, effect: Effect) -> Option<Input> {
         match effect {
             Effect::PersistSafety(s) => {
-                if let Err(e) = self.node.persist_safety(&s.encode()) {
+                let encoded = crate::epoch::encode_safety(self.epoch, &s);
+                if let Err(e) = self.node.persist_safety(&encoded) {
                     self.node
                         .halt(format!("cannot persist consensus safety state: {e}"));
                 }
@@ -385,7 +352,10 @@ impl Driver {
                 {
                     self.broadcast(&WireMsg::Body(b.block.clone()));
                 }
-                self.broadcast(&WireMsg::Consensus(msg.encode()));
+                self.broadcast(&WireMsg::EpochConsensus {
+                    epoch: self.epoch,
+                    msg: msg.encode(),
+                });
                 None
             }
             Effect::ScheduleTimeout { round, after_ms } => {
@@ -399,17 +369,16 @@ impl Driver {
                 // Pace proposals after the parent's timestamp: the busy interval when there is
                 // something to order or to commit, the idle heartbeat otherwise.
                 let parent_ts = self.header_ts(&parent.id).unwrap_or(0);
+                let idle_ms = self
+                    .gov_param(|g| g.block_interval_ms)
+                    .unwrap_or(self.cfg.block_interval_ms);
                 let now = now_ms();
                 let after = |ms: u64| {
                     tokio::time::Instant::now()
                         + Duration::from_millis((parent_ts + ms).saturating_sub(now))
                 };
-                let busy_at = after(
-                    self.cfg
-                        .busy_block_interval_ms
-                        .min(self.cfg.block_interval_ms),
-                );
-                let idle_at = after(self.cfg.block_interval_ms);
+                let busy_at = after(self.cfg.busy_block_interval_ms.min(idle_ms));
+                let idle_at = after(idle_ms);
                 self.propose_at = Some((round, parent, busy_at, idle_at));
                 None
             }
@@ -460,6 +429,14 @@ impl Driver {
         false
     }
 
+    /// A chain parameter set by governance at the committed head (ADR 0011), if any.
+    fn gov_param<T>(
+        &self,
+        f: impl Fn(&keel_execution::governance::GovState) -> Option<T>,
+    ) -> Option<T> {
+        self.node.gov_state().ok().flatten().and_then(|g| f(&g))
+    }
+
     fn header_ts(&self, id: &Hash) -> Option<u64> {
         if let Some(p) = self.pending.get(id) {
             return Some(p.block.header.timestamp_ms);
@@ -496,15 +473,20 @@ impl Driver {
         let refs: Vec<&ExecutedBlock> = chain.iter().map(|b| &**b).collect();
         let deltas: Vec<&keel_state::StateDelta> = refs.iter().map(|b| &*b.delta).collect();
         let height = parent.height + 1;
+        // After an uncommitted epoch-ending block, only empty blocks (ADR 0011).
+        let gov_max = self.gov_param(|g| g.max_block_txs.map(|n| n as usize));
+        let max_txs = if crate::epoch::any_ends_epoch(&self.node, &refs) {
+            0
+        } else {
+            gov_max.map_or(self.cfg.max_block_txs, |n| n.min(self.cfg.max_block_txs))
+        };
         let picked = match self.node.state.snapshot(&deltas) {
             Ok(snapshot) => {
                 let accounts = PendingAccounts {
                     snapshot,
                     suite: self.node.suite(),
                 };
-                self.node
-                    .mempool()
-                    .select(self.cfg.max_block_txs, &accounts, height)
+                self.node.mempool().select(max_txs, &accounts, height)
             }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read pending state");
@@ -578,6 +560,10 @@ impl Driver {
             return invalid;
         };
         let refs: Vec<&ExecutedBlock> = chain.iter().map(|b| &**b).collect();
+        if !body.transactions.is_empty() && crate::epoch::any_ends_epoch(&self.node, &refs) {
+            tracing::warn!(block = %id, "transactions after an epoch-ending block");
+            return invalid;
+        }
         match tokio::task::block_in_place(|| self.node.validate_block(&body, &refs, now_ms())) {
             Ok(e) if e.hash == id => {
                 // Stored before the vote (made durable by the safety-state fsync before it).
@@ -681,14 +667,26 @@ impl Driver {
             self.request_sync();
             return;
         };
-        for executed in chain {
+        for (i, executed) in chain.iter().enumerate() {
+            let ends_epoch = crate::epoch::ends_epoch(&self.node, executed);
+            // The epoch-ending block always carries a certificate: the proof names it, or (a
+            // round timed out right after it) a later block of its empty suffix, whose headers
+            // then go with the proof so the link stays verifiable. The suffix itself is never
+            // committed (ADR 0011).
             let cert = if executed.hash == committed.block_id {
                 certificate_of(proof)
+            } else if ends_epoch {
+                let suffix = chain[i + 1..]
+                    .iter()
+                    .take(crate::epoch::MAX_SUFFIX_HEADERS)
+                    .map(|b| b.block.header.clone())
+                    .collect();
+                crate::epoch::certificate_with_suffix(proof, suffix)
             } else {
                 CommitCertificate::default()
             };
             if let Err(e) =
-                tokio::task::block_in_place(|| self.node.commit_block(&executed, cert, started))
+                tokio::task::block_in_place(|| self.node.commit_block(executed, cert, started))
             {
                 self.node.halt(format!(
                     "commit of block {} failed: {e}",
@@ -696,8 +694,86 @@ impl Driver {
                 ));
                 return;
             }
+            if ends_epoch {
+                break;
+            }
         }
         self.prune();
+        self.maybe_switch_epoch();
+    }
+
+    /// After a commit: if the committed head is in a newer epoch, drop the old consensus
+    /// instance and everything uncommitted, start the new epoch's instance (if this node is
+    /// one of its validators) and replay the buffered messages of the new epoch.
+    fn maybe_switch_epoch(&mut self) {
+        let epoch = match self.node.epoch() {
+            Ok(e) => e.epoch,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the epoch state");
+                return;
+            }
+        };
+        if epoch == self.epoch {
+            return;
+        }
+        let built = match crate::epoch::build(&self.node, self.cfg.pacemaker) {
+            Ok(b) => b,
+            Err(e) => {
+                self.node.halt(format!("cannot start epoch {epoch}: {e}"));
+                return;
+            }
+        };
+        tracing::info!(
+            epoch,
+            height = self.node.head().height,
+            genesis = ?crate::epoch::start_id(&self.node),
+            validator = built.consensus.is_some(),
+            "epoch switch"
+        );
+        self.epoch = built.epoch;
+        self.quorum = built.quorum;
+        self.consensus = built.consensus;
+        // Uncommitted blocks of the old epoch are dead; bodies above the head stay (the new
+        // epoch's first proposals may already have arrived).
+        self.pending.clear();
+        self.timer = None;
+        self.propose_at = None;
+        self.awaiting_validation = None;
+        self.awaiting_propose = None;
+        if let Some(c) = self.consensus.as_mut() {
+            let effects = c.start();
+            self.perform_all(effects);
+        }
+        for msg in std::mem::take(&mut self.next_epoch) {
+            self.feed(Input::Message(msg));
+        }
+    }
+
+    fn on_epoch_message(&mut self, epoch: u64, bytes: &[u8]) {
+        let msg = match ConsensusMessage::decode(bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                self.node
+                    .counters
+                    .record_consensus_rejection("MalformedMessage");
+                tracing::debug!(error = %e, "bad consensus message");
+                return;
+            }
+        };
+        if epoch == self.epoch {
+            self.node
+                .counters
+                .record_consensus_message("received", kind_of(&msg));
+            self.feed(Input::Message(msg));
+        } else if epoch == self.epoch + 1 {
+            if self.next_epoch.len() < crate::epoch::MAX_NEXT_EPOCH_MESSAGES {
+                self.next_epoch.push(msg);
+            }
+            // Someone is ahead: our head may miss the epoch-ending block.
+            self.request_sync();
+        } else {
+            self.node.counters.record_consensus_rejection("OtherEpoch");
+        }
     }
 
     fn prune(&mut self) {
@@ -736,20 +812,8 @@ impl Driver {
             }
             CHANNEL_CONSENSUS => {
                 match codec::decode::<WireMsg>("wire message", &m.payload, MAX_WIRE_BYTES) {
-                    Ok(WireMsg::Consensus(bytes)) => match ConsensusMessage::decode(&bytes) {
-                        Ok(msg) => {
-                            self.node
-                                .counters
-                                .record_consensus_message("received", kind_of(&msg));
-                            self.feed(Input::Message(msg))
-                        }
-                        Err(e) => {
-                            self.node
-                                .counters
-                                .record_consensus_rejection("MalformedMessage");
-                            tracing::debug!(from = %m.from, error = %e, "bad consensus message")
-                        }
-                    },
+                    // Untagged (pre-epoch) consensus messages belong to epoch 0.
+                    Ok(WireMsg::Consensus(bytes)) => self.on_epoch_message(0, &bytes),
                     Ok(WireMsg::Body(block)) => {
                         if self.bodies.len() < MAX_BODIES
                             && block.transactions.len() <= limits::MAX_BLOCK_TXS
@@ -772,6 +836,9 @@ impl Driver {
                         }
                     }
                     Ok(WireMsg::SyncResponse { blocks }) => self.apply_sync(blocks),
+                    Ok(WireMsg::EpochConsensus { epoch, msg }) => {
+                        self.on_epoch_message(epoch, &msg)
+                    }
                     Err(e) => {
                         self.node
                             .counters
@@ -918,6 +985,7 @@ impl Driver {
         }
         self.prune();
         self.syncing = None;
+        self.maybe_switch_epoch();
         self.resume_awaiting();
         if full {
             // More may follow: ask again right away instead of waiting for the next tick.

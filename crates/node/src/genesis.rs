@@ -64,6 +64,10 @@ pub struct Genesis {
     /// Validators admit their network links. Same shape as validators.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub observers: Vec<GenesisValidator>,
+    /// Governance (ADR 0011): committee, permissioned mode, admitted accounts. Absent: the
+    /// validators' node keys form the committee with weight 1 each, not permissioned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub governance: Option<crate::gov::GenesisGovernance>,
 }
 
 impl Genesis {

@@ -14,8 +14,10 @@
 mod chain;
 mod config;
 pub mod driver;
+mod epoch;
 mod error;
 mod genesis;
+pub mod gov;
 mod keyfile;
 pub mod metrics;
 mod node;

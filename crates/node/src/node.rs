@@ -238,7 +238,15 @@ impl Node {
             Hash(alg.digest(&serde_json::to_vec(&genesis).expect("genesis serializes")));
         if chain.head_height()?.is_none() {
             let mut batch = chain.store().batch();
-            let root = state.apply(0, &genesis_changes(alg, &genesis.alloc_pairs()), &mut batch)?;
+            let gov = genesis.gov_genesis().map_err(|reason| NodeError::Config {
+                what: "genesis",
+                path: data_dir.into(),
+                reason,
+            })?;
+            let mut changes = genesis_changes(alg, &genesis.alloc_pairs());
+            changes.extend(keel_execution::governance::genesis_changes(alg, &gov));
+            changes.sort_by_key(|a| a.0);
+            let root = state.apply(0, &changes, &mut batch)?;
             let header = genesis.header(suite, Hash(root));
             let hash = header.hash(alg);
             let block = Block {
@@ -350,9 +358,18 @@ impl Node {
         self.validator
     }
 
-    /// True if this node is in the validator set (false for an observer).
+    /// True if this node is in the current epoch's validator set (false for an observer).
     pub fn is_validator(&self) -> bool {
-        self.validators.iter().any(|(a, _, _)| *a == self.validator)
+        self.current_validators().contains(&self.validator)
+    }
+
+    /// Validator addresses of the current epoch (genesis validators if the chain has no epoch
+    /// state).
+    pub fn current_validators(&self) -> Vec<Address> {
+        match self.epoch() {
+            Ok(e) => e.addresses(self.suite.hash()),
+            Err(_) => self.validators.iter().map(|(a, _, _)| *a).collect(),
+        }
     }
 
     /// The last committed block.
@@ -380,7 +397,7 @@ impl Node {
                 "solo"
             }
             .into(),
-            validators: self.validators.iter().map(|(a, _, _)| *a).collect(),
+            validators: self.current_validators(),
             pending_txs: self.mempool.len(),
         }
     }
@@ -601,8 +618,23 @@ impl Node {
         let cert = &block.certificate;
         if !cert.vote.is_empty() {
             let proof = crate::driver::commit_proof(cert).map_err(|e| e.to_string())?;
-            let (set, crypto) = self.consensus_parts().map_err(|e| e.to_string())?;
-            return keel_consensus::verify_commit(&set, &crypto, &proof, block.header.height, hash)
+            // The block's epoch: its parent's state names the validators that certify it (the
+            // set changes only in a certified epoch-ending block, so the committed head's set is
+            // the same when the parent is not committed yet).
+            let at = block
+                .header
+                .height
+                .saturating_sub(1)
+                .min(self.head().height);
+            let epoch = self.epoch_at(at).map_err(|e| e.to_string())?;
+            let (set, crypto) = self
+                .consensus_parts_for(&epoch)
+                .map_err(|e| e.to_string())?;
+            // An epoch-ending block may be proven through empty suffix blocks (ADR 0011).
+            let (_, suffix) = crate::epoch::decode_vote(cert).map_err(|e| e.to_string())?;
+            let (height, id) =
+                crate::epoch::check_suffix(self.suite.hash(), &block.header, hash, &suffix)?;
+            return keel_consensus::verify_commit(&set, &crypto, &proof, height, &id)
                 .map_err(|e| e.to_string());
         }
         let msg = CommitCertificate::signing_message(block.header.height, cert.round, hash);
@@ -630,23 +662,28 @@ impl Node {
         Ok(())
     }
 
-    /// The consensus validator set and a verifier/signer with this node's key.
+    /// The current epoch's consensus validator set and a verifier/signer with this node's key.
     pub fn consensus_parts(
         &self,
+    ) -> Result<(keel_consensus::ValidatorSet, keel_consensus::KeelCrypto), NodeError> {
+        self.consensus_parts_for(&self.epoch()?)
+    }
+
+    /// An epoch's consensus validator set and a verifier/signer with this node's key.
+    pub fn consensus_parts_for(
+        &self,
+        epoch: &keel_execution::governance::EpochState,
     ) -> Result<(keel_consensus::ValidatorSet, keel_consensus::KeelCrypto), NodeError> {
         let err = |e: keel_consensus::ConsensusError| {
             NodeError::Invariant(format!("consensus setup: {e}"))
         };
+        let validators = self.epoch_validators(epoch);
         let set = keel_consensus::ValidatorSet::new(
-            self.genesis.chain_id,
-            self.validators.iter().map(|(a, _, _)| *a).collect(),
+            crate::epoch::consensus_domain(self.suite.hash(), self.genesis.chain_id, epoch.epoch),
+            validators.iter().map(|(a, _, _)| *a).collect(),
         )
         .map_err(err)?;
-        let keys: Vec<Vec<u8>> = self
-            .validators
-            .iter()
-            .map(|(_, _, pk)| pk.clone())
-            .collect();
+        let keys: Vec<Vec<u8>> = validators.iter().map(|(_, _, pk)| pk.clone()).collect();
         let crypto = keel_consensus::KeelCrypto::new(self.key.clone(), self.suite.hash(), &keys)
             .map_err(err)?;
         Ok((set, crypto))
@@ -689,5 +726,9 @@ impl AccountSource for HeadAccounts<'_> {
             .account(addr)
             .map(|a| (a.nonce, a.balance))
             .map_err(|e| e.to_string())
+    }
+
+    fn authorize(&self, sender: &Address, tx: &SignedTransaction) -> Result<(), AdmitError> {
+        self.0.authorize_tx(sender, tx)
     }
 }

@@ -86,7 +86,7 @@ pub enum BlockError {
 }
 
 /// State as of the committed head plus pending executed blocks.
-struct PendingView<'a>(StateSnapshot<'a>);
+pub(crate) struct PendingView<'a>(pub(crate) StateSnapshot<'a>);
 
 impl StateView for PendingView<'_> {
     fn get(&self, key: &keys::StateKey) -> Result<Option<Vec<u8>>, ExecutionError> {
@@ -237,7 +237,10 @@ impl Node {
                 ),
             ));
         }
-        if !self.validators.iter().any(|(a, _, _)| *a == h.proposer) {
+        // The proposer belongs to the parent's epoch, or — for the empty blocks that follow an
+        // uncommitted epoch-ending block — to the committed head's (ADR 0011).
+        let parent_epoch = self.epoch_on(pending)?.addresses(self.suite.hash());
+        if !parent_epoch.contains(&h.proposer) && !self.current_validators().contains(&h.proposer) {
             return Err(header_err(
                 "proposer",
                 format!("{} is not a validator", h.proposer),

@@ -59,6 +59,7 @@ impl Cluster {
         let of = KeyFile::from_key(&observer, SUITE);
         let files: Vec<KeyFile> = keys.iter().map(|k| KeyFile::from_key(k, SUITE)).collect();
         let genesis = Genesis {
+            governance: None,
             chain_id: CHAIN,
             chain_name: "bft-test".into(),
             suite: "intl".into(),

@@ -14,6 +14,7 @@ use std::sync::Arc;
 fn genesis(suite: Suite, v: &KeyPair, funded: &KeyPair) -> Genesis {
     let vkf = KeyFile::from_key(v, suite);
     Genesis {
+        governance: None,
         chain_id: 5,
         chain_name: "node-test".into(),
         suite: suite.name().into(),

@@ -37,6 +37,7 @@ fn two_validators() -> Two {
         }
     };
     let g = Genesis {
+        governance: None,
         chain_id: 9,
         chain_name: "pipeline".into(),
         suite: "gm".into(),

@@ -10,6 +10,7 @@
 mod certs;
 mod error;
 mod explorer;
+mod gov;
 pub(crate) mod methods;
 mod metrics;
 pub use methods::METHODS;

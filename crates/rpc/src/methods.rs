@@ -22,6 +22,10 @@ pub const METHODS: &[&str] = &[
     "keel_status",
     "keel_getTxProof",
     "keel_validators",
+    "keel_getMembers",
+    "keel_getProposal",
+    "keel_listProposals",
+    "keel_getPermissions",
 ];
 
 struct Params<'a> {
@@ -273,6 +277,7 @@ pub(crate) fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Valu
                 "pendingTxs": node.mempool().len(),
             }))
         }
+        m if crate::gov::GOV_METHODS.contains(&m) => crate::gov::dispatch(node, m, params),
         _ => crate::explorer::dispatch(node, method, params)
             .unwrap_or_else(|| Err(RpcError::method_not_found(method))),
     }

@@ -76,6 +76,7 @@ pub(crate) fn render(node: &Node, rpc: &RpcCounters) -> String {
         "Height of the last committed block.",
     );
     let _ = writeln!(o, "keel_chain_height {}", head.height);
+    crate::gov::render_metrics(node, &mut o, family);
     family(
         &mut o,
         "keel_chain_head_timestamp_seconds",

@@ -24,6 +24,7 @@ pub(crate) fn tx(
             "mediaType": e.media_type,
             "metadata": e.metadata,
         }),
+        Payload::Gov(g) => crate::gov::payload(g),
     };
     json!({
         "hash": hash,

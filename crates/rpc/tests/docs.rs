@@ -55,6 +55,13 @@ fn rpc_doc_lists_every_method_and_error() {
         },
         AdmitError::NonceAlreadyPending { nonce: 0 },
         AdmitError::SenderQueueFull { pending: 0 },
+        AdmitError::NotAdmitted(String::new()),
+        AdmitError::AccountFrozen(String::new()),
+        AdmitError::NotPermitted(String::new()),
+        AdmitError::GovRefused {
+            code: "QUORUM_UNREACHABLE",
+            reason: String::new(),
+        },
     ];
     for e in admit {
         let row = format!("| {} | `{}` |", e.code(), e.name());
@@ -67,8 +74,26 @@ fn rpc_doc_lists_every_method_and_error() {
         ExecErrorCode::NonceMismatch,
         ExecErrorCode::Expired,
         ExecErrorCode::Overflow,
+        ExecErrorCode::NotAdmitted,
+        ExecErrorCode::AccountFrozen,
+        ExecErrorCode::NotPermitted,
+        ExecErrorCode::GovInvalid,
+        ExecErrorCode::GovLastMember,
+        ExecErrorCode::GovOneValidatorPerEpoch,
     ] {
         let row = format!("| {} | `{}` |", c.code(), c.name());
         assert!(doc.contains(&row), "docs/rpc.md lacks the row {row}");
+    }
+    // Governance refusal rule names carried in `GOV_REFUSED` messages.
+    for rule in [
+        "QUORUM_UNREACHABLE",
+        "GOV_LAST_MEMBER",
+        "GOV_ONE_VALIDATOR_PER_EPOCH",
+        "GOV_INVALID",
+    ] {
+        assert!(
+            doc.contains(&format!("`{rule}`")),
+            "docs/rpc.md lacks the rule {rule}"
+        );
     }
 }

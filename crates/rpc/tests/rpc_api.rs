@@ -39,6 +39,7 @@ fn start(suite: Suite, max_body: usize) -> Harness {
     let alice = KeyPair::from_seed(scheme, &[2; 32]);
     let bob = KeyPair::from_seed(scheme, &[3; 32]);
     let genesis = Genesis {
+        governance: None,
         chain_id: CHAIN_ID,
         chain_name: "rpc-test".into(),
         suite: suite.name().into(),

@@ -57,6 +57,7 @@ fn start() -> Harness {
             balance: 10_000_000,
         }],
         observers: vec![],
+        governance: None,
     };
     let node = Node::open_with(
         genesis,

@@ -106,6 +106,7 @@ impl World {
         let consensus_config = Config {
             validators,
             genesis_id,
+            genesis_height: 0,
             pacemaker: PacemakerConfig {
                 base_timeout_ms: config.base_timeout_ms,
                 backoff_exponent_cap: config.backoff_exponent_cap,

@@ -18,12 +18,18 @@ pub mod limits;
 pub mod merkle;
 
 mod block;
+mod gov;
 mod primitives;
 mod receipt;
 mod tx;
 
 pub use block::{Block, CommitCertificate, CommitSignature, Header};
 pub use codec::CodecError;
+pub use gov::{
+    ChainParam, GAS_GOV, GovAction, GovPayload, MAX_GOV_NAME_BYTES, MAX_P2P_ADDR_BYTES,
+    MAX_POLICY_ADDRESSES, MAX_PROPOSAL_TTL_BLOCKS, OpPolicy, Operation, Role, ValidatorInfo,
+    operation_of,
+};
 pub use keel_crypto::{HashAlgorithm, Scheme, Suite};
 pub use primitives::{Address, Hash, ParseHexError};
 pub use receipt::{Event, ExecErrorCode, Receipt, TxStatus};

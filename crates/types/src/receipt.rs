@@ -30,6 +30,18 @@ pub enum ExecErrorCode {
     Expired = 5,
     /// Transfer amount overflows the recipient balance.
     Overflow = 6,
+    /// Permissioned chain: the sender is not an admitted account (ADR 0011).
+    NotAdmitted = 20,
+    /// The sender's account is frozen.
+    AccountFrozen = 21,
+    /// The sender's role does not allow this operation (e.g. an auditor writing).
+    NotPermitted = 22,
+    /// A governance proposal or vote is invalid (unknown target, duplicate, closed, ...).
+    GovInvalid = 23,
+    /// The proposal would remove the last committee member.
+    GovLastMember = 24,
+    /// A validator change was already accepted in this epoch.
+    GovOneValidatorPerEpoch = 25,
 }
 
 impl ExecErrorCode {
@@ -46,6 +58,12 @@ impl ExecErrorCode {
             ExecErrorCode::NonceMismatch => "NONCE_MISMATCH",
             ExecErrorCode::Expired => "EXPIRED",
             ExecErrorCode::Overflow => "OVERFLOW",
+            ExecErrorCode::NotAdmitted => "NOT_ADMITTED",
+            ExecErrorCode::AccountFrozen => "ACCOUNT_FROZEN",
+            ExecErrorCode::NotPermitted => "NOT_PERMITTED",
+            ExecErrorCode::GovInvalid => "GOV_INVALID",
+            ExecErrorCode::GovLastMember => "GOV_LAST_MEMBER",
+            ExecErrorCode::GovOneValidatorPerEpoch => "GOV_ONE_VALIDATOR_PER_EPOCH",
         }
     }
 }

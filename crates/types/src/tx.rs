@@ -128,6 +128,8 @@ pub enum Payload {
     },
     /// Put an evidence record.
     EvidencePut(EvidencePut),
+    /// Governance: propose or vote (ADR 0011).
+    Gov(crate::gov::GovPayload),
 }
 
 /// The signed part of a native transaction.
@@ -214,6 +216,7 @@ impl Transaction {
                 GAS_EVIDENCE_BASE
                     + GAS_PER_STORED_BYTE * (e.media_type.len() + e.metadata.len()) as u64
             }
+            Payload::Gov(_) => crate::gov::GAS_GOV,
         }
     }
 }
@@ -304,6 +307,10 @@ impl SignedTransaction {
                     tx.intrinsic_gas()
                 ),
             });
+        }
+        if let Payload::Gov(g) = &tx.payload {
+            g.check()
+                .map_err(|(field, reason)| TxCheckError::InvalidField { field, reason })?;
         }
         if let Payload::EvidencePut(e) = &tx.payload {
             if e.media_type.len() > MAX_MEDIA_TYPE_BYTES {

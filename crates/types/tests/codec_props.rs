@@ -22,8 +22,82 @@ fn arb_signer() -> impl Strategy<Value = Signer> {
     (arb_scheme(), proptest::collection::vec(any::<u8>(), 0..70))
         .prop_map(|(scheme, public_key)| Signer { scheme, public_key })
 }
+fn arb_role() -> impl Strategy<Value = Role> {
+    prop_oneof![
+        Just(Role::Client),
+        Just(Role::Auditor),
+        Just(Role::Observer),
+        Just(Role::OrgAdmin)
+    ]
+}
+fn arb_addresses() -> impl Strategy<Value = Vec<Address>> {
+    proptest::collection::vec(arb_address(), 0..4)
+}
+fn arb_gov_action() -> impl Strategy<Value = GovAction> {
+    prop_oneof![
+        (arb_address(), any::<u64>(), ".{0,10}").prop_map(|(address, weight, org)| {
+            GovAction::AddMember {
+                address,
+                weight,
+                org,
+            }
+        }),
+        arb_address().prop_map(|address| GovAction::RemoveMember { address }),
+        (".{0,10}", arb_signer(), ".{0,20}").prop_map(|(name, key, p2p_addr)| {
+            GovAction::AddValidator(ValidatorInfo {
+                name,
+                key,
+                p2p_addr,
+            })
+        }),
+        arb_address().prop_map(|address| GovAction::RemoveValidator { address }),
+        (
+            arb_address(),
+            arb_role(),
+            ".{0,10}",
+            proptest::option::of(arb_hash())
+        )
+            .prop_map(
+                |(address, role, org, cert_fingerprint)| GovAction::SetAccount {
+                    address,
+                    role,
+                    org,
+                    cert_fingerprint,
+                }
+            ),
+        arb_address().prop_map(|address| GovAction::RemoveAccount { address }),
+        arb_address().prop_map(|address| GovAction::Freeze { address }),
+        arb_address().prop_map(|address| GovAction::Unfreeze { address }),
+        arb_hash().prop_map(|fingerprint| GovAction::RevokeCertificate { fingerprint }),
+        prop_oneof![
+            any::<u128>().prop_map(ChainParam::GasPrice),
+            any::<u32>().prop_map(ChainParam::MaxBlockTxs),
+            any::<u64>().prop_map(ChainParam::BlockIntervalMs),
+            any::<u64>().prop_map(ChainParam::ProposalTtlBlocks),
+        ]
+        .prop_map(GovAction::SetParam),
+        (
+            proptest::sample::select(Operation::ALL.to_vec()),
+            prop_oneof![
+                Just(OpPolicy::Open),
+                arb_addresses().prop_map(OpPolicy::AllowList),
+                arb_addresses().prop_map(OpPolicy::DenyList),
+            ]
+        )
+            .prop_map(|(op, policy)| GovAction::SetOperationPolicy { op, policy }),
+    ]
+}
+fn arb_gov() -> impl Strategy<Value = GovPayload> {
+    prop_oneof![
+        (arb_gov_action(), any::<u64>())
+            .prop_map(|(action, ttl_blocks)| GovPayload::Propose { action, ttl_blocks }),
+        (arb_hash(), any::<bool>())
+            .prop_map(|(proposal, approve)| GovPayload::Vote { proposal, approve }),
+    ]
+}
 fn arb_payload() -> impl Strategy<Value = Payload> {
     prop_oneof![
+        arb_gov().prop_map(Payload::Gov),
         (arb_address(), any::<u128>()).prop_map(|(to, amount)| Payload::Transfer { to, amount }),
         (
             arb_hash(),

@@ -80,6 +80,7 @@ pub(crate) fn bft(a: BftArgs) -> Result<(), CliError> {
         })
         .collect();
     let genesis = Genesis {
+        governance: None,
         chain_id: 4343,
         chain_name: "bench-bft".into(),
         suite: suite.name().into(),

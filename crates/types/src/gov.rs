@@ -1,0 +1,326 @@
+//! Governance payloads (ADR 0011): committee proposals and votes, and the roles accounts hold.
+//!
+//! Members and validators are identified by their addresses/keys; a member or account may carry
+//! an optional certificate fingerprint so the PKI can be bound later without a format change.
+
+use crate::tx::Signer;
+use crate::{Address, Hash};
+use borsh::{BorshDeserialize, BorshSerialize};
+
+/// Longest validator/organisation name, bytes.
+pub const MAX_GOV_NAME_BYTES: usize = 64;
+/// Longest validator P2P address (`host:port`), bytes.
+pub const MAX_P2P_ADDR_BYTES: usize = 128;
+/// Longest proposal TTL a proposer may ask for, blocks.
+pub const MAX_PROPOSAL_TTL_BLOCKS: u64 = 1_000_000;
+/// Gas for a governance transaction.
+pub const GAS_GOV: u64 = 50_000;
+
+/// What an account may do. Stable tags (borsh discriminants).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
+)]
+#[borsh(use_discriminant = true)]
+#[repr(u8)]
+pub enum Role {
+    /// Sends transfers and writes evidence.
+    Client = 1,
+    /// Read-only (e.g. a regulator): every transaction is refused.
+    Auditor = 2,
+    /// Read-only node operator account.
+    Observer = 3,
+    /// Administers an organisation; may also transact as a client.
+    OrgAdmin = 4,
+}
+
+impl Role {
+    /// Stable lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Client => "client",
+            Role::Auditor => "auditor",
+            Role::Observer => "observer",
+            Role::OrgAdmin => "org_admin",
+        }
+    }
+
+    /// Parse a [`Role::name`].
+    pub fn from_name(s: &str) -> Option<Role> {
+        [Role::Client, Role::Auditor, Role::Observer, Role::OrgAdmin]
+            .into_iter()
+            .find(|r| r.name() == s)
+    }
+
+    /// Whether the role may send transactions at all.
+    pub fn may_write(self) -> bool {
+        matches!(self, Role::Client | Role::OrgAdmin)
+    }
+}
+
+/// Most addresses in one operation allow/deny list.
+pub const MAX_POLICY_ADDRESSES: usize = 256;
+
+/// An operation (per module) that a chain-level policy can restrict. Tags are stable; later
+/// modules' operations are reserved here so policies can be set before they exist.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, BorshSerialize, BorshDeserialize,
+)]
+#[borsh(use_discriminant = true)]
+#[repr(u8)]
+pub enum Operation {
+    /// Native token transfer (module `token`).
+    Transfer = 1,
+    /// Evidence write (module `evidence`).
+    EvidencePut = 2,
+    /// Contract deployment (reserved for the contract module).
+    DeployContract = 3,
+    /// Contract call (reserved for the contract module).
+    CallContract = 4,
+    /// Asset issuance (reserved for an asset module).
+    AssetIssue = 5,
+}
+
+impl Operation {
+    /// Every operation.
+    pub const ALL: [Operation; 5] = [
+        Operation::Transfer,
+        Operation::EvidencePut,
+        Operation::DeployContract,
+        Operation::CallContract,
+        Operation::AssetIssue,
+    ];
+
+    /// Stable lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Transfer => "transfer",
+            Operation::EvidencePut => "evidence_put",
+            Operation::DeployContract => "deploy_contract",
+            Operation::CallContract => "call_contract",
+            Operation::AssetIssue => "asset_issue",
+        }
+    }
+
+    /// Parse a [`Operation::name`].
+    pub fn from_name(s: &str) -> Option<Operation> {
+        Operation::ALL.into_iter().find(|o| o.name() == s)
+    }
+}
+
+/// Who may perform an operation (on top of roles and freezes).
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum OpPolicy {
+    /// Everyone the role rules allow (the default).
+    Open,
+    /// Only these accounts (a white list).
+    AllowList(Vec<Address>),
+    /// Everyone but these accounts (a black list).
+    DenyList(Vec<Address>),
+}
+
+impl OpPolicy {
+    /// Whether `a` passes the policy.
+    pub fn permits(&self, a: &Address) -> bool {
+        match self {
+            OpPolicy::Open => true,
+            OpPolicy::AllowList(l) => l.contains(a),
+            OpPolicy::DenyList(l) => !l.contains(a),
+        }
+    }
+}
+
+/// A validator named in a proposal or in the epoch state.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct ValidatorInfo {
+    /// Human name.
+    pub name: String,
+    /// Consensus key (scheme and public key); its address is the validator's id.
+    pub key: Signer,
+    /// P2P address other validators dial (`host:port`), may be empty.
+    pub p2p_addr: String,
+}
+
+/// A chain parameter a proposal may change.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum ChainParam {
+    /// Gas price in the smallest unit.
+    GasPrice(u128),
+    /// Most transactions per block a leader includes.
+    MaxBlockTxs(u32),
+    /// Leaders propose at most this often, ms.
+    BlockIntervalMs(u64),
+    /// Default lifetime of a proposal, blocks.
+    ProposalTtlBlocks(u64),
+}
+
+/// What an accepted proposal does.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum GovAction {
+    /// Add a committee member (an organisation's voting account) with a voting weight.
+    AddMember {
+        /// Member account.
+        address: Address,
+        /// Voting weight (≥ 1).
+        weight: u64,
+        /// Organisation name.
+        org: String,
+    },
+    /// Remove a committee member (never the last one).
+    RemoveMember {
+        /// Member account.
+        address: Address,
+    },
+    /// Add a validator at the next epoch boundary.
+    AddValidator(ValidatorInfo),
+    /// Remove a validator at the next epoch boundary.
+    RemoveValidator {
+        /// Validator address.
+        address: Address,
+    },
+    /// Admit an account (bind it to a client identity) with a role.
+    SetAccount {
+        /// Account.
+        address: Address,
+        /// Role.
+        role: Role,
+        /// Organisation.
+        org: String,
+        /// Optional certificate fingerprint the PKI binds later.
+        cert_fingerprint: Option<Hash>,
+    },
+    /// Revoke an account's admission.
+    RemoveAccount {
+        /// Account.
+        address: Address,
+    },
+    /// Freeze an account: it can send nothing until unfrozen.
+    Freeze {
+        /// Account.
+        address: Address,
+    },
+    /// Unfreeze an account.
+    Unfreeze {
+        /// Account.
+        address: Address,
+    },
+    /// Record a revoked certificate (by fingerprint) for the PKI to consult.
+    RevokeCertificate {
+        /// Certificate fingerprint.
+        fingerprint: Hash,
+    },
+    /// Change a chain parameter.
+    SetParam(ChainParam),
+    /// Restrict (or reopen) an operation chain-wide with an allow or deny list.
+    SetOperationPolicy {
+        /// The operation.
+        op: Operation,
+        /// The policy.
+        policy: OpPolicy,
+    },
+}
+
+impl GovAction {
+    /// Stable lower-case name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            GovAction::AddMember { .. } => "add_member",
+            GovAction::RemoveMember { .. } => "remove_member",
+            GovAction::AddValidator(_) => "add_validator",
+            GovAction::RemoveValidator { .. } => "remove_validator",
+            GovAction::SetAccount { .. } => "set_account",
+            GovAction::RemoveAccount { .. } => "remove_account",
+            GovAction::Freeze { .. } => "freeze",
+            GovAction::Unfreeze { .. } => "unfreeze",
+            GovAction::RevokeCertificate { .. } => "revoke_certificate",
+            GovAction::SetParam(_) => "set_param",
+            GovAction::SetOperationPolicy { .. } => "set_operation_policy",
+        }
+    }
+
+    /// Whether the action changes the validator set (at most one per epoch).
+    pub fn changes_validators(&self) -> bool {
+        matches!(
+            self,
+            GovAction::AddValidator(_) | GovAction::RemoveValidator { .. }
+        )
+    }
+
+    /// Field limits, checked at admission and again in blocks.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        let name_ok = |field: &'static str, s: &str, max: usize| {
+            if s.len() > max {
+                Err((field, format!("over {max} bytes")))
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            GovAction::AddMember { weight, org, .. } => {
+                if *weight == 0 {
+                    return Err(("weight", "must be at least 1".into()));
+                }
+                name_ok("org", org, MAX_GOV_NAME_BYTES)
+            }
+            GovAction::AddValidator(v) => {
+                name_ok("name", &v.name, MAX_GOV_NAME_BYTES)?;
+                name_ok("p2p_addr", &v.p2p_addr, MAX_P2P_ADDR_BYTES)?;
+                if v.key.public_key.len() != v.key.scheme.public_key_len() {
+                    return Err(("key", "public key length does not match its scheme".into()));
+                }
+                Ok(())
+            }
+            GovAction::SetAccount { org, .. } => name_ok("org", org, MAX_GOV_NAME_BYTES),
+            GovAction::SetOperationPolicy {
+                policy: OpPolicy::AllowList(l) | OpPolicy::DenyList(l),
+                ..
+            } if l.len() > MAX_POLICY_ADDRESSES => {
+                Err(("policy", format!("over {MAX_POLICY_ADDRESSES} addresses")))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A governance transaction's payload.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub enum GovPayload {
+    /// Open a proposal (the proposer's yes vote is counted at once). Its id is the tx hash.
+    Propose {
+        /// What it does.
+        action: GovAction,
+        /// Lifetime in blocks; 0 = the chain's default.
+        ttl_blocks: u64,
+    },
+    /// Vote on an open proposal.
+    Vote {
+        /// Proposal id.
+        proposal: Hash,
+        /// Yes or no.
+        approve: bool,
+    },
+}
+
+/// The operation a payload performs (`None`: governance itself, never restricted by policy so
+/// the committee cannot lock itself out).
+pub fn operation_of(payload: &crate::Payload) -> Option<Operation> {
+    match payload {
+        crate::Payload::Transfer { .. } => Some(Operation::Transfer),
+        crate::Payload::EvidencePut(_) => Some(Operation::EvidencePut),
+        crate::Payload::Gov(_) => None,
+    }
+}
+
+impl GovPayload {
+    /// Field limits.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        match self {
+            GovPayload::Propose { action, ttl_blocks } => {
+                if *ttl_blocks > MAX_PROPOSAL_TTL_BLOCKS {
+                    return Err(("ttl_blocks", format!("over {MAX_PROPOSAL_TTL_BLOCKS}")));
+                }
+                action.check()
+            }
+            GovPayload::Vote { .. } => Ok(()),
+        }
+    }
+}
