@@ -2,7 +2,7 @@
 
 use crate::keys::{self, StateKey};
 use crate::overlay::{Overlay, StateView};
-use crate::{Account, EvidenceRecord, ExecutionError};
+use crate::{Account, EvidenceRecord, EvmHook, ExecutionError};
 use borsh::BorshDeserialize;
 use keel_crypto::{HashAlgorithm, Suite};
 use keel_types::{
@@ -55,10 +55,11 @@ pub struct BlockOutcome {
     pub new_evidence: Vec<(Address, Hash)>,
 }
 
-/// Executes blocks of native transactions.
+/// Executes blocks of native transactions (and EVM payloads through an installed [`EvmHook`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Executor {
     params: ChainParams,
+    evm: Option<&'static dyn EvmHook>,
 }
 
 /// State changes that create the genesis allocations.
@@ -81,7 +82,13 @@ struct Failure(ExecErrorCode, String);
 impl Executor {
     /// New executor for a chain.
     pub fn new(params: ChainParams) -> Self {
-        Executor { params }
+        Executor { params, evm: None }
+    }
+
+    /// Install the EVM (without it, EVM payloads fail with `EVM_HALTED`).
+    pub fn with_evm(mut self, evm: &'static dyn EvmHook) -> Self {
+        self.evm = Some(evm);
+        self
     }
 
     /// Parameters.
@@ -119,6 +126,9 @@ impl Executor {
         new_evidence: &mut Vec<(Address, Hash)>,
     ) -> Result<Receipt, ExecutionError> {
         let tx = &input.tx.tx;
+        if tx.payload.is_evm() {
+            return self.execute_evm(ov, ctx, input);
+        }
         let sender_key = keys::account(self.alg(), &input.sender);
         let mut sender = read_account(ov, &sender_key)?;
         let rejected = |code: ExecErrorCode, msg: String| Receipt {
@@ -204,6 +214,31 @@ impl Executor {
         })
     }
 
+    fn execute_evm(
+        &self,
+        ov: &mut Overlay<'_>,
+        ctx: BlockContext,
+        input: &TxInput<'_>,
+    ) -> Result<Receipt, ExecutionError> {
+        let Some(evm) = self.evm else {
+            return Ok(Receipt {
+                tx_hash: input.hash,
+                status: TxStatus::Failed,
+                gas_used: 0,
+                fee: 0,
+                events: vec![],
+                error: Some((ExecErrorCode::EvmHalted, "the EVM is not enabled".into())),
+                output: vec![],
+            });
+        };
+        let out = evm.execute(&*ov, &self.params, ctx, input)?;
+        for (k, v) in out.writes {
+            ov.set(k, v);
+        }
+        ov.commit_tx();
+        Ok(out.receipt)
+    }
+
     /// Apply the payload in the tx overlay. `Err(Ok(_))` is a transaction failure,
     /// `Err(Err(_))` an operating error.
     #[allow(clippy::type_complexity)]
@@ -242,6 +277,11 @@ impl Executor {
                 };
                 Ok((vec![ev], id.0.to_vec()))
             }
+            // Routed to `execute_evm` before reaching here.
+            Payload::EvmCall { .. } | Payload::Ethereum { .. } => Err(Ok(Failure(
+                ExecErrorCode::EvmHalted,
+                "EVM payload on the native path".into(),
+            ))),
         }
     }
 
