@@ -36,17 +36,27 @@ pub enum EthTxError {
     /// Signature invalid (high s, bad r/s, recovery failed).
     #[error("invalid signature: {0}")]
     BadSignature(String),
+    /// Signed for another chain.
+    #[error("transaction is for chain {got}, this chain is {expected}")]
+    WrongChainId {
+        /// This chain.
+        expected: u64,
+        /// In the transaction.
+        got: u64,
+    },
+    /// A field breaks a protocol rule (nonce 2^64-1, priority fee above max fee, init code too
+    /// large, gas limit below the intrinsic gas).
+    #[error("invalid transaction: {0}")]
+    Invalid(String),
     /// Value does not fit the native 128-bit balance.
     #[error("value {0} exceeds the native balance range")]
     ValueTooLarge(U256),
 }
 
-/// Decode raw EIP-2718 bytes (legacy RLP or typed), rejecting trailing bytes and types Keel
+/// Decode raw EIP-2718 bytes (the caller bounds the input; [`envelope`] enforces
+/// `MAX_TX_BYTES`) (legacy RLP or typed), rejecting trailing bytes and types Keel
 /// does not support.
 pub fn decode(raw: &[u8]) -> Result<TxEnvelope, EthTxError> {
-    if raw.len() > MAX_TX_BYTES {
-        return Err(EthTxError::TooLarge(raw.len()));
-    }
     let mut buf = raw;
     let env = TxEnvelope::decode_2718(&mut buf).map_err(|e| EthTxError::Decode(e.to_string()))?;
     if !buf.is_empty() {
@@ -89,16 +99,108 @@ pub fn sender_of_key(key: &[u8]) -> Result<Address, EthTxError> {
         .map_err(|e| EthTxError::BadSignature(e.to_string()))
 }
 
+/// Largest init code (EIP-3860).
+pub const MAX_INITCODE_SIZE: usize = 2 * 24_576;
+
+/// A transaction that passed every stateless Ethereum rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidTx {
+    /// The decoded transaction.
+    pub envelope: TxEnvelope,
+    /// Recovered compressed public key.
+    pub key: Vec<u8>,
+    /// Sender address.
+    pub sender: Address,
+    /// `keccak256(raw)`.
+    pub hash: [u8; 32],
+    /// Intrinsic gas under `spec`.
+    pub intrinsic_gas: u64,
+}
+
+/// Every stateless rule of an Ethereum transaction for `spec`: strict decoding, chain id
+/// (`expected_chain_id`; a legacy transaction without one is valid here — Keel's [`envelope`]
+/// refuses it), EIP-2681 nonce bound, priority fee ≤ max fee, EIP-3860 init code size,
+/// intrinsic gas (with the EIP-7623 floor from Prague), signature (low s, recovers).
+pub fn validate(
+    raw: &[u8],
+    expected_chain_id: u64,
+    spec: revm::primitives::hardfork::SpecId,
+) -> Result<ValidTx, EthTxError> {
+    let env = decode(raw)?;
+    if let Some(got) = env.chain_id()
+        && got != expected_chain_id
+    {
+        return Err(EthTxError::WrongChainId {
+            expected: expected_chain_id,
+            got,
+        });
+    }
+    if env.nonce() == u64::MAX {
+        return Err(EthTxError::Invalid("nonce 2^64-1 (EIP-2681)".into()));
+    }
+    if let Some(p) = env.max_priority_fee_per_gas()
+        && p > env.max_fee_per_gas()
+    {
+        return Err(EthTxError::Invalid(
+            "max priority fee per gas above max fee per gas".into(),
+        ));
+    }
+    let is_create = env.kind() == TxKind::Create;
+    if is_create && env.input().len() > MAX_INITCODE_SIZE {
+        return Err(EthTxError::Invalid(format!(
+            "init code of {} bytes exceeds {MAX_INITCODE_SIZE} (EIP-3860)",
+            env.input().len()
+        )));
+    }
+    let (accounts, slots) = env.access_list().map_or((0, 0), |l| {
+        (
+            l.0.len() as u64,
+            l.0.iter().map(|i| i.storage_keys.len() as u64).sum(),
+        )
+    });
+    let gas = revm::context_interface::cfg::gas::calculate_initial_tx_gas(
+        spec,
+        env.input(),
+        is_create,
+        accounts,
+        slots,
+        0,
+        None,
+    );
+    let intrinsic_gas = gas.initial_total_gas().max(gas.floor_gas());
+    if env.gas_limit() < intrinsic_gas {
+        return Err(EthTxError::Invalid(format!(
+            "gas limit {} below the intrinsic gas {intrinsic_gas}",
+            env.gas_limit()
+        )));
+    }
+    let key = recover_key(&env)?;
+    let sender = sender_of_key(&key)?;
+    Ok(ValidTx {
+        hash: HashAlgorithm::Keccak256.digest(raw),
+        envelope: env,
+        key,
+        sender,
+        intrinsic_gas,
+    })
+}
+
 /// The chain id the transaction commits to (`None` for a pre-EIP-155 legacy transaction).
 pub fn chain_id(env: &TxEnvelope) -> Option<u64> {
     env.chain_id()
 }
 
-/// The Keel envelope for raw Ethereum bytes (see the module docs). Recovers the signer.
-pub fn envelope(raw: &[u8]) -> Result<SignedTransaction, EthTxError> {
-    let env = decode(raw)?;
-    let key = recover_key(&env)?;
-    envelope_with_key(&env, raw, key)
+/// The Keel envelope for raw Ethereum bytes (see the module docs): [`validate`] for
+/// `chain_id` under Keel's EVM rules, EIP-155 required.
+pub fn envelope(raw: &[u8], chain_id: u64) -> Result<SignedTransaction, EthTxError> {
+    if raw.len() > MAX_TX_BYTES {
+        return Err(EthTxError::TooLarge(raw.len()));
+    }
+    if decode(raw)?.chain_id().is_none() {
+        return Err(EthTxError::NoChainId);
+    }
+    let v = validate(raw, chain_id, crate::exec::SPEC)?;
+    envelope_with_key(&v.envelope, raw, v.key)
 }
 
 fn envelope_with_key(
@@ -126,18 +228,13 @@ fn envelope_with_key(
     })
 }
 
-/// True if `stx` is exactly the envelope of its raw Ethereum bytes with a valid signature.
+/// True if `stx` is exactly the envelope of its raw Ethereum bytes (for the chain id it
+/// names) with a valid signature.
 pub fn verify_envelope(stx: &SignedTransaction) -> bool {
     let Payload::Ethereum { raw } = &stx.tx.payload else {
         return false;
     };
-    let Ok(env) = decode(raw) else {
-        return false;
-    };
-    let Ok(key) = recover_key(&env) else {
-        return false;
-    };
-    match envelope_with_key(&env, raw, key) {
+    match envelope(raw, stx.tx.chain_id) {
         Ok(expected) => &expected == stx,
         Err(_) => false,
     }

@@ -97,7 +97,8 @@ fn cfg_env(params: &ChainParams, read_only: bool) -> CfgEnv {
     cfg
 }
 
-type RunResult = Result<(ExecutionResult, EvmState), EVMError<crate::db::DbError, InvalidTransaction>>;
+type RunResult =
+    Result<(ExecutionResult, EvmState), EVMError<crate::db::DbError, InvalidTransaction>>;
 
 fn run(
     view: &dyn StateView,
@@ -213,8 +214,7 @@ fn tx_env(params: &ChainParams, input: &TxInput<'_>) -> Result<TxEnv, (ExecError
             env.data = Bytes::from(data.clone());
         }
         Payload::Ethereum { raw } => {
-            let f = ethtx::fields(raw)
-                .map_err(|e| (ExecErrorCode::EvmHalted, e.to_string()))?;
+            let f = ethtx::fields(raw).map_err(|e| (ExecErrorCode::EvmHalted, e.to_string()))?;
             if f.max_fee_per_gas < params.gas_price {
                 return Err((
                     ExecErrorCode::EvmHalted,
@@ -345,7 +345,9 @@ pub fn call(
     let env = TxEnv {
         caller: eth_addr(&req.from),
         gas_limit: req.gas.min(BLOCK_GAS_LIMIT),
-        kind: req.to.map_or(TxKind::Create, |a| TxKind::Call(eth_addr(&a))),
+        kind: req
+            .to
+            .map_or(TxKind::Create, |a| TxKind::Call(eth_addr(&a))),
         value: U256::from(req.value),
         data: Bytes::from(req.data.clone()),
         chain_id: Some(params.chain_id),
