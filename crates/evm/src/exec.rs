@@ -250,9 +250,37 @@ impl EvmHook for KeelEvm {
         ctx: BlockContext,
         input: &TxInput<'_>,
     ) -> Result<EvmOutcome, ExecutionError> {
+        let alg = params.suite.hash();
+        let sender = crate::db::read_account(state, alg, &input.sender)?.unwrap_or_default();
+        let nonce = input.tx.tx.nonce;
+        if nonce != sender.nonce {
+            // Void: the proposer must not include it (the pool never hands it out).
+            return Ok(void(
+                input,
+                ExecErrorCode::NonceMismatch,
+                format!(
+                    "nonce {nonce} but the account's next nonce is {}",
+                    sender.nonce
+                ),
+            ));
+        }
+        // Any other rejection consumes the nonce (so the transaction cannot be replayed) and
+        // charges nothing.
+        let rejected = |code: ExecErrorCode, msg: String| {
+            let mut out = void(input, code, msg);
+            let bumped = Account {
+                nonce: sender.nonce + 1,
+                balance: sender.balance,
+            };
+            out.writes = vec![(
+                keys::account(alg, &input.sender),
+                Some(codec::encode(&bumped)),
+            )];
+            out
+        };
         let env = match tx_env(params, input) {
             Ok(env) => env,
-            Err((code, msg)) => return Ok(void(input, code, msg)),
+            Err((code, msg)) => return Ok(rejected(code, msg)),
         };
         let is_create = env.kind == TxKind::Create;
         let (result, post) = match run(state, params, ctx, env, false) {
@@ -260,16 +288,14 @@ impl EvmHook for KeelEvm {
             Err(EVMError::Database(e)) => return Err(ExecutionError::State(e.0)),
             Err(EVMError::Transaction(e)) => {
                 let code = match e {
-                    InvalidTransaction::NonceTooLow { .. }
-                    | InvalidTransaction::NonceTooHigh { .. } => ExecErrorCode::NonceMismatch,
                     InvalidTransaction::LackOfFundForMaxFee { .. } => {
                         ExecErrorCode::InsufficientBalance
                     }
                     _ => ExecErrorCode::EvmHalted,
                 };
-                return Ok(void(input, code, e.to_string()));
+                return Ok(rejected(code, e.to_string()));
             }
-            Err(e) => return Ok(void(input, ExecErrorCode::EvmHalted, e.to_string())),
+            Err(e) => return Ok(rejected(ExecErrorCode::EvmHalted, e.to_string())),
         };
         let gas_used = result.tx_gas_used();
         let fee = u128::from(gas_used).saturating_mul(params.gas_price);

@@ -105,10 +105,23 @@ struct Candidate {
 /// Returns one flag per transaction, in order.
 pub fn verify_parallel(txs: &[&SignedTransaction], chunk: usize) -> Vec<bool> {
     let mut by_scheme: HashMap<Scheme, Vec<usize>> = HashMap::new();
+    let mut ethereum: Vec<usize> = Vec::new();
     for (i, t) in txs.iter().enumerate() {
-        by_scheme.entry(t.tx.signer.scheme).or_default().push(i);
+        if matches!(t.tx.payload, Payload::Ethereum { .. }) {
+            ethereum.push(i);
+        } else {
+            by_scheme.entry(t.tx.signer.scheme).or_default().push(i);
+        }
     }
     let mut ok = vec![true; txs.len()];
+    // Ethereum envelopes: verified by recovery from the raw bytes (ADR 0009).
+    let eth_ok: Vec<bool> = ethereum
+        .par_iter()
+        .map(|&i| crate::evm::verify(txs[i]))
+        .collect();
+    for (i, good) in ethereum.into_iter().zip(eth_ok) {
+        ok[i] = good;
+    }
     for (scheme, idxs) in by_scheme {
         let messages: Vec<(usize, Vec<u8>)> = idxs
             .par_iter()
@@ -219,13 +232,18 @@ impl Mempool {
         let tx = SignedTransaction::decode(raw).map_err(TxCheckError::from)?;
         tx.check_stateless(self.cfg.chain_id, self.cfg.suite)?;
         let t = &tx.tx;
-        if t.expires_at_height < next_height {
+        if t.payload.is_evm() {
+            crate::evm::precheck(&tx, self.cfg.gas_price)?;
+        }
+        // Ethereum transactions do not expire (their envelope says `u64::MAX`).
+        let eth = matches!(t.payload, Payload::Ethereum { .. });
+        if !eth && t.expires_at_height < next_height {
             return Err(AdmitError::Expired {
                 expires_at: t.expires_at_height,
                 next_height,
             });
         }
-        if t.expires_at_height > next_height.saturating_add(self.cfg.max_expiry_blocks) {
+        if !eth && t.expires_at_height > next_height.saturating_add(self.cfg.max_expiry_blocks) {
             return Err(AdmitError::ExpiryTooFar {
                 expires_at: t.expires_at_height,
                 window: self.cfg.max_expiry_blocks,
@@ -261,6 +279,7 @@ impl Mempool {
         let amount = match &tx.tx.payload {
             Payload::Transfer { amount, .. } => *amount,
             Payload::EvidencePut(_) => 0,
+            Payload::EvmCall { .. } | Payload::Ethereum { .. } => crate::evm::value(tx),
         };
         fee.saturating_add(amount)
     }
