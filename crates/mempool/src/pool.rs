@@ -189,6 +189,19 @@ impl Mempool {
         self.len() == 0
     }
 
+    /// Next nonce of `sender` counting its pooled transactions consecutive from
+    /// `account_nonce` (Ethereum's `pending` transaction count).
+    pub fn pending_nonce(&self, sender: &Address, account_nonce: u64) -> u64 {
+        let inner = self.lock();
+        let mut next = account_nonce;
+        if let Some(q) = inner.senders.get(sender) {
+            while q.contains_key(&next) {
+                next += 1;
+            }
+        }
+        next
+    }
+
     /// Is this transaction pending?
     pub fn contains(&self, hash: &Hash) -> bool {
         self.lock().by_hash.contains_key(hash)

@@ -8,12 +8,14 @@
 //! because they touch storage and verify signatures.
 
 mod error;
+pub mod eth;
 pub(crate) mod methods;
 mod metrics;
 pub use methods::METHODS;
 mod render;
 mod server;
 mod status;
+mod ws;
 
 pub use error::RpcError;
 pub use server::{RpcConfig, router, serve};
