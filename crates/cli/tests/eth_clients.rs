@@ -35,7 +35,10 @@ const CLIENT_BALANCE: u128 = 1_000_000_000_000_000_000_000_000;
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(240);
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// Stops the network however the test ends.
@@ -45,7 +48,13 @@ struct Net {
 
 impl Drop for Net {
     fn drop(&mut self) {
-        let _ = run(&["network", "down", self.dir.to_str().unwrap(), "--timeout-secs", "5"]);
+        let _ = run(&[
+            "network",
+            "down",
+            self.dir.to_str().unwrap(),
+            "--timeout-secs",
+            "5",
+        ]);
     }
 }
 
@@ -110,7 +119,7 @@ fn ethers_and_web3py_against_a_four_validator_network() {
     let py_missing = missing(
         "python + web3",
         Command::new(&python).arg("--version"),
-        &web3_dir.join(".venv/lib"),
+        &web3_dir.join(".venv/.installed"),
     );
     if let Some(r) = &node_missing {
         skip_or_fail(r);
@@ -120,6 +129,15 @@ fn ethers_and_web3py_against_a_four_validator_network() {
     }
     if node_missing.is_some() && py_missing.is_some() {
         return;
+    }
+
+    if node_missing.is_none() {
+        // The committed artefact the web3.py test uses is what the pinned solc-js produces.
+        let mut check = Command::new("node");
+        check
+            .current_dir(&ethers_dir)
+            .args(["compile.mjs", "--check"]);
+        run_client("solc-js reproducibility", check);
     }
 
     let tmp = tempfile::tempdir().unwrap();
@@ -159,7 +177,12 @@ fn ethers_and_web3py_against_a_four_validator_network() {
     let sk = hex::decode(CLIENT_KEY).unwrap();
     let key = KeyPair::from_secret_bytes(Scheme::Secp256k1, &sk).unwrap();
     let client = Address(
-        address_of(Scheme::Secp256k1, &key.public_key(), HashAlgorithm::Keccak256).unwrap(),
+        address_of(
+            Scheme::Secp256k1,
+            &key.public_key(),
+            HashAlgorithm::Keccak256,
+        )
+        .unwrap(),
     );
     assert_eq!(
         client.to_string().to_lowercase(),

@@ -119,11 +119,14 @@ fn run(
     Ok((out.result, out.state))
 }
 
+/// One state write (`None` deletes).
+type StateWrite = (keys::StateKey, Option<Vec<u8>>);
+
 /// Turn revm's post-state into Keel state writes.
 fn state_writes(
     alg: HashAlgorithm,
     state: &EvmState,
-) -> Result<Vec<(keys::StateKey, Option<Vec<u8>>)>, ExecutionError> {
+) -> Result<Vec<StateWrite>, ExecutionError> {
     let mut writes = Vec::new();
     let mut addrs: Vec<&EthAddress> = state.keys().collect();
     addrs.sort();
