@@ -123,10 +123,7 @@ fn run(
 type StateWrite = (keys::StateKey, Option<Vec<u8>>);
 
 /// Turn revm's post-state into Keel state writes.
-fn state_writes(
-    alg: HashAlgorithm,
-    state: &EvmState,
-) -> Result<Vec<StateWrite>, ExecutionError> {
+fn state_writes(alg: HashAlgorithm, state: &EvmState) -> Result<Vec<StateWrite>, ExecutionError> {
     let mut writes = Vec::new();
     let mut addrs: Vec<&EthAddress> = state.keys().collect();
     addrs.sort();
