@@ -80,7 +80,7 @@ pub struct EthError {
     pub code: i64,
     /// Message.
     pub message: String,
-    /// `data` member (hex revert data for code 3, else the Keel error name).
+    /// `data` member (hex revert data for code 3; `None` = `{name}`).
     pub data: Option<Value>,
     /// Symbolic name for metrics.
     pub name: &'static str,
@@ -110,13 +110,14 @@ impl EthError {
             name: "EXECUTION_REVERTED",
         }
     }
-    /// JSON form.
+    /// JSON form; without explicit data, `data.name` carries the symbolic name as for Keel's
+    /// own errors.
     pub fn to_json(&self) -> Value {
-        let mut v = json!({ "code": self.code, "message": self.message });
-        if let Some(d) = &self.data {
-            v["data"] = d.clone();
-        }
-        v
+        let data = self
+            .data
+            .clone()
+            .unwrap_or_else(|| json!({ "name": self.name }));
+        json!({ "code": self.code, "message": self.message, "data": data })
     }
 }
 
@@ -133,11 +134,12 @@ impl From<keel_execution::ExecutionError> for EthError {
 }
 
 impl From<RpcError> for EthError {
+    /// Keel's errors keep their exact JSON form (`data.name`).
     fn from(e: RpcError) -> Self {
         EthError {
             code: e.code,
-            message: e.message,
             data: None,
+            message: e.message,
             name: e.name,
         }
     }
