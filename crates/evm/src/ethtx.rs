@@ -22,7 +22,7 @@ use keel_types::{Address, Payload, SignedTransaction, Signer, Transaction};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EthTxError {
     /// Too large.
-    #[error("raw transaction is {0} bytes, the limit is {MAX_TX_BYTES}")]
+    #[error("raw transaction is {0} bytes, the limit is {MAX_RAW_BYTES}")]
     TooLarge(usize),
     /// RLP / EIP-2718 decoding failed, or bytes were left over.
     #[error("transaction does not decode: {0}")]
@@ -54,7 +54,7 @@ pub enum EthTxError {
 }
 
 /// Decode raw EIP-2718 bytes (the caller bounds the input; [`envelope`] enforces
-/// `MAX_TX_BYTES`) (legacy RLP or typed), rejecting trailing bytes and types Keel
+/// [`MAX_RAW_BYTES`]) (legacy RLP or typed), rejecting trailing bytes and types Keel
 /// does not support.
 pub fn decode(raw: &[u8]) -> Result<TxEnvelope, EthTxError> {
     let mut buf = raw;
@@ -98,6 +98,11 @@ pub fn sender_of_key(key: &[u8]) -> Result<Address, EthTxError> {
         .map(Address)
         .map_err(|e| EthTxError::BadSignature(e.to_string()))
 }
+
+/// Bytes the envelope adds around the raw transaction (fields, key, tags), with margin.
+pub const ENVELOPE_OVERHEAD: usize = 128;
+/// Largest raw Ethereum transaction Keel accepts: its envelope must fit `MAX_TX_BYTES`.
+pub const MAX_RAW_BYTES: usize = MAX_TX_BYTES - ENVELOPE_OVERHEAD;
 
 /// Largest init code (EIP-3860).
 pub const MAX_INITCODE_SIZE: usize = 2 * 24_576;
@@ -193,7 +198,7 @@ pub fn chain_id(env: &TxEnvelope) -> Option<u64> {
 /// The Keel envelope for raw Ethereum bytes (see the module docs): [`validate`] for
 /// `chain_id` under Keel's EVM rules, EIP-155 required.
 pub fn envelope(raw: &[u8], chain_id: u64) -> Result<SignedTransaction, EthTxError> {
-    if raw.len() > MAX_TX_BYTES {
+    if raw.len() > MAX_RAW_BYTES {
         return Err(EthTxError::TooLarge(raw.len()));
     }
     if decode(raw)?.chain_id().is_none() {

@@ -225,6 +225,12 @@ fn eip155_example() {
 
 #[test]
 fn pre_eip155_legacy_is_refused_by_the_envelope() {
+    // The largest accepted raw transaction still has an envelope within MAX_TX_BYTES.
+    let big = vec![0u8; keel_evm::ethtx::MAX_RAW_BYTES + 1];
+    assert!(matches!(
+        ethtx::envelope(&big, 1),
+        Err(EthTxError::TooLarge(_))
+    ));
     let doc = json(&vectors().join("ethereum-tests/curated_valid_transactions.json"));
     let mut seen = false;
     for case in doc["ethereum_tests"].as_array().unwrap() {
@@ -232,7 +238,7 @@ fn pre_eip155_legacy_is_refused_by_the_envelope() {
             continue;
         }
         let raw = unhex(case["txbytes"].as_str().unwrap());
-        if raw.len() <= keel_types::limits::MAX_TX_BYTES
+        if raw.len() <= keel_evm::ethtx::MAX_RAW_BYTES
             && ethtx::chain_id(&ethtx::decode(&raw).unwrap()).is_none()
         {
             assert_eq!(ethtx::envelope(&raw, 1), Err(EthTxError::NoChainId));

@@ -59,7 +59,7 @@ impl Node {
             },
             keel_evm::ethtx::EthTxError::TooLarge(len) => AdmitError::TooLarge {
                 len,
-                max: keel_types::limits::MAX_TX_BYTES,
+                max: keel_evm::ethtx::MAX_RAW_BYTES,
             },
             other => AdmitError::Malformed {
                 reason: other.to_string(),
