@@ -111,7 +111,10 @@ async fn handle(
     next_sub: &mut u64,
     text: String,
 ) -> Option<Value> {
-    let parsed: Value = serde_json::from_str(&text).ok()?;
+    let Ok(parsed) = serde_json::from_str::<Value>(&text) else {
+        let err = crate::RpcError::parse("message is not valid JSON");
+        return Some(json!({ "jsonrpc": "2.0", "id": Value::Null, "error": err.to_json() }));
+    };
     let method = parsed
         .get("method")
         .and_then(|m| m.as_str())
