@@ -202,6 +202,13 @@ impl Mempool {
         next
     }
 
+    /// The pending transaction with this hash, if any.
+    pub fn get(&self, hash: &Hash) -> Option<PooledTx> {
+        let inner = self.lock();
+        let (sender, nonce) = inner.by_hash.get(hash)?;
+        inner.senders.get(sender)?.get(nonce).cloned()
+    }
+
     /// Is this transaction pending?
     pub fn contains(&self, hash: &Hash) -> bool {
         self.lock().by_hash.contains_key(hash)

@@ -941,7 +941,11 @@ pub fn dispatch(
         "eth_getTransactionByHash" => {
             let hash = parse_hash(required(p, 0, "hash")?, "hash")?;
             let Some((t, loc)) = node.transaction(&hash)? else {
-                return Ok(Value::Null);
+                // Pending in this node's pool: no block fields yet.
+                return Ok(node
+                    .mempool()
+                    .get(&hash)
+                    .map_or(Value::Null, |p| render_tx(node, &p.tx, &hash, None)));
             };
             let block_hash = node
                 .chain()

@@ -255,9 +255,16 @@ fn eth_methods_over_http() {
         hex::encode(HashAlgorithm::Keccak256.digest(&hex::decode(&raw[2..]).unwrap()))
     );
     assert_eq!(hash, json!(keccak));
+    let seen = h.ok("eth_getTransactionByHash", json!([hash]));
+    assert_eq!(
+        seen["hash"], hash,
+        "pending or committed, the transaction is visible"
+    );
+    // A resend is refused: still pending ("already known") or already committed (nonce used).
     let (c, e) = h.err("eth_sendRawTransaction", json!([raw]));
+    let msg = e["message"].as_str().unwrap();
     assert!(
-        c == -32000 && e["message"].as_str().unwrap().starts_with("already known"),
+        c == -32000 && (msg.starts_with("already known") || msg.starts_with("nonce too low")),
         "{e}"
     );
     let r = h.receipt(hash.as_str().unwrap());
