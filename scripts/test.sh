@@ -55,6 +55,21 @@ if [ ! -d tests/browser/node_modules ]; then
   step "npm ci in tests/browser (playwright-core)"
   (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
+# Ethereum client tests (crates/cli/tests/eth_clients.rs, ADR 0009): ethers.js + solc-js from
+# the committed npm lock file, web3.py from pinned requirements into a venv. Idempotent.
+apt_install() {
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq "$@"; else sudo apt-get update -qq && sudo apt-get install -y -qq "$@"; fi
+}
+if [ ! -d tests/clients/ethers/node_modules/ethers ] || [ ! -d tests/clients/ethers/node_modules/solc ]; then
+  step "npm ci (tests/clients/ethers)"
+  npm ci --prefix tests/clients/ethers --no-audit --no-fund
+fi
+if [ ! -f tests/clients/web3py/.venv/.installed ]; then
+  step "pip install web3.py into tests/clients/web3py/.venv"
+  python3 -m venv tests/clients/web3py/.venv || { apt_install python3-venv && python3 -m venv tests/clients/web3py/.venv; }
+  tests/clients/web3py/.venv/bin/pip install -q --disable-pip-version-check -r tests/clients/web3py/requirements.txt
+  touch tests/clients/web3py/.venv/.installed
+fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

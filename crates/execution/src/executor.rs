@@ -2,7 +2,7 @@
 
 use crate::keys::{self, StateKey};
 use crate::overlay::{Overlay, StateView};
-use crate::{Account, EvidenceRecord, ExecutionError};
+use crate::{Account, EvidenceRecord, EvmHook, ExecutionError};
 use borsh::BorshDeserialize;
 use keel_crypto::{HashAlgorithm, Suite};
 use keel_types::{
@@ -55,10 +55,11 @@ pub struct BlockOutcome {
     pub new_evidence: Vec<(Address, Hash)>,
 }
 
-/// Executes blocks of native transactions.
+/// Executes blocks of native transactions (and EVM payloads through an installed [`EvmHook`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Executor {
     params: ChainParams,
+    evm: Option<&'static dyn EvmHook>,
 }
 
 /// State changes that create the genesis allocations.
@@ -81,7 +82,13 @@ struct Failure(ExecErrorCode, String);
 impl Executor {
     /// New executor for a chain.
     pub fn new(params: ChainParams) -> Self {
-        Executor { params }
+        Executor { params, evm: None }
+    }
+
+    /// Install the EVM (without it, EVM payloads fail with `EVM_HALTED`).
+    pub fn with_evm(mut self, evm: &'static dyn EvmHook) -> Self {
+        self.evm = Some(evm);
+        self
     }
 
     /// Parameters.
@@ -124,6 +131,14 @@ impl Executor {
         new_evidence: &mut Vec<(Address, Hash)>,
     ) -> Result<Receipt, ExecutionError> {
         let tx = &input.tx.tx;
+        if tx.payload.is_evm() {
+            // Governance permissions apply to contracts too (deploy/call policies, freezes…).
+            match crate::governance::authorize(ov, self.alg(), &input.sender, &tx.payload) {
+                Ok(()) => return self.execute_evm(ov, ctx, input),
+                Err(Err(e)) => return Err(e),
+                Err(Ok((code, msg))) => return self.refuse_evm(ov, input, code, msg),
+            }
+        }
         let sender_key = keys::account(self.alg(), &input.sender);
         let mut sender = read_account(ov, &sender_key)?;
         let rejected = |code: ExecErrorCode, msg: String| Receipt {
@@ -209,6 +224,67 @@ impl Executor {
         })
     }
 
+    /// An EVM transaction refused by governance: like the EVM's own refusals, it consumes the
+    /// nonce (if it is the next one) and charges nothing.
+    fn refuse_evm(
+        &self,
+        ov: &mut Overlay<'_>,
+        input: &TxInput<'_>,
+        code: ExecErrorCode,
+        msg: String,
+    ) -> Result<Receipt, ExecutionError> {
+        let sender_key = keys::account(self.alg(), &input.sender);
+        let mut sender = read_account(ov, &sender_key)?;
+        let error = if input.tx.tx.nonce == sender.nonce {
+            sender.nonce += 1;
+            ov.put(sender_key, codec::encode(&sender));
+            ov.commit_tx();
+            (code, msg)
+        } else {
+            (
+                ExecErrorCode::NonceMismatch,
+                format!(
+                    "nonce {} but the account's next nonce is {}",
+                    input.tx.tx.nonce, sender.nonce
+                ),
+            )
+        };
+        Ok(Receipt {
+            tx_hash: input.hash,
+            status: TxStatus::Failed,
+            gas_used: 0,
+            fee: 0,
+            events: vec![],
+            error: Some(error),
+            output: vec![],
+        })
+    }
+
+    fn execute_evm(
+        &self,
+        ov: &mut Overlay<'_>,
+        ctx: BlockContext,
+        input: &TxInput<'_>,
+    ) -> Result<Receipt, ExecutionError> {
+        let Some(evm) = self.evm else {
+            return Ok(Receipt {
+                tx_hash: input.hash,
+                status: TxStatus::Failed,
+                gas_used: 0,
+                fee: 0,
+                events: vec![],
+                error: Some((ExecErrorCode::EvmHalted, "the EVM is not enabled".into())),
+                output: vec![],
+            });
+        };
+        let out = evm.execute(&*ov, &self.params, ctx, input)?;
+        for (k, v) in out.writes {
+            ov.set(k, v);
+        }
+        ov.commit_tx();
+        Ok(out.receipt)
+    }
+
     /// Apply the payload in the tx overlay. `Err(Ok(_))` is a transaction failure,
     /// `Err(Err(_))` an operating error.
     #[allow(clippy::type_complexity)]
@@ -258,6 +334,11 @@ impl Executor {
                 };
                 Ok((vec![ev], id.0.to_vec()))
             }
+            // Routed to `execute_evm` before reaching here.
+            Payload::EvmCall { .. } | Payload::Ethereum { .. } => Err(Ok(Failure(
+                ExecErrorCode::EvmHalted,
+                "EVM payload on the native path".into(),
+            ))),
         }
     }
 

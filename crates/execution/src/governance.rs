@@ -850,12 +850,6 @@ fn next_epoch(ov: &mut Overlay<'_>, alg: HashAlgorithm, ctx: BlockContext, mut e
     ov.put(epoch_key(alg), codec::encode(&epoch));
 }
 
-impl StateView for Overlay<'_> {
-    fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, ExecutionError> {
-        Overlay::get(self, key)
-    }
-}
-
 /// Run a governance payload against `view` without keeping its effects: the admission-time
 /// check that refuses, with an explanation, what execution would refuse.
 pub fn dry_run(

@@ -26,3 +26,14 @@ pub fn evidence_by_hash(
 ) -> StateKey {
     alg.digest_parts(&[b"keel/evhash/v1", content_alg.name().as_bytes(), &content.0])
 }
+
+/// Key of an EVM contract's code: `H("keel/code/v1" || address)` -> raw bytecode (ADR 0009).
+pub fn code(alg: HashAlgorithm, addr: &Address) -> StateKey {
+    alg.digest_parts(&[b"keel/code/v1", &addr.0])
+}
+
+/// Key of an EVM storage slot: `H("keel/stor/v1" || address || slot)` -> 32-byte big-endian
+/// value; a zero value is deleted (ADR 0009).
+pub fn storage(alg: HashAlgorithm, addr: &Address, slot: &[u8; 32]) -> StateKey {
+    alg.digest_parts(&[b"keel/stor/v1", &addr.0, slot])
+}

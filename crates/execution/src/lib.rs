@@ -21,6 +21,7 @@
 //! used is charged, none of its other effects apply, and its receipt carries the error code.
 
 mod error;
+mod evm;
 mod executor;
 pub mod governance;
 pub mod keys;
@@ -28,6 +29,7 @@ mod model;
 mod overlay;
 
 pub use error::ExecutionError;
+pub use evm::{EvmHook, EvmOutcome};
 pub use executor::{BlockContext, BlockOutcome, ChainParams, Executor, TxInput, genesis_changes};
 pub use model::{Account, EvidenceRecord};
 pub use overlay::{MemoryState, StateView};

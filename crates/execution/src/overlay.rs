@@ -63,6 +63,11 @@ impl<'a> Overlay<'a> {
         self.tx.insert(key, Some(value));
     }
 
+    /// Write or delete (EVM storage slots and self-destructs delete).
+    pub(crate) fn set(&mut self, key: StateKey, value: Option<Vec<u8>>) {
+        self.tx.insert(key, value);
+    }
+
     pub(crate) fn commit_tx(&mut self) {
         let tx = std::mem::take(&mut self.tx);
         self.block.extend(tx);
@@ -75,5 +80,11 @@ impl<'a> Overlay<'a> {
     pub(crate) fn into_changes(mut self) -> Vec<(StateKey, Option<Vec<u8>>)> {
         self.commit_tx();
         self.block.into_iter().collect()
+    }
+}
+
+impl StateView for Overlay<'_> {
+    fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, ExecutionError> {
+        Overlay::get(self, key)
     }
 }

@@ -15,6 +15,7 @@
 //! account's next nonce, in arrival order across senders.
 
 mod error;
+mod evm;
 mod pool;
 
 pub use error::AdmitError;

@@ -141,10 +141,23 @@ struct Candidate {
 /// Returns one flag per transaction, in order.
 pub fn verify_parallel(txs: &[&SignedTransaction], chunk: usize) -> Vec<bool> {
     let mut by_scheme: HashMap<Scheme, Vec<usize>> = HashMap::new();
+    let mut ethereum: Vec<usize> = Vec::new();
     for (i, t) in txs.iter().enumerate() {
-        by_scheme.entry(t.tx.signer.scheme).or_default().push(i);
+        if matches!(t.tx.payload, Payload::Ethereum { .. }) {
+            ethereum.push(i);
+        } else {
+            by_scheme.entry(t.tx.signer.scheme).or_default().push(i);
+        }
     }
     let mut ok = vec![true; txs.len()];
+    // Ethereum envelopes: verified by recovery from the raw bytes (ADR 0009).
+    let eth_ok: Vec<bool> = ethereum
+        .par_iter()
+        .map(|&i| crate::evm::verify(txs[i]))
+        .collect();
+    for (i, good) in ethereum.into_iter().zip(eth_ok) {
+        ok[i] = good;
+    }
     for (scheme, idxs) in by_scheme {
         let messages: Vec<(usize, Vec<u8>)> = idxs
             .par_iter()
@@ -226,6 +239,26 @@ impl Mempool {
         self.lock().by_hash.get(hash).map(|(sender, _)| *sender)
     }
 
+    /// Next nonce of `sender` counting its pooled transactions consecutive from
+    /// `account_nonce` (Ethereum's `pending` transaction count).
+    pub fn pending_nonce(&self, sender: &Address, account_nonce: u64) -> u64 {
+        let inner = self.lock();
+        let mut next = account_nonce;
+        if let Some(q) = inner.senders.get(sender) {
+            while q.contains_key(&next) {
+                next += 1;
+            }
+        }
+        next
+    }
+
+    /// The pending transaction with this hash, if any.
+    pub fn get(&self, hash: &Hash) -> Option<PooledTx> {
+        let inner = self.lock();
+        let (sender, nonce) = inner.by_hash.get(hash)?;
+        inner.senders.get(sender)?.get(nonce).cloned()
+    }
+
     /// Is this transaction pending?
     pub fn contains(&self, hash: &Hash) -> bool {
         self.lock().by_hash.contains_key(hash)
@@ -283,13 +316,18 @@ impl Mempool {
         let tx = SignedTransaction::decode(raw).map_err(TxCheckError::from)?;
         tx.check_stateless(self.cfg.chain_id, self.cfg.suite)?;
         let t = &tx.tx;
-        if t.expires_at_height < next_height {
+        if t.payload.is_evm() {
+            crate::evm::precheck(&tx, self.cfg.gas_price)?;
+        }
+        // Ethereum transactions do not expire (their envelope says `u64::MAX`).
+        let eth = matches!(t.payload, Payload::Ethereum { .. });
+        if !eth && t.expires_at_height < next_height {
             return Err(AdmitError::Expired {
                 expires_at: t.expires_at_height,
                 next_height,
             });
         }
-        if t.expires_at_height > next_height.saturating_add(self.cfg.max_expiry_blocks) {
+        if !eth && t.expires_at_height > next_height.saturating_add(self.cfg.max_expiry_blocks) {
             return Err(AdmitError::ExpiryTooFar {
                 expires_at: t.expires_at_height,
                 window: self.cfg.max_expiry_blocks,
@@ -325,6 +363,7 @@ impl Mempool {
         let amount = match &tx.tx.payload {
             Payload::Transfer { amount, .. } => *amount,
             Payload::EvidencePut(_) | Payload::Gov(_) => 0,
+            Payload::EvmCall { .. } | Payload::Ethereum { .. } => crate::evm::value(tx),
         };
         fee.saturating_add(amount)
     }

@@ -16,6 +16,7 @@ mod config;
 pub mod driver;
 mod epoch;
 mod error;
+mod evm;
 mod genesis;
 pub mod gov;
 mod keyfile;
@@ -32,6 +33,7 @@ pub use config::{
     CertConfig, DEFAULT_EXPIRY_WARNING_DAYS, NodeConfig, P2pConfig, PeerConfig, ProducerConfig,
 };
 pub use error::NodeError;
+pub use evm::HeightView;
 pub use genesis::{Genesis, GenesisAccount, GenesisValidator};
 pub use keyfile::KeyFile;
 pub use node::{ChainInfo, Head, Node, ProofKind, ProofResponse};

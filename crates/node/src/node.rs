@@ -296,7 +296,8 @@ impl Node {
             chain_id: genesis.chain_id,
             suite,
             gas_price: genesis.gas_price,
-        });
+        })
+        .with_evm(&keel_evm::KEEL_EVM);
         Ok(Arc::new(Node {
             suite,
             chain,

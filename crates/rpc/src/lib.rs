@@ -9,6 +9,7 @@
 
 mod certs;
 mod error;
+pub mod eth;
 mod explorer;
 mod gov;
 pub(crate) mod methods;
@@ -18,6 +19,7 @@ mod render;
 mod server;
 mod status;
 mod web;
+mod ws;
 
 pub use error::RpcError;
 pub use explorer::{SIGNATURE_SCAN_BLOCKS, audit_path};

@@ -26,6 +26,7 @@ impl RpcCounters {
     pub(crate) fn record(&self, method: &str, outcome: &'static str) {
         let method = crate::METHODS
             .iter()
+            .chain(crate::eth::ETH_METHODS)
             .find(|m| **m == method)
             .copied()
             .unwrap_or("unknown");

@@ -25,6 +25,16 @@ pub(crate) fn tx(
             "metadata": e.metadata,
         }),
         Payload::Gov(g) => crate::gov::payload(g),
+        Payload::EvmCall { to, value, data } => json!({
+            "type": "evmCall",
+            "to": to,
+            "value": value.to_string(),
+            "data": format!("0x{}", hex::encode(data)),
+        }),
+        Payload::Ethereum { raw } => json!({
+            "type": "ethereum",
+            "raw": format!("0x{}", hex::encode(raw)),
+        }),
     };
     json!({
         "hash": hash,

@@ -37,6 +37,8 @@ pub(crate) struct App {
     /// Becomes true when [`serve`] is shutting down: long-lived responses (`/events`) end so
     /// the graceful shutdown does not wait for browsers to close their tabs.
     pub(crate) closing: Option<tokio::sync::watch::Receiver<bool>>,
+    /// Ethereum filters (ADR 0009).
+    pub(crate) eth: Arc<crate::eth::EthState>,
 }
 
 /// The HTTP router: `POST /` JSON-RPC, `GET /health` liveness, `GET /metrics` Prometheus,
@@ -58,11 +60,13 @@ fn router_with(
         .route("/ui", get(crate::web::ui_root))
         .route("/ui/", get(crate::web::ui_index))
         .route("/ui/{file}", get(crate::web::ui_file))
+        .route("/ws", get(crate::ws::upgrade))
         .with_state(App {
             node,
             cfg,
             counters: Arc::new(RpcCounters::default()),
             closing,
+            eth: Arc::new(crate::eth::EthState::default()),
         })
 }
 
@@ -131,7 +135,8 @@ async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
     let node = app.node.clone();
     let counters = app.counters.clone();
     let started = std::time::Instant::now();
-    let out = tokio::task::spawn_blocking(move || process(&node, &counters, &bytes)).await;
+    let eth = app.eth.clone();
+    let out = tokio::task::spawn_blocking(move || process(&node, &counters, &eth, &bytes)).await;
     app.counters.record_request(started.elapsed());
     match out {
         Ok(Some(v)) => json_response(StatusCode::OK, &v),
@@ -144,7 +149,12 @@ async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
 }
 
 /// Process a request body: a single call or a batch. `None` when only notifications came.
-fn process(node: &Node, counters: &RpcCounters, body: &[u8]) -> Option<Value> {
+pub(crate) fn process(
+    node: &Node,
+    counters: &RpcCounters,
+    eth: &crate::eth::EthState,
+    body: &[u8],
+) -> Option<Value> {
     let parsed: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => {
@@ -168,21 +178,26 @@ fn process(node: &Node, counters: &RpcCounters, body: &[u8]) -> Option<Value> {
             }
             let out: Vec<Value> = calls
                 .iter()
-                .filter_map(|c| call(node, counters, c))
+                .filter_map(|c| call(node, counters, eth, c))
                 .collect();
             (!out.is_empty()).then_some(Value::Array(out))
         }
-        single => call(node, counters, &single),
+        single => call(node, counters, eth, &single),
     }
 }
 
-fn call(node: &Node, counters: &RpcCounters, c: &Value) -> Option<Value> {
+fn call(
+    node: &Node,
+    counters: &RpcCounters,
+    eth: &crate::eth::EthState,
+    c: &Value,
+) -> Option<Value> {
     let Some(obj) = c.as_object() else {
         let err = RpcError::invalid_request("a call must be a JSON object");
         return Some(json!({ "jsonrpc": "2.0", "id": Value::Null, "error": err.to_json() }));
     };
     let id = obj.get("id").cloned();
-    let reply = |result: Result<Value, RpcError>| {
+    let reply = |result: Result<Value, crate::eth::EthError>| {
         let id = id.clone().unwrap_or(Value::Null);
         match result {
             Ok(v) => json!({ "jsonrpc": "2.0", "id": id, "result": v }),
@@ -192,15 +207,22 @@ fn call(node: &Node, counters: &RpcCounters, c: &Value) -> Option<Value> {
     if obj.get("jsonrpc").and_then(|v| v.as_str()) != Some("2.0") {
         return Some(reply(Err(RpcError::invalid_request(
             "\"jsonrpc\" must be \"2.0\"",
-        ))));
+        )
+        .into())));
     }
     let Some(method) = obj.get("method").and_then(|m| m.as_str()) else {
         return Some(reply(Err(RpcError::invalid_request(
             "\"method\" must be a string",
-        ))));
+        )
+        .into())));
     };
     let params = obj.get("params").unwrap_or(&Value::Null);
-    let result = methods::dispatch(node, method, params);
+    // Ethereum methods (ADR 0009) have their own error codes and `data`.
+    let result = if crate::eth::is_eth_method(method) {
+        crate::eth::dispatch(node, eth, method, params)
+    } else {
+        methods::dispatch(node, method, params).map_err(Into::into)
+    };
     counters.record(
         method,
         result.as_ref().map(|_| "ok").unwrap_or_else(|e| e.name),

@@ -10,7 +10,7 @@ use keel_types::{ExecErrorCode, Hash};
 fn rpc_doc_lists_every_method_and_error() {
     let doc =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/rpc.md")).unwrap();
-    for m in keel_rpc::METHODS {
+    for m in keel_rpc::METHODS.iter().chain(keel_rpc::eth::ETH_METHODS) {
         assert!(doc.contains(&format!("`{m}`")), "docs/rpc.md lacks {m}");
     }
     let admit = [
@@ -74,6 +74,8 @@ fn rpc_doc_lists_every_method_and_error() {
         ExecErrorCode::NonceMismatch,
         ExecErrorCode::Expired,
         ExecErrorCode::Overflow,
+        ExecErrorCode::Reverted,
+        ExecErrorCode::EvmHalted,
         ExecErrorCode::NotAdmitted,
         ExecErrorCode::AccountFrozen,
         ExecErrorCode::NotPermitted,

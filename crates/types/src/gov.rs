@@ -307,7 +307,59 @@ pub fn operation_of(payload: &crate::Payload) -> Option<Operation> {
         crate::Payload::Transfer { .. } => Some(Operation::Transfer),
         crate::Payload::EvidencePut(_) => Some(Operation::EvidencePut),
         crate::Payload::Gov(_) => None,
+        crate::Payload::EvmCall { to: None, .. } => Some(Operation::DeployContract),
+        crate::Payload::EvmCall { to: Some(_), .. } => Some(Operation::CallContract),
+        // A malformed envelope never verifies; treat it as the stricter operation.
+        crate::Payload::Ethereum { raw } => Some(match ethereum_is_create(raw) {
+            Some(false) => Operation::CallContract,
+            _ => Operation::DeployContract,
+        }),
     }
+}
+
+/// Whether a raw EIP-2718 Ethereum transaction (legacy, type 1 or type 2) creates a contract
+/// (its `to` field is empty), read from its RLP without decoding the rest; `None` if malformed.
+pub fn ethereum_is_create(raw: &[u8]) -> Option<bool> {
+    // Index of `to` in the field list of each transaction type.
+    let (body, to_index) = match *raw.first()? {
+        0x01 => (raw.get(1..)?, 4), // chainId, nonce, gasPrice, gasLimit, to
+        0x02 => (raw.get(1..)?, 5), // chainId, nonce, maxPriorityFee, maxFee, gasLimit, to
+        b if b >= 0xc0 => (raw, 3), // legacy: nonce, gasPrice, gasLimit, to
+        _ => return None,
+    };
+    let (is_list, mut fields, _) = rlp_item(body)?;
+    if !is_list {
+        return None;
+    }
+    for _ in 0..to_index {
+        fields = rlp_item(fields)?.2;
+    }
+    let (is_list, to, _) = rlp_item(fields)?;
+    (!is_list).then_some(to.is_empty())
+}
+
+/// One RLP item: (is a list, its payload, the bytes after it).
+fn rlp_item(b: &[u8]) -> Option<(bool, &[u8], &[u8])> {
+    let first = *b.first()?;
+    let (is_list, start, len) = match first {
+        0x00..=0x7f => return Some((false, b.get(..1)?, b.get(1..)?)),
+        0x80..=0xb7 => (false, 1, usize::from(first - 0x80)),
+        0xc0..=0xf7 => (true, 1, usize::from(first - 0xc0)),
+        _ => {
+            let (is_list, len_of_len) = if first < 0xc0 {
+                (false, usize::from(first - 0xb7))
+            } else {
+                (true, usize::from(first - 0xf7))
+            };
+            let mut len = 0usize;
+            for byte in b.get(1..1 + len_of_len)? {
+                len = len.checked_mul(256)?.checked_add(usize::from(*byte))?;
+            }
+            (is_list, 1 + len_of_len, len)
+        }
+    };
+    let end = start.checked_add(len)?;
+    Some((is_list, b.get(start..end)?, b.get(end..)?))
 }
 
 impl GovPayload {
@@ -322,5 +374,41 @@ impl GovPayload {
             }
             GovPayload::Vote { .. } => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod ethereum_operation_tests {
+    use super::*;
+
+    #[test]
+    fn create_and_call_are_told_apart_for_every_type() {
+        // EIP-155 example (legacy, to = 0x3535…35): a call.
+        let call = hex::decode("f86c098504a817c800825208943535353535353535353535353535353535353535880de0b6b3a76400008025a028ef61340bd939bc2195fe537567866003e1a15d3c71ff63e1590620aa636276a067cbe9d8997f761aecb703304b3800ccf555c9f3dc64214b297fb1966a3b6d83").unwrap();
+        assert_eq!(ethereum_is_create(&call), Some(false));
+        // Legacy create: [nonce 0, gasPrice 1, gasLimit 0x5208, to "", value 0, data 0x60, v, r, s].
+        let create = [
+            0xcb, 0x80, 0x01, 0x82, 0x52, 0x08, 0x80, 0x80, 0x60, 0x1b, 0x01, 0x01,
+        ];
+        assert_eq!(ethereum_is_create(&create), Some(true));
+        // Type 2 create and call: [chainId, nonce, tip, maxFee, gas, to, …].
+        let t2_create = [0x02, 0xc7, 0x01, 0x80, 0x01, 0x01, 0x01, 0x80, 0x80];
+        assert_eq!(ethereum_is_create(&t2_create), Some(true));
+        let mut t2_call = vec![0x02, 0xdb, 0x01, 0x80, 0x01, 0x01, 0x01, 0x94];
+        t2_call.extend_from_slice(&[0x35; 20]);
+        t2_call.push(0x80);
+        assert_eq!(ethereum_is_create(&t2_call), Some(false));
+        // Type 1: [chainId, nonce, gasPrice, gas, to, …].
+        let t1_create = [0x01, 0xc6, 0x01, 0x80, 0x01, 0x01, 0x80, 0x80];
+        assert_eq!(ethereum_is_create(&t1_create), Some(true));
+        // Malformed: unknown type, truncated, not a list.
+        for bad in [&[0x03, 0xc0][..], &[0xf8][..], &[0x02, 0x80][..], &[][..]] {
+            assert_eq!(ethereum_is_create(bad), None);
+        }
+        // Policy mapping.
+        let p = |raw: Vec<u8>| operation_of(&crate::Payload::Ethereum { raw });
+        assert_eq!(p(call), Some(Operation::CallContract));
+        assert_eq!(p(create.to_vec()), Some(Operation::DeployContract));
+        assert_eq!(p(vec![0xff]), Some(Operation::DeployContract));
     }
 }

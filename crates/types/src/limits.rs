@@ -21,3 +21,6 @@ pub const MAX_SIGNATURE_BYTES: usize = 72;
 pub const MAX_CERTIFICATE_SIGNATURES: usize = 1024;
 /// Largest encoded header, in bytes.
 pub const MAX_HEADER_BYTES: usize = 4 * 1024;
+/// Most call data / init code bytes of a native `EvmCall` (an Ethereum transaction is bounded
+/// by [`MAX_TX_BYTES`] as a whole).
+pub const MAX_EVM_DATA_BYTES: usize = 28 * 1024;

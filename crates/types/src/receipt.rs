@@ -30,6 +30,11 @@ pub enum ExecErrorCode {
     Expired = 5,
     /// Transfer amount overflows the recipient balance.
     Overflow = 6,
+    /// The EVM reverted; the receipt's `output` holds the revert data (ADR 0009).
+    Reverted = 7,
+    /// The EVM halted (out of gas, invalid opcode, stack error, ...) or rejected the
+    /// transaction (fee cap below the gas price, gas limit above the block gas limit, ...).
+    EvmHalted = 8,
     /// Permissioned chain: the sender is not an admitted account (ADR 0011).
     NotAdmitted = 20,
     /// The sender's account is frozen.
@@ -58,6 +63,8 @@ impl ExecErrorCode {
             ExecErrorCode::NonceMismatch => "NONCE_MISMATCH",
             ExecErrorCode::Expired => "EXPIRED",
             ExecErrorCode::Overflow => "OVERFLOW",
+            ExecErrorCode::Reverted => "REVERTED",
+            ExecErrorCode::EvmHalted => "EVM_HALTED",
             ExecErrorCode::NotAdmitted => "NOT_ADMITTED",
             ExecErrorCode::AccountFrozen => "ACCOUNT_FROZEN",
             ExecErrorCode::NotPermitted => "NOT_PERMITTED",

@@ -130,6 +130,32 @@ pub enum Payload {
     EvidencePut(EvidencePut),
     /// Governance: propose or vote (ADR 0011).
     Gov(crate::gov::GovPayload),
+    /// Call (or, with `to: None`, deploy) an EVM contract from a native account (ADR 0009).
+    /// `tx.gas_limit` is the EVM gas limit; gas is priced at the chain's gas price.
+    EvmCall {
+        /// Contract to call; `None` deploys `data` as init code.
+        to: Option<Address>,
+        /// Native tokens sent with the call (smallest unit, = wei in the EVM).
+        value: u128,
+        /// Call data or init code (at most [`crate::limits::MAX_EVM_DATA_BYTES`]).
+        data: Vec<u8>,
+    },
+    /// A signed Ethereum transaction (legacy/EIP-155, EIP-2930 or EIP-1559) carried as its raw
+    /// EIP-2718 bytes (ADR 0009). The enclosing [`Transaction`] mirrors the Ethereum chain id,
+    /// nonce and gas limit, names the secp256k1 key recovered from the Ethereum signature, and
+    /// the outer signature is empty: it is verified by recovery (`keel_evm::ethtx`), and the
+    /// transaction hash is `keccak256(raw)`.
+    Ethereum {
+        /// EIP-2718 encoding (legacy RLP or type byte ‖ RLP).
+        raw: Vec<u8>,
+    },
+}
+
+impl Payload {
+    /// True for payloads executed by the EVM.
+    pub fn is_evm(&self) -> bool {
+        matches!(self, Payload::EvmCall { .. } | Payload::Ethereum { .. })
+    }
 }
 
 /// The signed part of a native transaction.
@@ -217,6 +243,8 @@ impl Transaction {
                     + GAS_PER_STORED_BYTE * (e.media_type.len() + e.metadata.len()) as u64
             }
             Payload::Gov(_) => crate::gov::GAS_GOV,
+            // The EVM charges the real intrinsic gas; this is the floor of every EVM tx.
+            Payload::EvmCall { .. } | Payload::Ethereum { .. } => GAS_TRANSFER,
         }
     }
 }
@@ -239,8 +267,12 @@ impl SignedTransaction {
         codec::decode("transaction", bytes, MAX_TX_BYTES)
     }
 
-    /// Transaction hash: suite hash of the canonical encoding.
+    /// Transaction hash: suite hash of the canonical encoding; for an Ethereum transaction
+    /// `keccak256` of its raw bytes (the hash Ethereum clients compute).
     pub fn hash(&self, alg: HashAlgorithm) -> Hash {
+        if let Payload::Ethereum { raw } = &self.tx.payload {
+            return Hash(HashAlgorithm::Keccak256.digest(raw));
+        }
         Hash(alg.digest(&self.encode()))
     }
 
@@ -288,7 +320,16 @@ impl SignedTransaction {
             });
         }
         let sig_len = self.signature.len();
-        if sig_len != scheme.signature_len() || sig_len > MAX_SIGNATURE_BYTES {
+        if let Payload::Ethereum { raw } = &tx.payload {
+            // Verified by recovery from `raw`; the envelope's own signature must be empty.
+            if sig_len != 0 || scheme != Scheme::Secp256k1 || raw.len() > MAX_TX_BYTES {
+                return Err(TxCheckError::InvalidField {
+                    field: "signature",
+                    reason: "an Ethereum envelope has an empty signature and a secp256k1 signer"
+                        .into(),
+                });
+            }
+        } else if sig_len != scheme.signature_len() || sig_len > MAX_SIGNATURE_BYTES {
             return Err(TxCheckError::InvalidField {
                 field: "signature",
                 reason: format!(
@@ -311,6 +352,14 @@ impl SignedTransaction {
         if let Payload::Gov(g) = &tx.payload {
             g.check()
                 .map_err(|(field, reason)| TxCheckError::InvalidField { field, reason })?;
+        }
+        if let Payload::EvmCall { data, .. } = &tx.payload
+            && data.len() > crate::limits::MAX_EVM_DATA_BYTES
+        {
+            return Err(TxCheckError::InvalidField {
+                field: "data",
+                reason: format!("over {} bytes", crate::limits::MAX_EVM_DATA_BYTES),
+            });
         }
         if let Payload::EvidencePut(e) = &tx.payload {
             if e.media_type.len() > MAX_MEDIA_TYPE_BYTES {

@@ -184,6 +184,10 @@ pub(crate) fn bft(a: BftArgs) -> Result<(), CliError> {
     let mut sampled: HashMap<Hash, Instant> = HashMap::new();
     let mut latencies_ms: Vec<f64> = Vec::new();
     let start_height = nodes[0].head().height;
+    let start_txs = nodes[0]
+        .counters
+        .txs
+        .load(std::sync::atomic::Ordering::Relaxed);
     let mut round_robin = 0usize;
     let mut last_progress = Instant::now();
     let deadline = start + Duration::from_secs(a.secs) + Duration::from_secs(30);
@@ -213,7 +217,14 @@ pub(crate) fn bft(a: BftArgs) -> Result<(), CliError> {
             }
             _ => true,
         });
-        if sent >= total && sampled.is_empty() && nodes[0].mempool().is_empty() {
+        // Done when node 0 has committed every accepted transaction (its own pool being
+        // empty is not enough: the last ones may still be on their way from another node).
+        let committed_now = nodes[0]
+            .counters
+            .txs
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .saturating_sub(start_txs);
+        if sent >= total && sampled.is_empty() && committed_now >= (sent - rejected) as u64 {
             break;
         }
         if last_progress.elapsed() >= Duration::from_secs(2) {
@@ -236,7 +247,8 @@ pub(crate) fn bft(a: BftArgs) -> Result<(), CliError> {
     let committed = nodes[0]
         .counters
         .txs
-        .load(std::sync::atomic::Ordering::Relaxed);
+        .load(std::sync::atomic::Ordering::Relaxed)
+        - start_txs;
     let blocks = head - start_height;
     let agree = (1..=nodes.iter().map(|x| x.head().height).min().unwrap_or(0)).all(|h| {
         let ids: Vec<Option<Hash>> = nodes

@@ -1,0 +1,73 @@
+//! Node-side support for the EVM and the Ethereum JSON-RPC (ADR 0009): read-only state views
+//! at a committed height, the executor's chain parameters, Ethereum transaction submission.
+
+use crate::Node;
+use keel_execution::{BlockContext, ChainParams, ExecutionError, StateView, keys::StateKey};
+use keel_mempool::{AdmitError, Admitted};
+
+/// The committed state at one height, as an execution [`StateView`].
+#[derive(Debug)]
+pub struct HeightView<'a> {
+    node: &'a Node,
+    height: u64,
+}
+
+impl StateView for HeightView<'_> {
+    fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, ExecutionError> {
+        self.node
+            .state
+            .get(key, self.height)
+            .map_err(|e| ExecutionError::State(e.to_string()))
+    }
+}
+
+impl Node {
+    /// Read-only view of the committed state at `height` (≤ head).
+    pub fn state_at(&self, height: u64) -> HeightView<'_> {
+        HeightView { node: self, height }
+    }
+
+    /// Chain parameters the executor runs with.
+    pub fn chain_params(&self) -> ChainParams {
+        *self.executor.params()
+    }
+
+    /// Block context for a read-only call on top of `height` (the next block's number, the
+    /// head's timestamp).
+    pub fn call_context(&self, height: u64) -> BlockContext {
+        let ts = self
+            .chain
+            .header(height)
+            .ok()
+            .flatten()
+            .map_or(0, |h| h.timestamp_ms);
+        BlockContext {
+            height: height + 1,
+            timestamp_ms: ts,
+        }
+    }
+
+    /// Admit a raw signed Ethereum transaction (EIP-2718 bytes) through the same pipeline as
+    /// native transactions (`eth_sendRawTransaction`).
+    pub fn submit_ethereum(&self, raw: &[u8]) -> Result<Admitted, AdmitError> {
+        let stx = keel_evm::ethtx::envelope(raw, self.genesis.chain_id).map_err(|e| match e {
+            keel_evm::ethtx::EthTxError::WrongChainId { expected, got } => {
+                AdmitError::WrongChainId { expected, got }
+            }
+            keel_evm::ethtx::EthTxError::BadSignature(_) => AdmitError::BadSignature {
+                scheme: keel_crypto::Scheme::Secp256k1,
+            },
+            keel_evm::ethtx::EthTxError::TooLarge(len) => AdmitError::TooLarge {
+                len,
+                max: keel_evm::ethtx::MAX_RAW_BYTES,
+            },
+            other => AdmitError::Malformed {
+                reason: other.to_string(),
+            },
+        })?;
+        self.submit(&[stx.encode()])
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Err(AdmitError::State("no admission result".into())))
+    }
+}
