@@ -180,11 +180,17 @@ async function checkAll(page) {
   log("evidence check of the modified copy: Not found");
   await page.screenshot({ path: join(outDir, "evidence-not-found.png"), fullPage: true });
 
-  // --- governance placeholder
+  // --- governance: epoch, validators (all recently active), committee
   await page.click('nav a[data-nav="governance"]');
-  const gov = await page.getByTestId("governance-placeholder").textContent();
-  if (!gov.includes("Not available yet")) throw new Error("governance page: " + gov);
-  log("governance page says it is not available yet");
+  await page.getByTestId("gov-summary").waitFor({ timeout: STEP_MS });
+  const summary = await page.getByTestId("gov-summary").textContent();
+  if (!summary.includes("Epoch") || !summary.includes("2/3")) throw new Error("governance summary: " + summary);
+  const validatorRows = await page.locator('[data-testid="gov-validators"] tbody tr').count();
+  if (validatorRows !== 4) throw new Error(`governance page lists ${validatorRows} validators, expected 4`);
+  const committeeRows = await page.locator('[data-testid="gov-committee"] tbody tr').count();
+  if (committeeRows < 1) throw new Error("governance page lists no committee member");
+  log(`governance page: ${validatorRows} validators, ${committeeRows} committee members`);
+  await page.screenshot({ path: join(outDir, "governance.png"), fullPage: true });
 
   // --- the overview kept updating while we were away
   await page.click('nav a[data-nav="overview"]');

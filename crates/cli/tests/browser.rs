@@ -11,7 +11,7 @@
 //!   explorer, search works, the evidence check verifies the recorded file in the browser and
 //!   reports a modified copy as not found; then, with 2 of the 4 validators killed, the
 //!   overview shows them offline and the diagnosis (quorum lost) highlighted; screenshots go to
-//!   `target/tmp/browser-e2e/` (`KEEL_UPDATE_SCREENSHOTS=1` also copies four into docs/img/).
+//!   `target/tmp/browser-e2e/` (`KEEL_UPDATE_SCREENSHOTS=1` also copies five into docs/img/).
 //!
 //! Without Node.js, Chromium or `tests/browser/node_modules` (`npm ci` there) the browser part
 //! fails when `CI` is set and is skipped with a loud message otherwise.
@@ -574,6 +574,7 @@ fn web_ui_metrics_and_proofs_on_a_four_validator_network() {
             ("overview.png", "dashboard-overview.png"),
             ("block.png", "dashboard-block.png"),
             ("evidence-verified.png", "dashboard-evidence.png"),
+            ("governance.png", "dashboard-governance.png"),
         ] {
             std::fs::copy(out_dir.join(from), img.join(to)).unwrap();
         }

@@ -299,8 +299,7 @@ impl Node {
             }
             t.check_stateless(self.genesis.chain_id, self.suite)
                 .map_err(|e| bad(e.to_string()))?;
-            let hash = Hash(alg.digest(&encoded));
-            debug_assert_eq!(hash, t.hash(alg));
+            let hash = t.hash_of_encoded(alg, &encoded);
             if !seen.insert(hash) {
                 return Err(bad(format!("duplicate of an earlier transaction {hash}")));
             }

@@ -465,11 +465,46 @@
       out);
   }
 
-  function renderGovernance() {
+  async function renderGovernance() {
+    const [m, p] = await Promise.all([rpc("keel_getMembers"), rpc("keel_listProposals")]);
+    const online = new Set(m.onlineValidators || []);
+    const totalWeight = (m.committee || []).reduce((a, c) => a + Number(c.weight), 0);
+    const proposalRows = (list) => list.map((x) => {
+      const yes = x.votes.filter((v) => v.approve).length;
+      const no = x.votes.length - yes;
+      return h("tr", { "data-testid": "gov-proposal" },
+        h("td", { class: "mono", title: x.id }, short(x.id)),
+        h("td", {}, x.action.type, " ", h("span", { class: "muted mono" }, JSON.stringify(x.action.args || {}).slice(0, 80))),
+        h("td", {}, addrLink(x.proposer)),
+        h("td", {}, `${yes} yes / ${no} no`),
+        h("td", {}, x.status, x.failure ? h("span", { class: "muted" }, ` (${x.failure.message})`) : null),
+        h("td", {}, x.status === "open" ? `expires at #${x.expiresAtHeight}` : x.closedAtHeight ? blockLink(x.closedAtHeight) : "—"));
+    });
+    const proposalTable = (list, empty) => list.length === 0 ? h("p", { class: "muted" }, empty) :
+      h("table", {}, h("thead", {}, h("tr", {}, ["Id", "Action", "Proposer", "Votes", "Status", "Deadline / closed"].map((t) => h("th", {}, t)))),
+        h("tbody", {}, proposalRows(list)));
     show(h("h1", {}, "Governance"),
-      h("div", { class: "card placeholder", "data-testid": "governance-placeholder" },
-        h("h2", {}, "Not available yet"),
-        h("p", {}, "Consortium membership and proposals are not part of this node version. This page will list members and proposals once on-chain governance ships; until then there is nothing to show (no sample data).")));
+      h("div", { class: "card", "data-testid": "gov-summary" }, kv([
+        ["Epoch", `${m.epoch} (since block #${m.epochStartHeight})`],
+        ["Threshold", `${m.threshold} of the committee weight (total ${totalWeight})`],
+        ["Permissioned", m.permissioned ? "yes: only admitted accounts may send" : "no"],
+        ["Proposal lifetime", `${m.proposalTtlBlocks} blocks`],
+        ["Chain parameters", Object.entries(m.params || {}).map(([k, v]) => `${k} ${v ?? "default"}`).join(", ") || "defaults"],
+        ["Restricted operations", Object.keys(m.operationPolicies || {}).length === 0 ? "none" :
+          Object.entries(m.operationPolicies).map(([op, pol]) => `${op}: ${pol.type} ${pol.addresses.length}`).join(", ")],
+      ])),
+      h("div", { class: "card" }, h("h2", {}, `Validators (epoch ${m.epoch})`),
+        h("table", { "data-testid": "gov-validators" }, h("thead", {}, h("tr", {}, ["Name", "Address", "Scheme", "P2P", "Recently active"].map((t) => h("th", {}, t)))),
+          h("tbody", {}, (m.validators || []).map((v) => h("tr", {},
+            h("td", {}, v.name), h("td", {}, addrLink(v.address)), h("td", {}, v.scheme), h("td", { class: "mono" }, v.p2pAddr || "—"),
+            h("td", {}, online.has(v.address) ? h("span", { class: "ok" }, "● yes") : h("span", { class: "bad" }, "● no"))))))),
+      h("div", { class: "card" }, h("h2", {}, "Committee"),
+        h("table", { "data-testid": "gov-committee" }, h("thead", {}, h("tr", {}, ["Member", "Organisation", "Weight", "Certificate"].map((t) => h("th", {}, t)))),
+          h("tbody", {}, (m.committee || []).map((c) => h("tr", {},
+            h("td", {}, addrLink(c.address)), h("td", {}, c.org || "—"), h("td", {}, String(c.weight)),
+            h("td", { class: "mono" }, c.certFingerprint ? short(c.certFingerprint) : "—")))))),
+      h("div", { class: "card" }, h("h2", {}, "Open proposals"), proposalTable(p.open || [], "No open proposals.")),
+      h("div", { class: "card" }, h("h2", {}, "Recently closed"), proposalTable(p.recent || [], "None yet.")));
   }
 
   // ---------------------------------------------------------------- routing
@@ -496,7 +531,7 @@
       case "tx": return guard(renderTx(arg));
       case "account": return guard(renderAccount(arg));
       case "evidence": return renderEvidence();
-      case "governance": return renderGovernance();
+      case "governance": return guard(renderGovernance());
       default: return show(errorBox(`No page ${page}.`));
     }
   }

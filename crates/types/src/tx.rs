@@ -270,10 +270,15 @@ impl SignedTransaction {
     /// Transaction hash: suite hash of the canonical encoding; for an Ethereum transaction
     /// `keccak256` of its raw bytes (the hash Ethereum clients compute).
     pub fn hash(&self, alg: HashAlgorithm) -> Hash {
+        self.hash_of_encoded(alg, &self.encode())
+    }
+
+    /// [`SignedTransaction::hash`] when the caller already holds `encoded` (= `self.encode()`).
+    pub fn hash_of_encoded(&self, alg: HashAlgorithm, encoded: &[u8]) -> Hash {
         if let Payload::Ethereum { raw } = &self.tx.payload {
             return Hash(HashAlgorithm::Keccak256.digest(raw));
         }
-        Hash(alg.digest(&self.encode()))
+        Hash(alg.digest(encoded))
     }
 
     /// The message the signature covers.
