@@ -641,13 +641,9 @@ fn consortium_survives_sigkill_of_rotating_validators_including_the_leader() {
     scenario(true);
 }
 
-fn scenario(rotate: bool) {
-    let seed = seed_from_env("KEEL_CONSORTIUM_SEED");
-    eprintln!("consortium test seed: {seed} (replay with KEEL_CONSORTIUM_SEED={seed})");
-    let mut rng = Rng(seed);
-    let t0 = Instant::now();
-    let elapsed = || t0.elapsed().as_secs_f64();
-
+/// `keel network init` of N validators in a temp folder on free port blocks (not started).
+/// Returns the network and its RPC and P2P base ports.
+fn new_net(rng: &mut Rng) -> (Net, u16, u16) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().canonicalize().unwrap().join("net");
     let rpc_base = common::free_port_block(N as u16, rng.next());
@@ -656,9 +652,7 @@ fn scenario(rotate: bool) {
         .find(|p| p.abs_diff(rpc_base) >= N as u16)
         .expect("a second port block");
     init_network(&dir, rpc_base, p2p_base);
-    let genesis = Genesis::load(&dir.join("genesis.json")).unwrap();
-    let total: u128 = genesis.alloc.iter().map(|a| a.balance).sum();
-    let mut net = Net {
+    let net = Net {
         tmp: Some(tmp),
         dir: dir.clone(),
         rpc_ports: (0..N as u16).map(|k| rpc_base + k).collect(),
@@ -672,6 +666,20 @@ fn scenario(rotate: bool) {
             .collect(),
         procs: (0..N).map(|_| None).collect(),
     };
+    (net, rpc_base, p2p_base)
+}
+
+fn scenario(rotate: bool) {
+    let seed = seed_from_env("KEEL_CONSORTIUM_SEED");
+    eprintln!("consortium test seed: {seed} (replay with KEEL_CONSORTIUM_SEED={seed})");
+    let mut rng = Rng(seed);
+    let t0 = Instant::now();
+    let elapsed = || t0.elapsed().as_secs_f64();
+
+    let (mut net, rpc_base, p2p_base) = new_net(&mut rng);
+    let dir = net.dir.clone();
+    let genesis = Genesis::load(&dir.join("genesis.json")).unwrap();
+    let total: u128 = genesis.alloc.iter().map(|a| a.balance).sum();
     let d = dir.to_str().unwrap();
 
     // up / status / up-again refused.
@@ -1003,21 +1011,8 @@ fn scenario(rotate: bool) {
 fn whole_consortium_killed_at_once_restarts_and_keeps_committing() {
     let seed = seed_from_env("KEEL_CONSORTIUM_SEED");
     let mut rng = Rng(seed);
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().canonicalize().unwrap().join("net");
-    let rpc_base = common::free_port_block(N as u16, rng.next());
-    let p2p_base = (0..20)
-        .map(|_| common::free_port_block(N as u16, rng.next()))
-        .find(|p| p.abs_diff(rpc_base) >= N as u16)
-        .expect("a second port block");
-    init_network(&dir, rpc_base, p2p_base);
-    let mut net = Net {
-        tmp: Some(tmp),
-        dir: dir.clone(),
-        rpc_ports: (0..N as u16).map(|k| rpc_base + k).collect(),
-        addresses: Vec::new(),
-        procs: (0..N).map(|_| None).collect(),
-    };
+    let (mut net, _, _) = new_net(&mut rng);
+    let dir = net.dir.clone();
     let d = dir.to_str().unwrap();
     let up = run(&["network", "up", d, "--timeout-secs", "60"]);
     assert!(up.status.success(), "network up failed\n{}", show(&up));
