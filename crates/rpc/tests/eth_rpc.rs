@@ -5,14 +5,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Signature, TxKind, U256};
 use keel_crypto::{HashAlgorithm, KeyPair, Scheme, Suite};
-use keel_mempool::MempoolConfig;
-use keel_node::{
-    Genesis, GenesisAccount, GenesisValidator, KeyFile, Node, ProducerConfig, producer::Producer,
-};
+use keel_node::{Genesis, GenesisAccount, GenesisValidator, KeyFile, Node, ProducerConfig};
 use keel_types::Address;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -24,9 +23,7 @@ const GAS_PRICE: u128 = 2;
 struct Harness {
     url: String,
     _node: Arc<Node>,
-    _producer: Producer,
-    _rt: tokio::runtime::Runtime,
-    _dir: tempfile::TempDir,
+    _keep: common::Keep,
     agent: ureq::Agent,
 }
 
@@ -35,7 +32,6 @@ fn addr(k: &KeyPair) -> Address {
 }
 
 fn start(funded: &[Address]) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
     let suite = Suite::Gm;
     let v = KeyPair::from_seed(Scheme::Sm2, &[1; 32]);
     let vkf = KeyFile::from_key(&v, suite);
@@ -56,53 +52,28 @@ fn start(funded: &[Address]) -> Harness {
         observers: vec![],
         governance: None,
     };
-    let node = Node::open_with(
+    let common::Served {
+        url,
+        node,
+        agent,
+        keep,
+        ..
+    } = common::serve_solo(
         genesis,
         v,
-        &dir.path().join("data"),
-        keel_storage::StoreOptions::default(),
-        MempoolConfig::new(CHAIN_ID, suite, GAS_PRICE),
-    )
-    .unwrap();
-    let producer = Producer::spawn(
-        node.clone(),
+        suite,
+        GAS_PRICE,
         ProducerConfig {
             block_interval_ms: 30,
             max_block_txs: 1000,
             empty_blocks: false,
         },
+        keel_rpc::RpcConfig::default(),
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let n2 = node.clone();
-    rt.spawn(async move {
-        keel_rpc::serve(
-            n2,
-            listener,
-            keel_rpc::RpcConfig::default(),
-            std::future::pending(),
-        )
-        .await
-        .unwrap();
-    });
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into();
     Harness {
         url,
         _node: node,
-        _producer: producer,
-        _rt: rt,
-        _dir: dir,
+        _keep: keep,
         agent,
     }
 }

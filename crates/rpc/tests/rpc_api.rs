@@ -3,11 +3,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use keel_crypto::{KeyPair, Scheme, Suite};
-use keel_mempool::MempoolConfig;
 use keel_node::{
     Genesis, GenesisAccount, GenesisValidator, KeyFile, Node, ProducerConfig, ProofResponse,
-    producer::Producer,
 };
 use keel_types::*;
 use serde_json::{Value, json};
@@ -21,9 +21,7 @@ struct Harness {
     node: Arc<Node>,
     alice: KeyPair,
     bob: KeyPair,
-    _producer: Producer,
-    _rt: tokio::runtime::Runtime,
-    _dir: tempfile::TempDir,
+    _keep: common::Keep,
     agent: ureq::Agent,
 }
 
@@ -32,7 +30,6 @@ fn addr(k: &KeyPair, suite: Suite) -> Address {
 }
 
 fn start(suite: Suite, max_body: usize) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
     let scheme = suite.signature_scheme();
     let v = KeyPair::from_seed(scheme, &[1; 32]);
     let vkf = KeyFile::from_key(&v, suite);
@@ -63,57 +60,32 @@ fn start(suite: Suite, max_body: usize) -> Harness {
         ],
         observers: vec![],
     };
-    let node = Node::open_with(
+    let common::Served {
+        url,
+        node,
+        agent,
+        keep,
+        ..
+    } = common::serve_solo(
         genesis,
         v,
-        &dir.path().join("data"),
-        keel_storage::StoreOptions::default(),
-        MempoolConfig::new(CHAIN_ID, suite, 1),
-    )
-    .unwrap();
-    let producer = Producer::spawn(
-        node.clone(),
+        suite,
+        1,
         ProducerConfig {
             block_interval_ms: 50,
             max_block_txs: 1000,
             empty_blocks: false,
         },
+        keel_rpc::RpcConfig {
+            max_body_bytes: max_body,
+        },
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let n2 = node.clone();
-    rt.spawn(async move {
-        keel_rpc::serve(
-            n2,
-            listener,
-            keel_rpc::RpcConfig {
-                max_body_bytes: max_body,
-            },
-            std::future::pending(),
-        )
-        .await
-        .unwrap();
-    });
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into();
     Harness {
         url,
         node,
         alice,
         bob,
-        _producer: producer,
-        _rt: rt,
-        _dir: dir,
+        _keep: keep,
         agent,
     }
 }

@@ -5,11 +5,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use keel_crypto::{KeyPair, Suite};
-use keel_mempool::MempoolConfig;
-use keel_node::{
-    Genesis, GenesisAccount, GenesisValidator, KeyFile, Node, ProducerConfig, producer::Producer,
-};
+use keel_node::{Genesis, GenesisAccount, GenesisValidator, KeyFile, Node, ProducerConfig};
 use keel_types::*;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -24,15 +23,12 @@ struct Harness {
     port: u16,
     node: Arc<Node>,
     alice: KeyPair,
-    _producer: Producer,
-    _rt: tokio::runtime::Runtime,
-    _dir: tempfile::TempDir,
+    _keep: common::Keep,
     agent: ureq::Agent,
 }
 
 fn start() -> Harness {
     let suite = Suite::Gm;
-    let dir = tempfile::tempdir().unwrap();
     let scheme = suite.signature_scheme();
     let v = KeyPair::from_seed(scheme, &[1; 32]);
     let vkf = KeyFile::from_key(&v, suite);
@@ -59,56 +55,30 @@ fn start() -> Harness {
         observers: vec![],
         governance: None,
     };
-    let node = Node::open_with(
+    let common::Served {
+        url,
+        port,
+        node,
+        agent,
+        keep,
+    } = common::serve_solo(
         genesis,
         v,
-        &dir.path().join("data"),
-        keel_storage::StoreOptions::default(),
-        MempoolConfig::new(CHAIN_ID, suite, 1),
-    )
-    .unwrap();
-    let producer = Producer::spawn(
-        node.clone(),
+        suite,
+        1,
         ProducerConfig {
             block_interval_ms: 50,
             max_block_txs: 1000,
             empty_blocks: true,
         },
+        keel_rpc::RpcConfig::default(),
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let n2 = node.clone();
-    rt.spawn(async move {
-        keel_rpc::serve(
-            n2,
-            listener,
-            keel_rpc::RpcConfig::default(),
-            std::future::pending(),
-        )
-        .await
-        .unwrap();
-    });
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into();
     Harness {
-        url: format!("http://127.0.0.1:{port}"),
+        url,
         port,
         node,
         alice,
-        _producer: producer,
-        _rt: rt,
-        _dir: dir,
+        _keep: keep,
         agent,
     }
 }
@@ -399,11 +369,12 @@ fn shutdown_ends_open_event_streams() {
     let h = start();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let listener = h
-        ._rt
+        ._keep
+        .rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let port = listener.local_addr().unwrap().port();
-    let served = h._rt.spawn(keel_rpc::serve(
+    let served = h._keep.rt.spawn(keel_rpc::serve(
         h.node.clone(),
         listener,
         keel_rpc::RpcConfig::default(),
@@ -431,5 +402,5 @@ fn shutdown_ends_open_event_streams() {
     // The stream ended: the socket reaches end of file.
     let mut rest = Vec::new();
     let _ = r.read_to_end(&mut rest);
-    assert!(h._rt.block_on(served).unwrap().is_ok());
+    assert!(h._keep.rt.block_on(served).unwrap().is_ok());
 }
