@@ -447,6 +447,19 @@ impl Mempool {
         Ok(admitted)
     }
 
+    /// Is at least one pending transaction includable in block `height` (its nonce is the
+    /// account's next one and it has not expired)? Stops at the first one found.
+    pub fn has_ready(&self, accounts: &dyn AccountSource, height: u64) -> bool {
+        let inner = self.lock();
+        inner.senders.iter().any(|(sender, queue)| {
+            accounts.account(sender).is_ok_and(|(expect, _)| {
+                queue
+                    .get(&expect)
+                    .is_some_and(|p| p.tx.tx.expires_at_height >= height)
+            })
+        })
+    }
+
     /// Up to `max_txs` transactions ready for the block at `height`: for each sender the
     /// consecutive nonces from its account nonce, skipping expired ones, in arrival order.
     pub fn select(

@@ -280,3 +280,22 @@ fn included_transactions_are_refused_as_known_before_verification() {
     admit_one(&p, &acc, &transfer(&a, 2, 1)).unwrap();
     assert_eq!(p.len(), 1);
 }
+
+#[test]
+fn has_ready_sees_only_includable_transactions() {
+    let suite = Suite::Intl;
+    let p = pool(suite);
+    let acc = Accounts::default();
+    let a = key(Scheme::Ed25519, 6);
+    fund(&acc, suite, &a, 0, 1_000_000);
+    assert!(!p.has_ready(&acc, 1));
+    // Behind a nonce gap (next nonce is 0): pending but not includable.
+    admit_one(&p, &acc, &transfer(&a, 2, 1)).unwrap();
+    assert_eq!(p.len(), 1);
+    assert!(!p.has_ready(&acc, 1));
+    // The next nonce arrives: includable.
+    admit_one(&p, &acc, &transfer(&a, 0, 1)).unwrap();
+    assert!(p.has_ready(&acc, 1));
+    // Past its expiry height (50) it is not.
+    assert!(!p.has_ready(&acc, 51));
+}

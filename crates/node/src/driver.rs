@@ -409,13 +409,19 @@ impl Driver {
         )
     }
 
-    /// Is there anything for a block on top of `parent` to do: pending transactions, or
-    /// uncommitted ancestors with transactions that need descendants to commit?
+    /// Is there anything for a block on top of `parent` to do: a pending transaction that is
+    /// includable at the committed head's nonces (one stuck behind a nonce gap is not: it must
+    /// not keep leaders proposing empty blocks at the busy pace), or uncommitted ancestors with
+    /// transactions that need descendants to commit?
     fn has_work(&self, parent: &Hash) -> bool {
-        if !self.node.mempool().is_empty() {
+        let head = self.node.head();
+        if self
+            .node
+            .mempool()
+            .has_ready(&crate::node::HeadAccounts(&self.node), head.height + 1)
+        {
             return true;
         }
-        let head = self.node.head();
         let mut cur = *parent;
         while cur != head.hash {
             let Some(b) = self.pending.get(&cur) else {

@@ -105,6 +105,11 @@ impl Cluster {
 
     /// Validator `i` (0..N), or the observer for `i == N`.
     fn start(&self, i: usize) -> Validator {
+        self.start_paced(i, 50)
+    }
+
+    /// [`Cluster::start`] with an idle heartbeat of `idle_ms` (busy pace: the default 10 ms).
+    fn start_paced(&self, i: usize, idle_ms: u64) -> Validator {
         let key = if i < N {
             self.keys[i].clone()
         } else {
@@ -130,7 +135,7 @@ impl Cluster {
                 base_timeout_ms: 1_000,
                 ..PacemakerConfig::default()
             },
-            block_interval_ms: 50,
+            block_interval_ms: idle_ms,
             sync_check_ms: 200,
             ..DriverConfig::default()
         };
@@ -345,6 +350,56 @@ fn validators_agree_commit_once_and_a_restarted_validator_catches_up() {
             .is_none()
     );
     c.stop(observer);
+    for v in vs {
+        c.stop(v);
+    }
+}
+
+/// Leaders pace blocks by work: a transaction stuck behind a nonce gap does not keep them
+/// proposing at the busy pace (only the idle heartbeat), and an includable one commits within a
+/// few busy intervals.
+#[test]
+fn block_pace_follows_includable_work_not_a_stuck_transaction() {
+    const IDLE_MS: u64 = 400;
+    let c = Cluster::new();
+    let vs: Vec<Validator> = (0..N).map(|i| c.start_paced(i, IDLE_MS)).collect();
+    let all: Vec<&Arc<Node>> = vs.iter().map(|v| &v.node).collect();
+    // Nonce 3 while the account's next nonce is 0: admitted, never includable for now.
+    let gapped = c.transfers(3, 1);
+    for v in &vs {
+        v.node.submit(&gapped).into_iter().for_each(|r| {
+            r.unwrap();
+        });
+    }
+    let h0 = vs[0].node.head().height;
+    let window = Duration::from_millis(2_000);
+    std::thread::sleep(window);
+    let grown = vs[0].node.head().height - h0;
+    // Heartbeat only: about window / IDLE_MS blocks (the busy pace would give ~100+).
+    assert!(
+        grown <= 2 * window.as_millis() as u64 / IDLE_MS + 2,
+        "{grown} blocks in {window:?} with only a stuck transaction pending"
+    );
+    assert_eq!(vs[0].node.mempool().len(), 1);
+    // Nonces 0..3 arrive: all four commit promptly (a loose bound: the machine may be busy).
+    let started = Instant::now();
+    let ready: Vec<Hash> = vs[1]
+        .node
+        .submit(&c.transfers(0, 3))
+        .into_iter()
+        .map(|r| r.unwrap().hash)
+        .collect();
+    wait_committed(&all, &ready, "ready transfers");
+    let gapped_hash = keel_types::SignedTransaction::decode(&gapped[0])
+        .unwrap()
+        .hash(SUITE.hash());
+    wait_committed(&all, &[gapped_hash], "the formerly stuck transfer");
+    assert!(
+        started.elapsed() < Duration::from_millis(25 * IDLE_MS),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_agreement(&all);
     for v in vs {
         c.stop(v);
     }
