@@ -80,40 +80,8 @@ fn solo(a: SoloArgs) -> Result<(), CliError> {
     let dir = tempdir()?;
     let vkey = KeyPair::from_seed(suite.signature_scheme(), &[0xAA; 32]);
     let vkf = KeyFile::from_key(&vkey, suite);
-    let senders: Vec<KeyPair> = (0..a.senders)
-        .map(|i| KeyPair::from_seed(a.scheme, &seed(i as u64)))
-        .collect();
-    let addrs: Vec<Address> = senders
-        .iter()
-        .map(|k| {
-            Address(
-                keel_crypto::address_of(k.scheme(), &k.public_key(), suite.hash())
-                    .expect("own key"),
-            )
-        })
-        .collect();
-    let genesis = Genesis {
-        governance: None,
-        chain_id: 4242,
-        chain_name: "bench".into(),
-        suite: suite.name().into(),
-        timestamp_ms: 0,
-        gas_price: 0,
-        validators: vec![GenesisValidator {
-            name: "v0".into(),
-            scheme: vkf.scheme.clone(),
-            public_key: vkf.public_key.clone(),
-            address: vkf.address,
-        }],
-        alloc: addrs
-            .iter()
-            .map(|a| GenesisAccount {
-                address: *a,
-                balance: u128::from(u64::MAX),
-            })
-            .collect(),
-        observers: vec![],
-    };
+    let (senders, addrs) = bench_senders(a.scheme, suite, a.senders)?;
+    let genesis = bench_genesis(4242, "bench", suite, 0, &[vkf], &addrs);
     let mut mcfg = MempoolConfig::new(genesis.chain_id, suite, 0);
     mcfg.max_txs = a.txs.max(1);
     let node = Node::open_with(
@@ -330,6 +298,60 @@ fn solo_pipelined(node: &Node, raws: &[Vec<u8>], a: &SoloArgs) -> Result<SoloOut
             first_rejection,
         ))
     })
+}
+
+/// `n` deterministic benchmark senders of `scheme` and their addresses on a `suite` chain.
+pub(super) fn bench_senders(
+    scheme: Scheme,
+    suite: Suite,
+    n: usize,
+) -> Result<(Vec<KeyPair>, Vec<Address>), CliError> {
+    let keys: Vec<KeyPair> = (0..n)
+        .into_par_iter()
+        .map(|i| KeyPair::from_seed(scheme, &seed(i as u64)))
+        .collect();
+    let addrs = keys
+        .iter()
+        .map(|k| {
+            keel_crypto::address_of(k.scheme(), &k.public_key(), suite.hash())
+                .map(Address)
+                .map_err(|e| CliError::Usage(format!("bench key: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((keys, addrs))
+}
+
+/// A benchmark genesis: `validators` (named v0, v1, …) and every `funded` address holding
+/// u64::MAX.
+pub(super) fn bench_genesis(
+    chain_id: u64,
+    name: &str,
+    suite: Suite,
+    timestamp_ms: u64,
+    validators: &[KeyFile],
+    funded: &[Address],
+) -> Genesis {
+    Genesis {
+        governance: None,
+        chain_id,
+        chain_name: name.into(),
+        suite: suite.name().into(),
+        timestamp_ms,
+        gas_price: 0,
+        validators: validators
+            .iter()
+            .enumerate()
+            .map(|(i, f)| GenesisValidator::from_key(format!("v{i}"), f))
+            .collect(),
+        alloc: funded
+            .iter()
+            .map(|a| GenesisAccount {
+                address: *a,
+                balance: u128::from(u64::MAX),
+            })
+            .collect(),
+        observers: vec![],
+    }
 }
 
 pub(super) fn seed(i: u64) -> [u8; 32] {

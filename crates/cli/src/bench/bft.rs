@@ -10,9 +10,9 @@ use keel_crypto::{KeyPair, Scheme, Suite};
 use keel_mempool::MempoolConfig;
 use keel_network::{Network, NetworkConfig, PeerAddr};
 use keel_node::driver::{Driver, DriverConfig};
-use keel_node::{Genesis, GenesisAccount, GenesisValidator, KeyFile, Node};
+use keel_node::{KeyFile, Node};
 use keel_storage::StoreOptions;
-use keel_types::{Address, Hash, Payload, Signer, Transaction};
+use keel_types::{Hash, Payload, Signer, Transaction};
 use rayon::prelude::*;
 use serde_json::json;
 use std::collections::HashMap;
@@ -67,39 +67,8 @@ pub(crate) fn bft(a: BftArgs) -> Result<(), CliError> {
         .map(|i| KeyPair::from_seed(suite.signature_scheme(), &seed(1_000_000 + i as u64)))
         .collect();
     let files: Vec<KeyFile> = keys.iter().map(|k| KeyFile::from_key(k, suite)).collect();
-    let users: Vec<KeyPair> = (0..senders)
-        .map(|i| KeyPair::from_seed(a.scheme, &seed(i as u64)))
-        .collect();
-    let user_addrs: Vec<Address> = users
-        .iter()
-        .map(|k| {
-            Address(
-                keel_crypto::address_of(k.scheme(), &k.public_key(), suite.hash())
-                    .expect("own key"),
-            )
-        })
-        .collect();
-    let genesis = Genesis {
-        governance: None,
-        chain_id: 4343,
-        chain_name: "bench-bft".into(),
-        suite: suite.name().into(),
-        timestamp_ms: 1,
-        gas_price: 0,
-        validators: files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| GenesisValidator::from_key(format!("v{i}"), f))
-            .collect(),
-        alloc: user_addrs
-            .iter()
-            .map(|a| GenesisAccount {
-                address: *a,
-                balance: u128::from(u64::MAX),
-            })
-            .collect(),
-        observers: vec![],
-    };
+    let (users, user_addrs) = super::bench_senders(a.scheme, suite, senders)?;
+    let genesis = super::bench_genesis(4343, "bench-bft", suite, 1, &files, &user_addrs);
     let mut sockets = Vec::new();
     for _ in 0..n {
         let l = std::net::TcpListener::bind("127.0.0.1:0")

@@ -4,7 +4,6 @@
 //! on sampled transactions (commit observed at node 0), view changes, CPU per node and a
 //! per-stage breakdown read from every node's `/metrics`.
 
-use super::seed;
 use crate::CliError;
 use crate::client::Client;
 use crate::cmd_network::{self, NetInitArgs};
@@ -182,18 +181,7 @@ pub(crate) fn network(a: NetworkArgs) -> Result<(), CliError> {
             a.scheme
         )));
     }
-    let users: Vec<KeyPair> = (0..a.senders)
-        .into_par_iter()
-        .map(|i| KeyPair::from_seed(a.scheme, &seed(i as u64)))
-        .collect();
-    let addrs: Vec<Address> = users
-        .iter()
-        .map(|k| {
-            keel_crypto::address_of(k.scheme(), &k.public_key(), suite.hash())
-                .map(Address)
-                .map_err(|e| CliError::Usage(format!("bench key: {e}")))
-        })
-        .collect::<Result<_, _>>()?;
+    let (users, addrs) = super::bench_senders(a.scheme, suite, a.senders)?;
     let net = start_network(&a, suite, &addrs)?;
     let clients: Vec<Client> = net.rpcs.iter().map(|u| Client::new(u)).collect();
     let chain_id = clients[0].chain()?.chain_id;
