@@ -6,8 +6,9 @@ mod network;
 use crate::CliError;
 use clap::{Args, Subcommand};
 use keel_crypto::{KeyPair, Scheme, Suite, VerifyItem};
+use keel_ledger::{Genesis, GenesisAccount};
 use keel_mempool::MempoolConfig;
-use keel_node::{Genesis, GenesisAccount, GenesisValidator, KeyFile, Node};
+use keel_node::{KeyFile, Node};
 use keel_storage::StoreOptions;
 use keel_types::{Address, Payload, Signer, Transaction};
 use rayon::prelude::*;
@@ -153,15 +154,15 @@ fn solo(a: SoloArgs) -> Result<(), CliError> {
     println!(
         "  committed {committed} in {blocks} blocks, rejected {rejected}, {total_s:.2}s total"
     );
-    let per_tx = |stage: keel_node::Stage| {
-        node.counters.stages.seconds(stage) * 1e6 / committed.max(1) as f64
+    let per_tx = |stage: keel_ledger::Stage| {
+        node.ledger().counters.stages.seconds(stage) * 1e6 / committed.max(1) as f64
     };
     println!(
         "  per tx: admission {:.1} µs (wall, all cores), execute {:.1} µs, state root {:.1} µs, storage {:.1} µs",
-        per_tx(keel_node::Stage::Admission),
-        per_tx(keel_node::Stage::Execute),
-        per_tx(keel_node::Stage::StateRoot),
-        per_tx(keel_node::Stage::Storage)
+        per_tx(keel_ledger::Stage::Admission),
+        per_tx(keel_ledger::Stage::Execute),
+        per_tx(keel_ledger::Stage::StateRoot),
+        per_tx(keel_ledger::Stage::Storage)
     );
     println!(
         "{}",
@@ -171,8 +172,8 @@ fn solo(a: SoloArgs) -> Result<(), CliError> {
             "admission_tps": admit_rate.round(), "commit_tps": commit_rate.round(), "end_to_end_tps": e2e.round(),
             "pipelined": a.pipelined,
             "stage_us_per_tx": {
-                "admission": per_tx(keel_node::Stage::Admission), "execute": per_tx(keel_node::Stage::Execute),
-                "state_root": per_tx(keel_node::Stage::StateRoot), "storage": per_tx(keel_node::Stage::Storage),
+                "admission": per_tx(keel_ledger::Stage::Admission), "execute": per_tx(keel_ledger::Stage::Execute),
+                "state_root": per_tx(keel_ledger::Stage::StateRoot), "storage": per_tx(keel_ledger::Stage::Storage),
             },
         })
     );
@@ -341,7 +342,7 @@ pub(super) fn bench_genesis(
         validators: validators
             .iter()
             .enumerate()
-            .map(|(i, f)| GenesisValidator::from_key(format!("v{i}"), f))
+            .map(|(i, f)| f.genesis_validator(format!("v{i}")))
             .collect(),
         alloc: funded
             .iter()

@@ -3,7 +3,8 @@
 use crate::CliError;
 use clap::{Args, Subcommand};
 use keel_crypto::{Scheme, Suite};
-use keel_node::{Genesis, GenesisAccount, GenesisValidator, KeyFile, Node, NodeConfig};
+use keel_ledger::{Genesis, GenesisAccount, GenesisValidator};
+use keel_node::{KeyFile, Node, NodeConfig};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -233,14 +234,15 @@ pub(crate) fn node(c: NodeCmd) -> Result<(), CliError> {
     }
 }
 
-/// Open the node, start the producer and the RPC server, call `on_ready(node, rpc_url)` and
-/// serve until Ctrl-C or SIGTERM.
+/// Launch the node (`keel_node::launch`: ledger, producer or network + BFT driver + PKI
+/// watcher), start the RPC server, call `on_ready(node, rpc_url)` and serve until Ctrl-C or
+/// SIGTERM.
 pub(crate) fn run_node(
     cfg_path: &Path,
     on_ready: impl FnOnce(Arc<Node>, String),
 ) -> Result<(), CliError> {
     let cfg = NodeConfig::load(cfg_path)?;
-    let node = Node::open(&cfg)?;
+    let launch_cfg = launch_config(&cfg, cfg_path)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -260,13 +262,8 @@ pub(crate) fn run_node(
             .local_addr()
             .map_err(|e| CliError::io(cfg_path, e))?;
         let url = format!("http://{addr}");
-        let engine = match &cfg.p2p {
-            None => Engine::Solo(keel_node::producer::Producer::spawn(
-                node.clone(),
-                cfg.producer.clone(),
-            )),
-            Some(p2p) => Engine::Bft(start_bft(&cfg, p2p, node.clone(), cfg_path).await?),
-        };
+        let running = keel_node::launch(launch_cfg).await?;
+        let node = running.node.clone();
         let info = node.chain_info();
         println!(
             "keel node running: chain {} (id {}), suite {}, head {}",
@@ -298,18 +295,7 @@ pub(crate) fn run_node(
         };
         let served = keel_rpc::serve(node.clone(), listener, rpc_cfg, stop).await;
         tracing::info!("shutting down");
-        match engine {
-            Engine::Solo(producer) => {
-                tokio::task::spawn_blocking(move || producer.stop())
-                    .await
-                    .ok();
-            }
-            Engine::Bft(b) => {
-                let _ = b.stop.send(true);
-                let _ = b.task.await;
-                b.net.shutdown().await;
-            }
-        }
+        let _ = running.stop().await;
         served.map_err(|e| CliError::io(cfg_path, e))?;
         match node.halted() {
             Some(reason) => Err(CliError::Halted(reason)),
@@ -318,24 +304,39 @@ pub(crate) fn run_node(
     })
 }
 
-enum Engine {
-    Solo(keel_node::producer::Producer),
-    Bft(Bft),
+/// What `keel node start` launches, from `node.toml`: genesis, key, storage and mempool
+/// settings, and the solo producer or the BFT network, driver and PKI watcher.
+fn launch_config(cfg: &NodeConfig, cfg_path: &Path) -> Result<keel_node::LaunchConfig, CliError> {
+    let genesis = Genesis::load(&cfg.genesis_file)?;
+    let (_, key) = KeyFile::load(&cfg.key_file)?;
+    let mut mempool = keel_mempool::MempoolConfig::new(
+        genesis.chain_id,
+        keel_crypto::Suite::Gm,
+        genesis.gas_price,
+    );
+    mempool.max_txs = cfg.mempool_max_txs;
+    let engine = match &cfg.p2p {
+        None => keel_node::EngineConfig::Solo(cfg.producer.clone()),
+        Some(p2p) => keel_node::EngineConfig::Bft(bft_config(cfg, p2p, cfg_path)?),
+    };
+    Ok(keel_node::LaunchConfig {
+        genesis,
+        key,
+        data_dir: cfg.data_dir.clone(),
+        store: keel_storage::StoreOptions {
+            cache_size_bytes: cfg.storage_cache_mib * 1024 * 1024,
+        },
+        mempool,
+        engine,
+    })
 }
 
-struct Bft {
-    net: keel_network::NetworkHandle,
-    task: tokio::task::JoinHandle<()>,
-    stop: tokio::sync::watch::Sender<bool>,
-}
-
-/// Start the authenticated network and the BFT driver for a consortium node.
-async fn start_bft(
+/// The network, driver and PKI watcher settings of a consortium node.
+fn bft_config(
     cfg: &NodeConfig,
     p2p: &keel_node::P2pConfig,
-    node: Arc<Node>,
     cfg_path: &Path,
-) -> Result<Bft, CliError> {
+) -> Result<keel_node::BftConfig, CliError> {
     let bad = |reason: String| CliError::Usage(format!("{}: p2p: {reason}", cfg_path.display()));
     let listen = p2p
         .listen
@@ -352,35 +353,18 @@ async fn start_bft(
             socket,
         });
     }
-    // Validators added by governance (ADR 0011): dial those with a P2P address, admit all.
-    let epoch_peers = node.epoch_peers();
-    for (address, p2p_addr) in &epoch_peers {
-        if let Ok(socket) = p2p_addr.parse()
-            && !peers.iter().any(|p| p.address == *address)
-        {
-            peers.push(keel_network::PeerAddr {
-                address: *address,
-                socket,
-            });
-        }
-    }
-    let mut net_cfg = keel_network::NetworkConfig::new(listen, peers);
-    net_cfg.network_id = p2p.network_id.as_bytes().to_vec();
-    // Observers from genesis may link in (they are never dialed).
-    net_cfg.allow_inbound = node.genesis().observer_addresses();
+    let mut network = keel_network::NetworkConfig::new(listen, peers);
+    network.network_id = p2p.network_id.as_bytes().to_vec();
     let pki = cfg.pki.as_ref().map(crate::node_pki::load).transpose()?;
-    if let Some(pki) = &pki {
-        net_cfg.pki = Some(pki.network.clone());
-        pki.publish(&node);
-    }
-    net_cfg
-        .allow_inbound
-        .extend(epoch_peers.iter().map(|(a, _)| *a));
-    let (_, key) = keel_node::KeyFile::load(&cfg.key_file)?;
-    let (net, inbound) = keel_network::Network::start(net_cfg, key, node.suite())
-        .await
-        .map_err(|e| bad(format!("cannot start the network on {}: {e}", p2p.listen)))?;
-    let driver_cfg = keel_node::driver::DriverConfig {
+    let watch = pki.map(|pki| {
+        network.pki = Some(pki.network.clone());
+        let watch: keel_node::NetworkWatch = Box::new(move |node, net, stop| {
+            pki.publish(&node);
+            pki.spawn_watch(node, net, stop);
+        });
+        watch
+    });
+    let driver = keel_node::driver::DriverConfig {
         pacemaker: keel_consensus::PacemakerConfig {
             base_timeout_ms: p2p.round_timeout_ms,
             ..keel_consensus::PacemakerConfig::default()
@@ -390,14 +374,11 @@ async fn start_bft(
         max_block_txs: cfg.producer.max_block_txs,
         ..keel_node::driver::DriverConfig::default()
     };
-    let pki_node = node.clone();
-    let driver = keel_node::driver::Driver::new(node, net.clone(), driver_cfg)?;
-    let (stop, stop_rx) = tokio::sync::watch::channel(false);
-    if let Some(pki) = &pki {
-        pki.spawn_watch(pki_node, net.clone(), stop_rx.clone());
-    }
-    let task = tokio::spawn(driver.run(inbound, stop_rx));
-    Ok(Bft { net, task, stop })
+    Ok(keel_node::BftConfig {
+        network,
+        driver,
+        watch,
+    })
 }
 
 async fn shutdown_signal() {

@@ -3,7 +3,7 @@
 use crate::CliError;
 use crate::client::{Client, DEFAULT_RPC, build_tx, load_key};
 use clap::{Args, Subcommand};
-use keel_node::ProofResponse;
+use keel_ledger::ProofResponse;
 use keel_types::{Address, ContentHashAlg, EvidencePut, Hash, Payload};
 use serde_json::{Value, json};
 use std::path::PathBuf;

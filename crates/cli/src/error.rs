@@ -9,6 +9,9 @@ pub enum CliError {
     /// Node-side failure (config, storage...).
     #[error(transparent)]
     Node(#[from] keel_node::NodeError),
+    /// The ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] keel_ledger::LedgerError),
     /// Could not reach the node.
     #[error("cannot reach {url}: {reason}")]
     Connect {

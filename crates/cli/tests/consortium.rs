@@ -18,7 +18,8 @@ mod common;
 
 use common::{NodeProc, Rng, Rpc, RpcFail, amount, run, run_ok, seed_from_env, show};
 use keel_crypto::KeyPair;
-use keel_node::{Genesis, KeyFile, NodeConfig};
+use keel_ledger::Genesis;
+use keel_node::{KeyFile, NodeConfig};
 use keel_types::{Address, Payload, Signer, Transaction};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, HashSet};

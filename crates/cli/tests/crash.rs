@@ -12,7 +12,8 @@ mod common;
 
 use common::{NodeProc, Rng, Rpc, RpcFail, amount, init_chain, run, seed_from_env};
 use keel_crypto::KeyPair;
-use keel_node::{Genesis, KeyFile};
+use keel_ledger::Genesis;
+use keel_node::KeyFile;
 use keel_types::{Address, Payload, Signer, Transaction};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};

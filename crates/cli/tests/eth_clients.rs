@@ -18,7 +18,7 @@ mod common;
 
 use common::{Rpc, run, show};
 use keel_crypto::{HashAlgorithm, KeyPair, Scheme, address_of};
-use keel_node::{Genesis, GenesisAccount};
+use keel_ledger::{Genesis, GenesisAccount};
 use keel_types::Address;
 use serde_json::json;
 use std::path::{Path, PathBuf};

@@ -420,7 +420,7 @@ fn governance_permissions_and_validator_changes() {
     net.kill(2);
     net.wait_progress(
         &[0, 1, 4],
-        keel_node::gov::LIVENESS_WINDOW_BLOCKS + 2,
+        keel_ledger::gov::LIVENESS_WINDOW_BLOCKS + 2,
         "progress past the liveness window with validator 2 down",
     );
     let v1 = net.address(&net.node_key(1)).to_string();

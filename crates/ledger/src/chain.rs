@@ -13,7 +13,7 @@
 //!
 //! All rows of one block, and the head pointer, are written in one batch.
 
-use crate::NodeError;
+use crate::LedgerError;
 use borsh::{BorshDeserialize, BorshSerialize};
 use keel_storage::{Store, Table, WriteBatch};
 use keel_types::{
@@ -56,11 +56,11 @@ fn receipt_key(height: u64, index: u32) -> [u8; 12] {
     k
 }
 
-fn read_u64(bytes: &[u8], what: &str) -> Result<u64, NodeError> {
+fn read_u64(bytes: &[u8], what: &str) -> Result<u64, LedgerError> {
     <[u8; 8]>::try_from(bytes)
         .map(u64::from_be_bytes)
         .map_err(|_| {
-            NodeError::Invariant(format!("{what}: expected 8 bytes, found {}", bytes.len()))
+            LedgerError::Invariant(format!("{what}: expected 8 bytes, found {}", bytes.len()))
         })
 }
 
@@ -76,7 +76,7 @@ impl ChainStore {
     }
 
     /// Height of the last committed block, if any block exists.
-    pub fn head_height(&self) -> Result<Option<u64>, NodeError> {
+    pub fn head_height(&self) -> Result<Option<u64>, LedgerError> {
         self.store
             .get(Table::Meta, HEAD)?
             .map(|b| read_u64(&b, "head"))
@@ -84,7 +84,7 @@ impl ChainStore {
     }
 
     /// Genesis hash recorded at initialisation.
-    pub fn genesis_hash(&self) -> Result<Option<Hash>, NodeError> {
+    pub fn genesis_hash(&self) -> Result<Option<Hash>, LedgerError> {
         Ok(self
             .store
             .get(Table::Meta, GENESIS)?
@@ -92,7 +92,7 @@ impl ChainStore {
     }
 
     /// Hash of the genesis configuration the database was created from.
-    pub fn genesis_config_hash(&self) -> Result<Option<Hash>, NodeError> {
+    pub fn genesis_config_hash(&self) -> Result<Option<Hash>, LedgerError> {
         Ok(self
             .store
             .get(Table::Meta, GENESIS_CONFIG)?
@@ -105,7 +105,7 @@ impl ChainStore {
     }
 
     /// Header at `height`.
-    pub fn header(&self, height: u64) -> Result<Option<Header>, NodeError> {
+    pub fn header(&self, height: u64) -> Result<Option<Header>, LedgerError> {
         match self.store.get(Table::Headers, &be(height))? {
             None => Ok(None),
             Some(b) => Ok(Some(Header::decode(&b)?)),
@@ -113,7 +113,7 @@ impl ChainStore {
     }
 
     /// Height of the block with this hash.
-    pub fn height_of(&self, hash: &Hash) -> Result<Option<u64>, NodeError> {
+    pub fn height_of(&self, hash: &Hash) -> Result<Option<u64>, LedgerError> {
         self.store
             .get(Table::BlockHashes, &hash.0)?
             .map(|b| read_u64(&b, "block hash index"))
@@ -121,14 +121,14 @@ impl ChainStore {
     }
 
     /// Full block at `height`.
-    pub fn block(&self, height: u64) -> Result<Option<Block>, NodeError> {
+    pub fn block(&self, height: u64) -> Result<Option<Block>, LedgerError> {
         let Some(header) = self.header(height)? else {
             return Ok(None);
         };
         let body_bytes = self
             .store
             .get(Table::Bodies, &be(height))?
-            .ok_or_else(|| NodeError::Invariant(format!("header {height} has no body")))?;
+            .ok_or_else(|| LedgerError::Invariant(format!("header {height} has no body")))?;
         let body: Body = codec::decode("block body", &body_bytes, limits::MAX_BLOCK_BYTES)?;
         Ok(Some(Block {
             header,
@@ -138,12 +138,12 @@ impl ChainStore {
     }
 
     /// Location of a transaction.
-    pub fn tx_location(&self, hash: &Hash) -> Result<Option<TxLocation>, NodeError> {
+    pub fn tx_location(&self, hash: &Hash) -> Result<Option<TxLocation>, LedgerError> {
         let Some(b) = self.store.get(Table::TxIndex, &hash.0)? else {
             return Ok(None);
         };
         if b.len() != 12 {
-            return Err(NodeError::Invariant(format!(
+            return Err(LedgerError::Invariant(format!(
                 "tx index entry has {} bytes",
                 b.len()
             )));
@@ -154,7 +154,7 @@ impl ChainStore {
     }
 
     /// Receipt at a location.
-    pub fn receipt(&self, loc: TxLocation) -> Result<Option<Receipt>, NodeError> {
+    pub fn receipt(&self, loc: TxLocation) -> Result<Option<Receipt>, LedgerError> {
         match self
             .store
             .get(Table::Receipts, &receipt_key(loc.height, loc.index))?
@@ -169,13 +169,13 @@ impl ChainStore {
     }
 
     /// All receipts of a block, in order.
-    pub fn block_receipts(&self, height: u64) -> Result<Vec<Receipt>, NodeError> {
+    pub fn block_receipts(&self, height: u64) -> Result<Vec<Receipt>, LedgerError> {
         let rows = self
             .store
             .scan_prefix(Table::Receipts, &be(height), limits::MAX_BLOCK_TXS)?;
         rows.iter()
             .map(|(_, v)| {
-                codec::decode("receipt", v, limits::MAX_RECEIPT_BYTES).map_err(NodeError::from)
+                codec::decode("receipt", v, limits::MAX_RECEIPT_BYTES).map_err(LedgerError::from)
             })
             .collect()
     }
@@ -186,7 +186,7 @@ impl ChainStore {
         owner: &Address,
         offset: usize,
         limit: usize,
-    ) -> Result<Vec<Hash>, NodeError> {
+    ) -> Result<Vec<Hash>, LedgerError> {
         let rows =
             self.store
                 .scan_prefix(Table::Evidence, &owner.0, offset.saturating_add(limit))?;

@@ -1,14 +1,14 @@
-//! Node-side support for the EVM and the Ethereum JSON-RPC (ADR 0009): read-only state views
+//! Ledger-side support for the EVM and the Ethereum JSON-RPC (ADR 0009): read-only state views
 //! at a committed height, the executor's chain parameters, Ethereum transaction submission.
 
-use crate::Node;
+use crate::Ledger;
 use keel_execution::{BlockContext, ChainParams, ExecutionError, StateView, keys::StateKey};
 use keel_mempool::{AdmitError, Admitted};
 
 /// The committed state at one height, as an execution [`StateView`].
 #[derive(Debug)]
 pub struct HeightView<'a> {
-    node: &'a Node,
+    node: &'a Ledger,
     height: u64,
 }
 
@@ -21,7 +21,7 @@ impl StateView for HeightView<'_> {
     }
 }
 
-impl Node {
+impl Ledger {
     /// Read-only view of the committed state at `height` (≤ head).
     pub fn state_at(&self, height: u64) -> HeightView<'_> {
         HeightView { node: self, height }

@@ -1,7 +1,11 @@
 //! Genesis: the chain's identity and initial state, fixed forever at height 0.
 
-use crate::NodeError;
+use crate::LedgerError;
+use crate::chain::ChainStore;
 use keel_crypto::{Scheme, Suite};
+use keel_state::StateTree;
+use keel_storage::Durability;
+use keel_types::Block;
 use keel_types::{Address, CommitCertificate, Hash, Header, merkle};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -17,18 +21,6 @@ pub struct GenesisValidator {
     pub public_key: String,
     /// Address derived from the key.
     pub address: Address,
-}
-
-impl GenesisValidator {
-    /// The genesis entry for a node key.
-    pub fn from_key(name: impl Into<String>, key: &crate::KeyFile) -> GenesisValidator {
-        GenesisValidator {
-            name: name.into(),
-            scheme: key.scheme.clone(),
-            public_key: key.public_key.clone(),
-            address: key.address,
-        }
-    }
 }
 
 /// An initial allocation.
@@ -72,14 +64,14 @@ pub struct Genesis {
 
 impl Genesis {
     /// Load and validate.
-    pub fn load(path: &Path) -> Result<Genesis, NodeError> {
-        let text = std::fs::read_to_string(path).map_err(|e| NodeError::io(path, e))?;
-        let g: Genesis = serde_json::from_str(&text).map_err(|e| NodeError::Config {
+    pub fn load(path: &Path) -> Result<Genesis, LedgerError> {
+        let text = std::fs::read_to_string(path).map_err(|e| LedgerError::io(path, e))?;
+        let g: Genesis = serde_json::from_str(&text).map_err(|e| LedgerError::Config {
             what: "genesis",
             path: path.into(),
             reason: e.to_string(),
         })?;
-        g.validate().map_err(|reason| NodeError::Config {
+        g.validate().map_err(|reason| LedgerError::Config {
             what: "genesis",
             path: path.into(),
             reason,
@@ -88,9 +80,9 @@ impl Genesis {
     }
 
     /// Write as pretty JSON.
-    pub fn save(&self, path: &Path) -> Result<(), NodeError> {
+    pub fn save(&self, path: &Path) -> Result<(), LedgerError> {
         let text = serde_json::to_string_pretty(self).expect("genesis serializes");
-        std::fs::write(path, text + "\n").map_err(|e| NodeError::io(path, e))
+        std::fs::write(path, text + "\n").map_err(|e| LedgerError::io(path, e))
     }
 
     /// The suite.
@@ -186,4 +178,44 @@ impl Genesis {
     pub fn certificate() -> CommitCertificate {
         CommitCertificate::default()
     }
+}
+
+/// Write the genesis block into an empty database (no-op if it has blocks) and return the hash
+/// of the genesis configuration, which the database remembers so a node never runs on a
+/// foreign database.
+pub(crate) fn initialise(
+    genesis: &Genesis,
+    suite: Suite,
+    chain: &ChainStore,
+    state: &StateTree,
+    data_dir: &Path,
+) -> Result<Hash, LedgerError> {
+    let alg = suite.hash();
+    let config_hash = Hash(alg.digest(&serde_json::to_vec(&genesis).expect("genesis serializes")));
+    if chain.head_height()?.is_none() {
+        let mut batch = chain.store().batch();
+        let gov = genesis
+            .gov_genesis()
+            .map_err(|reason| LedgerError::Config {
+                what: "genesis",
+                path: data_dir.into(),
+                reason,
+            })?;
+        let mut changes = keel_execution::genesis_changes(alg, &genesis.alloc_pairs());
+        changes.extend(keel_execution::governance::genesis_changes(alg, &gov));
+        changes.sort_by_key(|a| a.0);
+        let root = state.apply(0, &changes, &mut batch)?;
+        let header = genesis.header(suite, Hash(root));
+        let hash = header.hash(alg);
+        let block = Block {
+            header,
+            transactions: vec![],
+            certificate: Genesis::certificate(),
+        };
+        chain.put_block(&mut batch, &block, &hash, &[], &[], &[]);
+        chain.put_genesis_config_hash(&mut batch, &config_hash);
+        batch.commit(Durability::Sync)?;
+        tracing::info!(%hash, "initialised chain from genesis");
+    }
+    Ok(config_hash)
 }

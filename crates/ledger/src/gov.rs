@@ -3,7 +3,7 @@
 //! check that refuses a validator proposal the currently online validators could not carry.
 
 use crate::pipeline::{ExecutedBlock, PendingView};
-use crate::{Node, NodeError};
+use crate::{Ledger, LedgerError};
 use keel_crypto::Scheme;
 use keel_execution::governance::{
     self, AccountPerm, EpochState, GovGenesis, GovState, Proposal, validator_address,
@@ -121,7 +121,7 @@ impl crate::Genesis {
 
 /// Committed state at one version.
 pub(crate) struct VersionView<'a> {
-    pub(crate) node: &'a Node,
+    pub(crate) node: &'a Ledger,
     pub(crate) version: u64,
 }
 
@@ -153,7 +153,7 @@ pub fn quorum_of(n: usize) -> usize {
     n - n.saturating_sub(1) / 3
 }
 
-impl Node {
+impl Ledger {
     fn view(&self, version: u64) -> VersionView<'_> {
         VersionView {
             node: self,
@@ -168,22 +168,22 @@ impl Node {
     }
 
     /// Epoch state at a committed height.
-    pub fn epoch_at(&self, height: u64) -> Result<EpochState, NodeError> {
+    pub fn epoch_at(&self, height: u64) -> Result<EpochState, LedgerError> {
         governance::epoch_state(&self.view(height), self.suite.hash())?
-            .ok_or_else(|| NodeError::Invariant(format!("no epoch state at height {height}")))
+            .ok_or_else(|| LedgerError::Invariant(format!("no epoch state at height {height}")))
     }
 
     /// Epoch state at the committed head.
-    pub fn epoch(&self) -> Result<EpochState, NodeError> {
+    pub fn epoch(&self) -> Result<EpochState, LedgerError> {
         self.epoch_at(self.head().height)
     }
 
     /// Epoch state after `pending` (uncommitted ancestors, oldest first) or the committed head.
-    pub fn epoch_on(&self, pending: &[&ExecutedBlock]) -> Result<EpochState, NodeError> {
+    pub fn epoch_on(&self, pending: &[&ExecutedBlock]) -> Result<EpochState, LedgerError> {
         let deltas: Vec<&keel_state::StateDelta> = pending.iter().map(|p| &*p.delta).collect();
         let view = PendingView(self.state.snapshot(&deltas)?);
         governance::epoch_state(&view, self.suite.hash())?
-            .ok_or_else(|| NodeError::Invariant("no epoch state".into()))
+            .ok_or_else(|| LedgerError::Invariant("no epoch state".into()))
     }
 
     /// Validators (address, scheme, key) of an epoch.
@@ -203,7 +203,7 @@ impl Node {
     }
 
     /// Governance state at the head.
-    pub fn gov_state(&self) -> Result<Option<GovState>, NodeError> {
+    pub fn gov_state(&self) -> Result<Option<GovState>, LedgerError> {
         Ok(governance::gov_state(
             &self.view(self.head().height),
             self.suite.hash(),
@@ -211,7 +211,7 @@ impl Node {
     }
 
     /// An account's permissions at the head.
-    pub fn account_perm(&self, a: &Address) -> Result<AccountPerm, NodeError> {
+    pub fn account_perm(&self, a: &Address) -> Result<AccountPerm, LedgerError> {
         Ok(governance::account_perm(
             &self.view(self.head().height),
             self.suite.hash(),
@@ -220,7 +220,7 @@ impl Node {
     }
 
     /// A proposal at the head.
-    pub fn proposal(&self, id: &Hash) -> Result<Option<Proposal>, NodeError> {
+    pub fn proposal(&self, id: &Hash) -> Result<Option<Proposal>, LedgerError> {
         Ok(governance::proposal(
             &self.view(self.head().height),
             self.suite.hash(),
@@ -229,7 +229,7 @@ impl Node {
     }
 
     /// Height a certificate fingerprint was revoked at, if it was.
-    pub fn revoked_at(&self, fingerprint: &Hash) -> Result<Option<u64>, NodeError> {
+    pub fn revoked_at(&self, fingerprint: &Hash) -> Result<Option<u64>, LedgerError> {
         Ok(governance::revoked_at(
             &self.view(self.head().height),
             self.suite.hash(),
@@ -239,7 +239,7 @@ impl Node {
 
     /// Validators that signed a commit certificate of, or proposed, one of the last
     /// [`LIVENESS_WINDOW_BLOCKS`] committed blocks: the node's view of who is online.
-    pub fn online_validators(&self) -> Result<BTreeSet<Address>, NodeError> {
+    pub fn online_validators(&self) -> Result<BTreeSet<Address>, LedgerError> {
         let head = self.head().height;
         let mut online = BTreeSet::new();
         for h in head.saturating_sub(LIVENESS_WINDOW_BLOCKS - 1).max(1)..=head {
@@ -256,7 +256,7 @@ impl Node {
     /// validators known to be online must still form a quorum of the new set.
     pub fn check_validator_change(&self, action: &GovAction) -> Result<(), AdmitError> {
         let alg = self.suite.hash();
-        let state = |e: NodeError| AdmitError::State(e.to_string());
+        let state = |e: LedgerError| AdmitError::State(e.to_string());
         let epoch = self.epoch().map_err(state)?;
         let mut set: BTreeSet<Address> = epoch.addresses(alg).into_iter().collect();
         match action {
@@ -334,7 +334,7 @@ impl Node {
     }
 }
 
-impl Node {
+impl Ledger {
     /// Validators of the current epoch with their P2P addresses (empty when unknown), for the
     /// network's allow-set and dial list at start (validators added by governance).
     pub fn epoch_peers(&self) -> Vec<(Address, String)> {

@@ -1,21 +1,23 @@
-//! The node: opens or initialises the chain, admits transactions, produces and commits blocks,
-//! answers queries.
+//! The ledger: one chain as a value. Opens or initialises the chain, admits transactions,
+//! produces and commits blocks, answers queries. It holds no key and does no I/O but storage:
+//! the host (`keel-node`) owns the node key, the network and the clock.
 
 use crate::chain::{ChainStore, TxLocation};
-use crate::metrics::NodeCounters;
-use crate::{Genesis, KeyFile, NodeConfig, NodeError};
-use keel_crypto::{KeyPair, Scheme, Suite};
-use keel_execution::{Account, ChainParams, EvidenceRecord, Executor, genesis_changes, keys};
+use crate::counters::LedgerCounters;
+use crate::proof::state_hash;
+use crate::{Genesis, LedgerError};
+use keel_crypto::{Scheme, Suite};
+use keel_execution::{Account, ChainParams, EvidenceRecord, Executor, keys};
 use keel_mempool::{AccountSource, AdmitError, Admitted, Mempool, MempoolConfig};
-use keel_state::{StateProof, StateTree};
+use keel_state::StateTree;
 use keel_storage::{Durability, Store, StoreOptions};
 use keel_types::{
     Address, Block, CommitCertificate, ContentHashAlg, Hash, Header, Receipt, SignedTransaction,
     codec, merkle,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::sync::{Condvar, Mutex, RwLock};
 use std::time::Duration;
 
 /// The last committed block.
@@ -62,169 +64,67 @@ pub struct ChainInfo {
     pub pending_txs: usize,
 }
 
-/// What to prove.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ProofKind {
-    /// An account.
-    Account(Address),
-    /// An evidence record by id.
-    Evidence(Hash),
-    /// The content-hash index entry of evidence.
-    EvidenceHash(ContentHashAlg, Hash),
-}
+/// Where admitted transactions are copied for gossip (set by the host; best effort, must not
+/// block).
+pub type GossipSink = Box<dyn Fn(&[u8]) + Send + Sync>;
 
-/// A self-contained proof bundle: verifiable offline with [`ProofResponse::verify`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProofResponse {
-    /// `gm` or `intl`.
-    pub suite: String,
-    /// Block height the proof is for.
-    pub height: u64,
-    /// Encoded header, hex.
-    pub header: String,
-    /// Header hash.
-    pub header_hash: Hash,
-    /// State root in that header.
-    pub state_root: Hash,
-    /// Proven state key, hex.
-    pub key: String,
-    /// Value at the key (hex), null for a non-inclusion proof.
-    pub value: Option<String>,
-    /// Encoded proof, hex.
-    pub proof: String,
-}
-
-impl ProofResponse {
-    /// Check everything offline: header encoding and hash, state root, Merkle proof.
-    /// Returns the decoded header and the proven value.
-    pub fn verify(&self) -> Result<(Header, Option<Vec<u8>>), String> {
-        let suite: Suite = self
-            .suite
-            .parse()
-            .map_err(|_| format!("unknown suite {}", self.suite))?;
-        let unhex = |what: &str, s: &str| {
-            hex::decode(s.trim_start_matches("0x")).map_err(|_| format!("{what} is not hex"))
-        };
-        let header = Header::decode(&unhex("header", &self.header)?).map_err(|e| e.to_string())?;
-        let alg = suite.hash();
-        if header.hash(alg) != self.header_hash {
-            return Err(format!(
-                "header hashes to {}, not {}",
-                header.hash(alg),
-                self.header_hash
-            ));
-        }
-        if header.height != self.height {
-            return Err(format!(
-                "header is for height {}, proof claims {}",
-                header.height, self.height
-            ));
-        }
-        if header.state_root != self.state_root {
-            return Err("state root differs from the header's".into());
-        }
-        let key: [u8; 32] = unhex("key", &self.key)?
-            .try_into()
-            .map_err(|_| "key must be 32 bytes".to_string())?;
-        let value = self
-            .value
-            .as_deref()
-            .map(|v| unhex("value", v))
-            .transpose()?;
-        let proof =
-            StateProof::from_bytes(&unhex("proof", &self.proof)?).map_err(|e| e.to_string())?;
-        proof
-            .verify(
-                state_hash(suite),
-                &header.state_root.0,
-                &key,
-                value.as_deref(),
-            )
-            .map_err(|e| format!("Merkle proof does not verify: {e}"))?;
-        Ok((header, value))
-    }
-}
-
-/// The state-tree hash of a suite.
-pub fn state_hash(suite: Suite) -> keel_state::StateHash {
-    match suite {
-        Suite::Gm => keel_state::StateHash::Sm3,
-        Suite::Intl => keel_state::StateHash::Sha256,
-    }
-}
-
-/// A running chain instance.
-pub struct Node {
+/// One chain: store, state, mempool, executor, head, counters. Synchronous; no key, no network.
+pub struct Ledger {
     pub(crate) suite: Suite,
     pub(crate) genesis: Genesis,
     pub(crate) chain: ChainStore,
     pub(crate) state: StateTree,
     pub(crate) mempool: Mempool,
     pub(crate) executor: Executor,
-    pub(crate) key: KeyPair,
+    /// The address of the host's key (a validator's or an observer's).
     pub(crate) validator: Address,
     pub(crate) validators: Vec<(Address, Scheme, Vec<u8>)>,
     pub(crate) genesis_hash: Hash,
     pub(crate) head: RwLock<Head>,
     pub(crate) produce: Mutex<()>,
     pub(crate) halted: Mutex<Option<String>>,
-    pub(crate) gossip: Mutex<Option<tokio::sync::mpsc::Sender<Vec<u8>>>>,
+    pub(crate) gossip: Mutex<Option<GossipSink>>,
     /// Signalled when a block commits (value: head height) or the pool grows.
     pub(crate) events: (Mutex<u64>, Condvar),
     /// Counters.
-    pub counters: NodeCounters,
+    pub counters: LedgerCounters,
 }
 
-impl std::fmt::Debug for Node {
+impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Node")
+        f.debug_struct("Ledger")
             .field("chain_id", &self.genesis.chain_id)
             .field("head", &self.head().height)
             .finish()
     }
 }
 
-impl Node {
-    /// Open the node described by a config file.
-    pub fn open(cfg: &NodeConfig) -> Result<Arc<Node>, NodeError> {
-        let genesis = Genesis::load(&cfg.genesis_file)?;
-        let (_, key) = KeyFile::load(&cfg.key_file)?;
-        let opts = StoreOptions {
-            cache_size_bytes: cfg.storage_cache_mib * 1024 * 1024,
-        };
-        let mut mcfg = MempoolConfig::new(genesis.chain_id, Suite::Gm, genesis.gas_price);
-        mcfg.max_txs = cfg.mempool_max_txs;
-        Node::open_with(genesis, key, &cfg.data_dir, opts, mcfg)
-    }
-
-    /// Open (initialising from genesis if the database is empty).
+impl Ledger {
+    /// Open the chain in `data_dir` (initialising it from `genesis` if the database is empty)
+    /// for the host whose key has address `local` (a validator or an observer of genesis).
     pub fn open_with(
         genesis: Genesis,
-        key: KeyPair,
+        local: Address,
         data_dir: &Path,
         opts: StoreOptions,
         mut mempool_cfg: MempoolConfig,
-    ) -> Result<Arc<Node>, NodeError> {
-        let suite = genesis.suite().map_err(|reason| NodeError::Config {
+    ) -> Result<Ledger, LedgerError> {
+        let suite = genesis.suite().map_err(|reason| LedgerError::Config {
             what: "genesis",
             path: data_dir.into(),
             reason,
         })?;
-        std::fs::create_dir_all(data_dir).map_err(|e| NodeError::io(data_dir, e))?;
+        std::fs::create_dir_all(data_dir).map_err(|e| LedgerError::io(data_dir, e))?;
         let store = Store::open(data_dir, opts)?;
         let chain = ChainStore::new(store.clone());
         let state = StateTree::new(store, state_hash(suite));
         let alg = suite.hash();
-        let validator = Address(
-            keel_crypto::address_of(key.scheme(), &key.public_key(), alg)
-                .expect("a key pair's own public key is valid"),
-        );
+        let validator = local;
         let validators = genesis.validator_keys();
         if !validators.iter().any(|(a, _, _)| *a == validator)
             && !genesis.observer_addresses().contains(&validator)
         {
-            return Err(NodeError::Config {
+            return Err(LedgerError::Config {
                 what: "node key",
                 path: data_dir.into(),
                 reason: format!(
@@ -232,36 +132,11 @@ impl Node {
                 ),
             });
         }
-        // Genesis block (created once). The database remembers the hash of the genesis
-        // configuration it was created from, so a node never runs on a foreign database.
-        let config_hash =
-            Hash(alg.digest(&serde_json::to_vec(&genesis).expect("genesis serializes")));
-        if chain.head_height()?.is_none() {
-            let mut batch = chain.store().batch();
-            let gov = genesis.gov_genesis().map_err(|reason| NodeError::Config {
-                what: "genesis",
-                path: data_dir.into(),
-                reason,
-            })?;
-            let mut changes = genesis_changes(alg, &genesis.alloc_pairs());
-            changes.extend(keel_execution::governance::genesis_changes(alg, &gov));
-            changes.sort_by_key(|a| a.0);
-            let root = state.apply(0, &changes, &mut batch)?;
-            let header = genesis.header(suite, Hash(root));
-            let hash = header.hash(alg);
-            let block = Block {
-                header,
-                transactions: vec![],
-                certificate: Genesis::certificate(),
-            };
-            chain.put_block(&mut batch, &block, &hash, &[], &[], &[]);
-            chain.put_genesis_config_hash(&mut batch, &config_hash);
-            batch.commit(Durability::Sync)?;
-            tracing::info!(%hash, "initialised chain from genesis");
-        }
+        // Genesis block (created once): see `genesis::initialise`.
+        let config_hash = crate::genesis::initialise(&genesis, suite, &chain, &state, data_dir)?;
         let stored = chain.genesis_config_hash()?;
         if stored != Some(config_hash) {
-            return Err(NodeError::GenesisMismatch {
+            return Err(LedgerError::GenesisMismatch {
                 path: data_dir.into(),
                 stored: stored
                     .map(|h| h.to_string())
@@ -269,26 +144,8 @@ impl Node {
                 configured: config_hash.to_string(),
             });
         }
-        let genesis_hash = chain.genesis_hash()?.ok_or_else(|| {
-            NodeError::Invariant("database has blocks but no genesis hash".into())
-        })?;
-        let height = chain
-            .head_height()?
-            .ok_or_else(|| NodeError::Invariant("no head".into()))?;
-        let header = chain
-            .header(height)?
-            .ok_or_else(|| NodeError::Invariant(format!("head {height} has no header")))?;
-        let state_version = state.latest_version()?;
-        if state_version != Some(height) {
-            return Err(NodeError::Invariant(format!(
-                "state is at version {state_version:?} but the head block is {height}"
-            )));
-        }
-        let head = Head {
-            height,
-            hash: header.hash(alg),
-            header,
-        };
+        let (genesis_hash, head) = load_head(&chain, &state, alg)?;
+        let height = head.height;
         mempool_cfg.chain_id = genesis.chain_id;
         mempool_cfg.suite = suite;
         mempool_cfg.gas_price = genesis.gas_price;
@@ -298,13 +155,12 @@ impl Node {
             gas_price: genesis.gas_price,
         })
         .with_evm(&keel_evm::KEEL_EVM);
-        Ok(Arc::new(Node {
+        Ok(Ledger {
             suite,
             chain,
             state,
             mempool: Mempool::new(mempool_cfg),
             executor,
-            key,
             validator,
             validators,
             genesis_hash,
@@ -313,9 +169,9 @@ impl Node {
             halted: Mutex::new(None),
             gossip: Mutex::new(None),
             events: (Mutex::new(height), Condvar::new()),
-            counters: NodeCounters::default(),
+            counters: LedgerCounters::default(),
             genesis,
-        }))
+        })
     }
 
     /// Stop accepting work after a fatal error (a failed commit leaves the storage engine
@@ -347,6 +203,16 @@ impl Node {
     /// Chain store (read access).
     pub fn chain(&self) -> &ChainStore {
         &self.chain
+    }
+
+    /// Authenticated state (read access; the host reads pending-state snapshots).
+    pub fn state(&self) -> &StateTree {
+        &self.state
+    }
+
+    /// Hash of the genesis block.
+    pub fn genesis_hash(&self) -> Hash {
+        self.genesis_hash
     }
 
     /// Mempool.
@@ -404,7 +270,7 @@ impl Node {
     }
 
     /// Account at the head.
-    pub fn account(&self, addr: &Address) -> Result<Account, NodeError> {
+    pub fn account(&self, addr: &Address) -> Result<Account, LedgerError> {
         let key = keys::account(self.suite.hash(), addr);
         match self.state.get(&key, self.head().height)? {
             None => Ok(Account::default()),
@@ -413,7 +279,7 @@ impl Node {
     }
 
     /// Evidence record by id at the head.
-    pub fn evidence(&self, id: &Hash) -> Result<Option<EvidenceRecord>, NodeError> {
+    pub fn evidence(&self, id: &Hash) -> Result<Option<EvidenceRecord>, LedgerError> {
         let key = keys::evidence(self.suite.hash(), id);
         match self.state.get(&key, self.head().height)? {
             None => Ok(None),
@@ -426,13 +292,13 @@ impl Node {
         &self,
         alg: ContentHashAlg,
         content: &Hash,
-    ) -> Result<Option<EvidenceRecord>, NodeError> {
+    ) -> Result<Option<EvidenceRecord>, LedgerError> {
         let key = keys::evidence_by_hash(self.suite.hash(), alg, content);
         let Some(id) = self.state.get(&key, self.head().height)? else {
             return Ok(None);
         };
         let id = Hash::from_slice(&id)
-            .ok_or_else(|| NodeError::Invariant("evidence index value is not a hash".into()))?;
+            .ok_or_else(|| LedgerError::Invariant("evidence index value is not a hash".into()))?;
         self.evidence(&id)
     }
 
@@ -442,7 +308,7 @@ impl Node {
         owner: &Address,
         offset: usize,
         limit: usize,
-    ) -> Result<Vec<EvidenceRecord>, NodeError> {
+    ) -> Result<Vec<EvidenceRecord>, LedgerError> {
         let ids = self.chain.evidence_of_owner(owner, offset, limit)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
@@ -457,57 +323,27 @@ impl Node {
     pub fn transaction(
         &self,
         hash: &Hash,
-    ) -> Result<Option<(SignedTransaction, TxLocation)>, NodeError> {
+    ) -> Result<Option<(SignedTransaction, TxLocation)>, LedgerError> {
         let Some(loc) = self.chain.tx_location(hash)? else {
             return Ok(None);
         };
         let block = self.chain.block(loc.height)?.ok_or_else(|| {
-            NodeError::Invariant(format!("tx index points at missing block {}", loc.height))
+            LedgerError::Invariant(format!("tx index points at missing block {}", loc.height))
         })?;
         let tx = block
             .transactions
             .into_iter()
             .nth(loc.index as usize)
-            .ok_or_else(|| NodeError::Invariant("tx index points past the block".into()))?;
+            .ok_or_else(|| LedgerError::Invariant("tx index points past the block".into()))?;
         Ok(Some((tx, loc)))
     }
 
     /// Receipt of a committed transaction.
-    pub fn receipt(&self, hash: &Hash) -> Result<Option<(Receipt, TxLocation)>, NodeError> {
+    pub fn receipt(&self, hash: &Hash) -> Result<Option<(Receipt, TxLocation)>, LedgerError> {
         let Some(loc) = self.chain.tx_location(hash)? else {
             return Ok(None);
         };
         Ok(self.chain.receipt(loc)?.map(|r| (r, loc)))
-    }
-
-    /// Prove a state entry at `height` (default: head).
-    pub fn prove(
-        &self,
-        kind: ProofKind,
-        height: Option<u64>,
-    ) -> Result<Option<ProofResponse>, NodeError> {
-        let head = self.head();
-        let height = height.unwrap_or(head.height).min(head.height);
-        let Some(header) = self.chain.header(height)? else {
-            return Ok(None);
-        };
-        let alg = self.suite.hash();
-        let key = match kind {
-            ProofKind::Account(a) => keys::account(alg, &a),
-            ProofKind::Evidence(id) => keys::evidence(alg, &id),
-            ProofKind::EvidenceHash(c, h) => keys::evidence_by_hash(alg, c, &h),
-        };
-        let (value, proof) = self.state.prove(&key, height)?;
-        Ok(Some(ProofResponse {
-            suite: self.suite.name().into(),
-            height,
-            header: hex::encode(header.encode()),
-            header_hash: header.hash(alg),
-            state_root: header.state_root,
-            key: hex::encode(key),
-            value: value.map(hex::encode),
-            proof: hex::encode(proof.to_bytes()),
-        }))
     }
 
     /// Admit raw transactions.
@@ -531,7 +367,7 @@ impl Node {
             for (raw, r) in raws.iter().zip(&res) {
                 // Best effort: a full gossip queue drops (the leader still has the tx locally).
                 if r.is_ok() {
-                    let _ = sink.try_send(raw.clone());
+                    sink(raw);
                 }
             }
         }
@@ -558,14 +394,14 @@ impl Node {
 
     /// Check the whole stored chain: links, roots, indexes, certificates, and that the state
     /// tree's root at every height equals the header's. Returns the number of blocks checked.
-    pub fn verify_chain(&self) -> Result<u64, NodeError> {
+    pub fn verify_chain(&self) -> Result<u64, LedgerError> {
         let alg = self.suite.hash();
         let head = self.head();
         let mut parent: Option<Hash> = None;
         // Blocks committed through a descendant's certificate (linked by parent hashes).
         let mut uncertified = 0u64;
         for h in 0..=head.height {
-            let bad = |what: String| NodeError::Invariant(format!("block {h}: {what}"));
+            let bad = |what: String| LedgerError::Invariant(format!("block {h}: {what}"));
             let block = self.chain.block(h)?.ok_or_else(|| bad("missing".into()))?;
             let hash = block.hash(alg);
             if let Some(p) = parent {
@@ -604,7 +440,7 @@ impl Node {
             parent = Some(hash);
         }
         if uncertified > 0 {
-            return Err(NodeError::Invariant(format!(
+            return Err(LedgerError::Invariant(format!(
                 "the last {uncertified} blocks have no certificate and no certified descendant"
             )));
         }
@@ -618,7 +454,7 @@ impl Node {
     pub fn verify_certificate(&self, block: &Block, hash: &Hash) -> Result<(), String> {
         let cert = &block.certificate;
         if !cert.vote.is_empty() {
-            let proof = crate::driver::commit_proof(cert).map_err(|e| e.to_string())?;
+            let proof = crate::certificate::commit_proof(cert).map_err(|e| e.to_string())?;
             // The block's epoch: its parent's state names the validators that certify it (the
             // set changes only in a certified epoch-ending block, so the committed head's set is
             // the same when the parent is not committed yet).
@@ -628,13 +464,12 @@ impl Node {
                 .saturating_sub(1)
                 .min(self.head().height);
             let epoch = self.epoch_at(at).map_err(|e| e.to_string())?;
-            let (set, crypto) = self
-                .consensus_parts_for(&epoch)
-                .map_err(|e| e.to_string())?;
+            let (set, _) = self.consensus_set_for(&epoch).map_err(|e| e.to_string())?;
+            let crypto = crate::certificate::CertVerifier::new(self.epoch_validators(&epoch));
             // An epoch-ending block may be proven through empty suffix blocks (ADR 0011).
-            let (_, suffix) = crate::epoch::decode_vote(cert).map_err(|e| e.to_string())?;
+            let (_, suffix) = crate::certificate::decode_vote(cert).map_err(|e| e.to_string())?;
             let (height, id) =
-                crate::epoch::check_suffix(self.suite.hash(), &block.header, hash, &suffix)?;
+                crate::certificate::check_suffix(self.suite.hash(), &block.header, hash, &suffix)?;
             return keel_consensus::verify_commit(&set, &crypto, &proof, height, &id)
                 .map_err(|e| e.to_string());
         }
@@ -663,35 +498,28 @@ impl Node {
         Ok(())
     }
 
-    /// The current epoch's consensus validator set and a verifier/signer with this node's key.
-    pub fn consensus_parts(
-        &self,
-    ) -> Result<(keel_consensus::ValidatorSet, keel_consensus::KeelCrypto), NodeError> {
-        self.consensus_parts_for(&self.epoch()?)
-    }
-
-    /// An epoch's consensus validator set and a verifier/signer with this node's key.
-    pub fn consensus_parts_for(
+    /// An epoch's consensus validator set and the encoded public keys of its validators (the
+    /// host builds its signer from them and its own key).
+    pub fn consensus_set_for(
         &self,
         epoch: &keel_execution::governance::EpochState,
-    ) -> Result<(keel_consensus::ValidatorSet, keel_consensus::KeelCrypto), NodeError> {
-        let err = |e: keel_consensus::ConsensusError| {
-            NodeError::Invariant(format!("consensus setup: {e}"))
-        };
+    ) -> Result<(keel_consensus::ValidatorSet, Vec<Vec<u8>>), LedgerError> {
         let validators = self.epoch_validators(epoch);
         let set = keel_consensus::ValidatorSet::new(
-            crate::epoch::consensus_domain(self.suite.hash(), self.genesis.chain_id, epoch.epoch),
+            crate::certificate::consensus_domain(
+                self.suite.hash(),
+                self.genesis.chain_id,
+                epoch.epoch,
+            ),
             validators.iter().map(|(a, _, _)| *a).collect(),
         )
-        .map_err(err)?;
-        let keys: Vec<Vec<u8>> = validators.iter().map(|(_, _, pk)| pk.clone()).collect();
-        let crypto = keel_consensus::KeelCrypto::new(self.key.clone(), self.suite.hash(), &keys)
-            .map_err(err)?;
-        Ok((set, crypto))
+        .map_err(|e| LedgerError::Invariant(format!("consensus setup: {e}")))?;
+        let keys = validators.into_iter().map(|(_, _, pk)| pk).collect();
+        Ok((set, keys))
     }
 
     /// Persisted consensus safety state, if any.
-    pub fn load_safety(&self) -> Result<Option<Vec<u8>>, NodeError> {
+    pub fn load_safety(&self) -> Result<Option<Vec<u8>>, LedgerError> {
         Ok(self
             .chain
             .store()
@@ -699,14 +527,14 @@ impl Node {
     }
 
     /// Durably (fsync) record the consensus safety state before any vote leaves the node.
-    pub fn persist_safety(&self, encoded: &[u8]) -> Result<(), NodeError> {
+    pub fn persist_safety(&self, encoded: &[u8]) -> Result<(), LedgerError> {
         let mut batch = self.chain.store().batch();
         batch.put(keel_storage::Table::Meta, SAFETY_KEY, encoded);
         Ok(batch.commit(Durability::Sync)?)
     }
 
     /// Register where admitted transactions are copied for gossip to the other validators.
-    pub fn set_gossip(&self, sink: tokio::sync::mpsc::Sender<Vec<u8>>) {
+    pub fn set_gossip(&self, sink: GossipSink) {
         *self.gossip.lock().unwrap_or_else(|p| p.into_inner()) = Some(sink);
     }
 
@@ -716,10 +544,42 @@ impl Node {
     }
 }
 
+/// The genesis hash and the committed head of an opened database, checked against the state
+/// tree's latest version.
+fn load_head(
+    chain: &ChainStore,
+    state: &StateTree,
+    alg: keel_crypto::HashAlgorithm,
+) -> Result<(Hash, Head), LedgerError> {
+    let genesis_hash = chain
+        .genesis_hash()?
+        .ok_or_else(|| LedgerError::Invariant("database has blocks but no genesis hash".into()))?;
+    let height = chain
+        .head_height()?
+        .ok_or_else(|| LedgerError::Invariant("no head".into()))?;
+    let header = chain
+        .header(height)?
+        .ok_or_else(|| LedgerError::Invariant(format!("head {height} has no header")))?;
+    let state_version = state.latest_version()?;
+    if state_version != Some(height) {
+        return Err(LedgerError::Invariant(format!(
+            "state is at version {state_version:?} but the head block is {height}"
+        )));
+    }
+    let head = Head {
+        height,
+        hash: header.hash(alg),
+        header,
+    };
+    Ok((genesis_hash, head))
+}
+
 /// `Meta` key of the persisted consensus safety state.
 const SAFETY_KEY: &[u8] = b"consensus_safety";
 
-pub(crate) struct HeadAccounts<'a>(pub(crate) &'a Node);
+/// The committed head's accounts, as the mempool reads them.
+#[derive(Debug)]
+pub struct HeadAccounts<'a>(pub &'a Ledger);
 
 impl AccountSource for HeadAccounts<'_> {
     fn account(&self, addr: &Address) -> Result<(u64, u128), String> {

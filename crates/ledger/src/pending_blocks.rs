@@ -9,7 +9,7 @@
 //!
 //! Key layout in `Table::Meta`: `PREFIX ‖ height (u64 BE) ‖ block hash`.
 
-use crate::{Node, NodeError};
+use crate::{Ledger, LedgerError};
 use keel_storage::{Durability, Table, WriteBatch};
 use keel_types::{Block, Hash, codec};
 
@@ -30,9 +30,9 @@ fn height_of(k: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(h.try_into().ok()?))
 }
 
-impl Node {
+impl Ledger {
     /// Store an executed, not yet committed block (see the module docs).
-    pub fn persist_pending_block(&self, block: &Block, hash: &Hash) -> Result<(), NodeError> {
+    pub fn persist_pending_block(&self, block: &Block, hash: &Hash) -> Result<(), LedgerError> {
         let mut batch = self.chain.store().batch();
         batch.put(
             Table::Meta,
@@ -43,7 +43,7 @@ impl Node {
     }
 
     /// Stored pending blocks above the committed head, lowest height first.
-    pub fn load_pending_blocks(&self) -> Result<Vec<Block>, NodeError> {
+    pub fn load_pending_blocks(&self) -> Result<Vec<Block>, LedgerError> {
         let head = self.head().height;
         let mut out = Vec::new();
         for (k, v) in self
@@ -73,7 +73,7 @@ impl Node {
         &self,
         height: u64,
         batch: &mut WriteBatch,
-    ) -> Result<(), NodeError> {
+    ) -> Result<(), LedgerError> {
         for (k, _) in self
             .chain
             .store()

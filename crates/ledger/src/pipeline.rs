@@ -1,16 +1,16 @@
 //! The block pipeline, shared by solo production and (later) BFT consensus:
 //!
-//! 1. [`Node::execute_on`] — execute transactions as the block after a parent that may itself be
+//! 1. [`Ledger::execute_on`] — execute transactions as the block after a parent that may itself be
 //!    uncommitted (`pending`: executed ancestors newer than the committed head, oldest first),
 //!    producing an [`ExecutedBlock`] whose header commits to the resulting state root.
-//! 2. [`Node::validate_block`] — check a block another validator proposed: header fields,
+//! 2. [`Ledger::validate_block`] — check a block another validator proposed: header fields,
 //!    limits, every transaction (stateless rules, signatures verified once per node — pool
 //!    members were verified at admission), then re-execute it and compare every root.
-//! 3. [`Node::commit_block`] — durably commit an executed block with its certificate in one
+//! 3. [`Ledger::commit_block`] — durably commit an executed block with its certificate in one
 //!    fsynced batch (see the crate docs for the durability steps).
 
-use crate::node::HeadAccounts;
-use crate::{Node, NodeError, Stage};
+use crate::ledger::HeadAccounts;
+use crate::{Ledger, LedgerError, Stage};
 use keel_execution::{BlockContext, BlockOutcome, ExecutionError, StateView, TxInput, keys};
 use keel_state::{StateDelta, StateSnapshot};
 use keel_storage::Durability;
@@ -82,7 +82,7 @@ pub enum BlockError {
     },
     /// The node could not check (storage failure...): not a verdict on the block.
     #[error(transparent)]
-    Node(#[from] NodeError),
+    Ledger(#[from] LedgerError),
 }
 
 /// State as of the committed head plus pending executed blocks.
@@ -96,7 +96,7 @@ impl StateView for PendingView<'_> {
     }
 }
 
-impl Node {
+impl Ledger {
     fn parent_of(&self, pending: &[&ExecutedBlock]) -> (Header, Hash) {
         match pending.last() {
             Some(p) => (p.block.header.clone(), p.hash),
@@ -141,7 +141,7 @@ impl Node {
             .time(Stage::StateRoot, || {
                 self.state.compute(height, &outcome.changes, &deltas)
             })
-            .map_err(NodeError::from)?;
+            .map_err(LedgerError::from)?;
         let tx_hashes: Vec<Hash> = txs.iter().map(|t| t.hash).collect();
         let receipt_bytes: Vec<Vec<u8>> = outcome.receipts.iter().map(codec::encode).collect();
         let header = Header {
@@ -180,7 +180,7 @@ impl Node {
         height: u64,
         timestamp_ms: u64,
         txs: &[VerifiedTx],
-    ) -> Result<BlockOutcome, NodeError> {
+    ) -> Result<BlockOutcome, LedgerError> {
         let deltas: Vec<&StateDelta> = pending.iter().map(|p| &*p.delta).collect();
         let view = PendingView(self.state.snapshot(&deltas)?);
         let inputs: Vec<TxInput<'_>> = txs
@@ -338,11 +338,11 @@ impl Node {
         executed: &ExecutedBlock,
         certificate: CommitCertificate,
         started: std::time::Instant,
-    ) -> Result<Block, NodeError> {
+    ) -> Result<Block, LedgerError> {
         let head = self.head();
         let h = executed.block.header.height;
         if h != head.height + 1 || executed.block.header.parent_hash != head.hash {
-            return Err(NodeError::Invariant(format!(
+            return Err(LedgerError::Invariant(format!(
                 "block {h} does not extend the committed head {} {}",
                 head.height, head.hash
             )));
@@ -396,14 +396,16 @@ impl Node {
     }
 
     /// Solo mode: produce, execute and durably commit the next block with up to `max_txs`
-    /// pending transactions, signed by this validator. Returns `None` without doing anything if
-    /// there is nothing to include and `allow_empty` is false.
+    /// pending transactions, signed with `key` (the host's key, whose address this ledger was
+    /// opened with). Returns `None` without doing anything if there is nothing to include and
+    /// `allow_empty` is false.
     pub fn produce_block(
         &self,
+        key: &keel_crypto::KeyPair,
         now_ms: u64,
         max_txs: usize,
         allow_empty: bool,
-    ) -> Result<Option<Block>, NodeError> {
+    ) -> Result<Option<Block>, LedgerError> {
         let _one_producer = self.produce.lock().unwrap_or_else(|p| p.into_inner());
         let started = std::time::Instant::now();
         let height = self.head().height + 1;
@@ -421,12 +423,12 @@ impl Node {
             .collect();
         let executed = match self.execute_on(&[], txs, now_ms, self.validator) {
             Ok(e) => e,
-            Err(BlockError::Node(e)) => return Err(e),
+            Err(BlockError::Ledger(e)) => return Err(e),
             // The pool only hands out ready transactions at the head's nonces: a void one here
             // means the pool and the state disagree, a bug.
-            Err(e) => return Err(NodeError::Invariant(format!("own block invalid: {e}"))),
+            Err(e) => return Err(LedgerError::Invariant(format!("own block invalid: {e}"))),
         };
-        let signature = self.key.sign(&CommitCertificate::signing_message(
+        let signature = key.sign(&CommitCertificate::signing_message(
             height,
             0,
             &executed.hash,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 /// A pipeline stage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
-    /// Decode, stateless checks, signature verification and pool insertion (`Node::submit`).
+    /// Decode, stateless checks, signature verification and pool insertion (`Ledger::submit`).
     Admission,
     /// Stateless checks and signature verification of transactions in someone else's proposal
     /// that were not in this node's pool.

@@ -2,14 +2,15 @@
 //! the authenticated network, executes and validates blocks with the node pipeline, commits
 //! them with their quorum certificates, gossips transactions and syncs missing blocks.
 
-use crate::pipeline::{ExecutedBlock, VerifiedTx};
 use crate::producer::now_ms;
 use crate::{Node, NodeError};
 use borsh::{BorshDeserialize, BorshSerialize};
 use keel_consensus::{
     BlockMeta, CommitInfo, CommitProof, Consensus, ConsensusMessage, Effect, Input, KeelCrypto,
-    PacemakerConfig, QuorumCert, Round, ValidatorSignature,
+    PacemakerConfig, Round,
 };
+use keel_ledger::certificate::certificate_of;
+use keel_ledger::{ExecutedBlock, VerifiedTx};
 use keel_mempool::AccountSource;
 use keel_network::{InboundMessage, NetworkHandle};
 use keel_types::{Address, Block, CommitCertificate, Hash, codec, limits};
@@ -95,29 +96,6 @@ enum WireMsg {
         epoch: u64,
         msg: Vec<u8>,
     },
-}
-
-/// Rebuild the consensus commit proof stored in a block certificate (for an epoch-ending block
-/// it may prove a descendant reached over empty blocks, see ADR 0011).
-pub fn commit_proof(cert: &CommitCertificate) -> Result<CommitProof, NodeError> {
-    let (vote, _suffix) = crate::epoch::decode_vote(cert)?;
-    Ok(CommitProof {
-        qc: QuorumCert {
-            vote,
-            signatures: cert
-                .signatures
-                .iter()
-                .map(|s| ValidatorSignature {
-                    validator: s.validator,
-                    signature: s.signature.clone(),
-                })
-                .collect(),
-        },
-    })
-}
-
-fn certificate_of(proof: &CommitProof) -> CommitCertificate {
-    crate::epoch::certificate_with_suffix(proof, Vec::new())
 }
 
 struct PendingAccounts<'a> {
@@ -418,7 +396,7 @@ impl Driver {
         if self
             .node
             .mempool()
-            .has_ready(&crate::node::HeadAccounts(&self.node), head.height + 1)
+            .has_ready(&keel_ledger::HeadAccounts(&self.node), head.height + 1)
         {
             return true;
         }
@@ -486,7 +464,7 @@ impl Driver {
         } else {
             gov_max.map_or(self.cfg.max_block_txs, |n| n.min(self.cfg.max_block_txs))
         };
-        let picked = match self.node.state.snapshot(&deltas) {
+        let picked = match self.node.state().snapshot(&deltas) {
             Ok(snapshot) => {
                 let accounts = PendingAccounts {
                     snapshot,
@@ -684,10 +662,10 @@ impl Driver {
             } else if ends_epoch {
                 let suffix = chain[i + 1..]
                     .iter()
-                    .take(crate::epoch::MAX_SUFFIX_HEADERS)
+                    .take(keel_ledger::certificate::MAX_SUFFIX_HEADERS)
                     .map(|b| b.block.header.clone())
                     .collect();
-                crate::epoch::certificate_with_suffix(proof, suffix)
+                keel_ledger::certificate::certificate_with_suffix(proof, suffix)
             } else {
                 CommitCertificate::default()
             };

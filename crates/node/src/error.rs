@@ -1,21 +1,12 @@
-use keel_types::CodecError;
 use std::path::PathBuf;
 
-/// Node errors. Operating errors carry the path or value involved so the message says what to fix.
+/// Host errors (configuration, key files, consensus setup) and the ledger's. Operating
+/// errors carry the path or value involved so the message says what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
-    /// Storage failed.
-    #[error("storage: {0}")]
-    Storage(#[from] keel_storage::StorageError),
-    /// Authenticated state failed.
-    #[error("state: {0}")]
-    State(#[from] keel_state::StateError),
-    /// Execution failed (corrupt state or storage failure, not a transaction failure).
-    #[error("execution: {0}")]
-    Execution(#[from] keel_execution::ExecutionError),
-    /// Stored bytes do not decode.
-    #[error("corrupt database: {0}")]
-    Codec(#[from] CodecError),
+    /// The ledger failed (storage, state, execution, corrupt or foreign database).
+    #[error(transparent)]
+    Ledger(#[from] keel_ledger::LedgerError),
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -34,17 +25,13 @@ pub enum NodeError {
         /// What is wrong and how to fix it.
         reason: String,
     },
-    /// The database belongs to another chain.
-    #[error(
-        "database at {path} was created for genesis {stored}, but genesis.json hashes to {configured}; use the matching genesis or a fresh data directory"
-    )]
-    GenesisMismatch {
-        /// Data directory.
-        path: PathBuf,
-        /// Genesis hash in the database.
-        stored: String,
-        /// Genesis hash of the configuration.
-        configured: String,
+    /// The peer-to-peer network did not start.
+    #[error("cannot start the network on {listen}: {source}")]
+    Network {
+        /// Listen address.
+        listen: std::net::SocketAddr,
+        /// Cause.
+        source: keel_network::NetworkError,
     },
     /// A broken invariant in stored data.
     #[error("database invariant violated: {0}")]

@@ -97,3 +97,15 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.write_all(bytes)?;
     f.sync_all()
 }
+/// The genesis entry of a node key.
+impl KeyFile {
+    /// This key as a genesis validator (or observer) named `name`.
+    pub fn genesis_validator(&self, name: impl Into<String>) -> keel_ledger::GenesisValidator {
+        keel_ledger::GenesisValidator {
+            name: name.into(),
+            scheme: self.scheme.clone(),
+            public_key: self.public_key.clone(),
+            address: self.address,
+        }
+    }
+}

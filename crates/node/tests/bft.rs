@@ -7,10 +7,11 @@
 
 use keel_consensus::PacemakerConfig;
 use keel_crypto::{KeyPair, Scheme, Suite};
+use keel_ledger::{Genesis, GenesisAccount, GenesisValidator};
 use keel_mempool::MempoolConfig;
-use keel_network::{Network, NetworkConfig, NetworkHandle, PeerAddr};
-use keel_node::driver::{Driver, DriverConfig};
-use keel_node::{Genesis, GenesisAccount, GenesisValidator, KeyFile, Node};
+use keel_network::{NetworkConfig, PeerAddr};
+use keel_node::driver::DriverConfig;
+use keel_node::{BftConfig, EngineConfig, KeyFile, LaunchConfig, Node, Running};
 use keel_storage::StoreOptions;
 use keel_types::{Address, Hash, Payload, Signer, Transaction};
 use std::net::SocketAddr;
@@ -28,9 +29,7 @@ fn free_port() -> SocketAddr {
 
 struct Validator {
     node: Arc<Node>,
-    net: NetworkHandle,
-    task: tokio::task::JoinHandle<()>,
-    stop: tokio::sync::watch::Sender<bool>,
+    run: Running,
 }
 
 struct Cluster {
@@ -68,7 +67,7 @@ impl Cluster {
             validators: files
                 .iter()
                 .enumerate()
-                .map(|(i, f)| GenesisValidator::from_key(format!("v{i}"), f))
+                .map(|(i, f)| f.genesis_validator(format!("v{i}")))
                 .collect(),
             alloc: vec![GenesisAccount {
                 address: KeyFile::from_key(&alice, SUITE).address,
@@ -115,22 +114,8 @@ impl Cluster {
         } else {
             self.observer.clone()
         };
-        let node = Node::open_with(
-            self.genesis.clone(),
-            key.clone(),
-            self.dirs[i].path(),
-            StoreOptions::default(),
-            MempoolConfig::new(CHAIN, SUITE, 0),
-        )
-        .unwrap();
         let listen = if i < N { self.sockets[i] } else { free_port() };
-        let mut net_cfg = NetworkConfig::new(listen, self.peers.clone());
-        net_cfg.allow_inbound = self.genesis.observer_addresses();
-        let (net, inbound) = self
-            .rt
-            .block_on(Network::start(net_cfg, key, SUITE))
-            .unwrap();
-        let cfg = DriverConfig {
+        let driver = DriverConfig {
             pacemaker: PacemakerConfig {
                 base_timeout_ms: 1_000,
                 ..PacemakerConfig::default()
@@ -139,21 +124,27 @@ impl Cluster {
             sync_check_ms: 200,
             ..DriverConfig::default()
         };
-        let driver = Driver::new(node.clone(), net.clone(), cfg).unwrap();
-        let (stop, stop_rx) = tokio::sync::watch::channel(false);
-        let task = self.rt.spawn(driver.run(inbound, stop_rx));
+        let launch = LaunchConfig {
+            genesis: self.genesis.clone(),
+            key,
+            data_dir: self.dirs[i].path().to_path_buf(),
+            store: StoreOptions::default(),
+            mempool: MempoolConfig::new(CHAIN, SUITE, 0),
+            engine: EngineConfig::Bft(BftConfig {
+                network: NetworkConfig::new(listen, self.peers.clone()),
+                driver,
+                watch: None,
+            }),
+        };
+        let run = self.rt.block_on(keel_node::launch(launch)).unwrap();
         Validator {
-            node,
-            net,
-            task,
-            stop,
+            node: run.node.clone(),
+            run,
         }
     }
 
     fn stop(&self, v: Validator) {
-        let _ = v.stop.send(true);
-        self.rt.block_on(v.task).unwrap();
-        self.rt.block_on(v.net.shutdown());
+        self.rt.block_on(v.run.stop()).unwrap();
         drop(v.node);
     }
 
@@ -265,7 +256,12 @@ fn validators_agree_commit_once_and_a_restarted_validator_catches_up() {
     // An authenticated peer sending garbage frames is counted and ignored; the chain goes on.
     let v1 = vs[1].node.validator_address();
     for channel in [1u8, 2, 9] {
-        vs[0].net.send(&v1, channel, vec![0xff; 40]).unwrap();
+        vs[0]
+            .run
+            .network()
+            .unwrap()
+            .send(&v1, channel, vec![0xff; 40])
+            .unwrap();
     }
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {

@@ -4,8 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use keel_crypto::{KeyPair, Suite};
+use keel_ledger::{Genesis, GenesisAccount, GenesisValidator, LedgerError};
 use keel_mempool::MempoolConfig;
-use keel_node::{Genesis, GenesisAccount, GenesisValidator, KeyFile, Node, NodeError};
+use keel_node::{KeyFile, Node, NodeError};
 use keel_storage::{Durability, StoreOptions, Table};
 use keel_types::{Address, Payload, Signer, Transaction};
 use std::path::Path;
@@ -118,7 +119,7 @@ fn refuses_foreign_database_and_non_validator_key() {
     let mut other = g.clone();
     other.chain_name = "another chain".into();
     match open(&other, &v, dir.path()) {
-        Err(NodeError::GenesisMismatch { .. }) => {}
+        Err(NodeError::Ledger(LedgerError::GenesisMismatch { .. })) => {}
         r => panic!("expected GenesisMismatch, got {r:?}"),
     }
     let stranger = KeyPair::from_seed(keel_crypto::Scheme::Sm2, &[3; 32]);

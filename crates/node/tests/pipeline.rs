@@ -5,10 +5,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use keel_crypto::{KeyPair, Scheme, Suite};
-use keel_mempool::MempoolConfig;
-use keel_node::{
-    BlockError, ExecutedBlock, Genesis, GenesisAccount, GenesisValidator, KeyFile, Node, VerifiedTx,
+use keel_ledger::{
+    BlockError, ExecutedBlock, Genesis, GenesisAccount, GenesisValidator, VerifiedTx,
 };
+use keel_mempool::MempoolConfig;
+use keel_node::{KeyFile, Node};
 use keel_storage::StoreOptions;
 use keel_types::{Address, Block, CommitCertificate, Hash, Payload, Signer, Transaction};
 use std::sync::Arc;
@@ -186,7 +187,7 @@ fn tampered_proposals_are_rejected_with_specific_errors() {
     expect_err(v(variant(&|b| b.header.timestamp_ms = 500)), "timestamp_ms");
     expect_err(
         v(variant(&|b| {
-            b.header.timestamp_ms = 2_001 + keel_node::MAX_FUTURE_DRIFT_MS
+            b.header.timestamp_ms = 2_001 + keel_ledger::MAX_FUTURE_DRIFT_MS
         })),
         "timestamp_ms",
     );

@@ -86,8 +86,8 @@ impl From<AdmitError> for RpcError {
     }
 }
 
-impl From<keel_node::NodeError> for RpcError {
-    fn from(e: keel_node::NodeError) -> Self {
+impl From<keel_ledger::LedgerError> for RpcError {
+    fn from(e: keel_ledger::LedgerError) -> Self {
         RpcError::internal(e.to_string())
     }
 }

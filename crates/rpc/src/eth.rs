@@ -12,8 +12,9 @@
 use crate::error::RpcError;
 use keel_evm::exec::{self, CallOutcome, CallRequest};
 use keel_evm::{ethtx, logs};
+use keel_ledger::TxLocation;
 use keel_mempool::AdmitError;
-use keel_node::{Node, TxLocation};
+use keel_node::Node;
 use keel_types::{Address, Block, Hash, Payload, Receipt, SignedTransaction, TxStatus};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -121,8 +122,8 @@ impl EthError {
     }
 }
 
-impl From<keel_node::NodeError> for EthError {
-    fn from(e: keel_node::NodeError) -> Self {
+impl From<keel_ledger::LedgerError> for EthError {
+    fn from(e: keel_ledger::LedgerError) -> Self {
         EthError::internal(e)
     }
 }

@@ -162,7 +162,7 @@ fn validators(node: &Node) -> Result<Value, RpcError> {
             .map(|e| e.not_after_secs)
             .min()
     });
-    let entry = |v: &keel_node::GenesisValidator, role: &str| {
+    let entry = |v: &keel_ledger::GenesisValidator, role: &str| {
         let peer = bft
             .as_ref()
             .and_then(|b| b.peers.iter().find(|p| p.address == v.address));

@@ -2,7 +2,8 @@
 
 use crate::error::RpcError;
 use crate::{MAX_LIST, MAX_SEND_BATCH, render};
-use keel_node::{Node, ProofKind};
+use keel_ledger::ProofKind;
+use keel_node::Node;
 use keel_types::{Address, ContentHashAlg, Hash, limits};
 use serde_json::{Value, json};
 

@@ -1,7 +1,7 @@
 //! `GET /metrics`: Prometheus text exposition format (version 0.0.4).
 
+use keel_ledger::counters::{COMMIT_SECONDS_BUCKETS, CommitHistogram};
 use keel_node::Node;
-use keel_node::metrics::{COMMIT_SECONDS_BUCKETS, CommitHistogram};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
@@ -69,7 +69,7 @@ pub(crate) fn render(node: &Node, rpc: &RpcCounters) -> String {
     use std::sync::atomic::Ordering::Relaxed;
     let mut o = String::with_capacity(4096);
     let head = node.head();
-    let c = &node.counters;
+    let c = &node.ledger().counters;
     family(
         &mut o,
         "keel_chain_height",
@@ -253,7 +253,7 @@ fn label(v: &str) -> String {
 
 fn render_execution_storage(o: &mut String, node: &Node) {
     use std::sync::atomic::Ordering::Relaxed;
-    let c = &node.counters;
+    let c = &node.ledger().counters;
     counter(
         o,
         "keel_execution_gas_used_total",

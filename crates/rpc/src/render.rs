@@ -1,7 +1,7 @@
 //! JSON views of core types (camelCase, hex for bytes, decimal strings for amounts).
 
 use keel_execution::{Account, EvidenceRecord};
-use keel_node::TxLocation;
+use keel_ledger::TxLocation;
 use keel_types::{Address, Block, Hash, Payload, Receipt, SignedTransaction, Suite, TxStatus};
 use serde_json::{Value, json};
 

@@ -11,7 +11,8 @@ use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Signature, TxKind, U256};
 use keel_crypto::{HashAlgorithm, KeyPair, Scheme, Suite};
-use keel_node::{Genesis, GenesisAccount, GenesisValidator, KeyFile, Node, ProducerConfig};
+use keel_ledger::{Genesis, GenesisAccount};
+use keel_node::{KeyFile, Node, ProducerConfig};
 use keel_types::Address;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -41,7 +42,7 @@ fn start(funded: &[Address]) -> Harness {
         suite: suite.name().into(),
         timestamp_ms: 1,
         gas_price: GAS_PRICE,
-        validators: vec![GenesisValidator::from_key("v", &vkf)],
+        validators: vec![vkf.genesis_validator("v")],
         alloc: funded
             .iter()
             .map(|a| GenesisAccount {

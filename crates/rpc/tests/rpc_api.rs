@@ -6,9 +6,8 @@
 mod common;
 
 use keel_crypto::{KeyPair, Scheme, Suite};
-use keel_node::{
-    Genesis, GenesisAccount, GenesisValidator, KeyFile, Node, ProducerConfig, ProofResponse,
-};
+use keel_ledger::{Genesis, GenesisAccount, GenesisValidator, ProofResponse};
+use keel_node::{KeyFile, Node, ProducerConfig};
 use keel_types::*;
 use serde_json::{Value, json};
 use std::sync::Arc;

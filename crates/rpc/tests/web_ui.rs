@@ -8,7 +8,8 @@
 mod common;
 
 use keel_crypto::{KeyPair, Suite};
-use keel_node::{Genesis, GenesisAccount, GenesisValidator, KeyFile, Node, ProducerConfig};
+use keel_ledger::{Genesis, GenesisAccount, GenesisValidator};
+use keel_node::{KeyFile, Node, ProducerConfig};
 use keel_types::*;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};

@@ -8,9 +8,9 @@ use clap::Args;
 use keel_consensus::PacemakerConfig;
 use keel_crypto::{KeyPair, Scheme, Suite};
 use keel_mempool::MempoolConfig;
-use keel_network::{Network, NetworkConfig, PeerAddr};
-use keel_node::driver::{Driver, DriverConfig};
-use keel_node::{KeyFile, Node};
+use keel_network::{NetworkConfig, PeerAddr};
+use keel_node::driver::DriverConfig;
+use keel_node::{BftConfig, EngineConfig, KeyFile, LaunchConfig, Node};
 use keel_storage::StoreOptions;
 use keel_types::{Hash, Payload, Signer, Transaction};
 use rayon::prelude::*;
@@ -84,28 +84,11 @@ pub(crate) fn bft(a: BftArgs) -> Result<(), CliError> {
         })
         .collect();
     let base = tempdir()?;
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut nodes: Vec<Arc<Node>> = Vec::new();
-    let mut nets = Vec::new();
-    let mut tasks = Vec::new();
+    let mut runs = Vec::new();
     for i in 0..n {
-        let mut mcfg = MempoolConfig::new(4343, suite, 0);
-        mcfg.max_txs = total.max(1_000);
-        let node = Node::open_with(
-            genesis.clone(),
-            keys[i].clone(),
-            &base.join(format!("v{i}")),
-            StoreOptions::default(),
-            mcfg,
-        )?;
-        let (net, inbound) = rt
-            .block_on(Network::start(
-                NetworkConfig::new(sockets[i], peers.clone()),
-                keys[i].clone(),
-                suite,
-            ))
-            .map_err(|e| CliError::Usage(format!("network: {e}")))?;
-        let cfg = DriverConfig {
+        let mut mempool = MempoolConfig::new(4343, suite, 0);
+        mempool.max_txs = total.max(1_000);
+        let driver = DriverConfig {
             pacemaker: PacemakerConfig {
                 base_timeout_ms: 2_000,
                 ..PacemakerConfig::default()
@@ -114,11 +97,21 @@ pub(crate) fn bft(a: BftArgs) -> Result<(), CliError> {
             busy_block_interval_ms: a.busy_block_interval_ms,
             ..DriverConfig::default()
         };
-        let driver = Driver::new(node.clone(), net.clone(), cfg)?;
-        tasks.push(rt.spawn(driver.run(inbound, stop_rx.clone())));
-        nets.push(net);
-        nodes.push(node);
+        let launch = LaunchConfig {
+            genesis: genesis.clone(),
+            key: keys[i].clone(),
+            data_dir: base.join(format!("v{i}")),
+            store: StoreOptions::default(),
+            mempool,
+            engine: EngineConfig::Bft(BftConfig {
+                network: NetworkConfig::new(sockets[i], peers.clone()),
+                driver,
+                watch: None,
+            }),
+        };
+        runs.push(rt.block_on(keel_node::launch(launch))?);
     }
+    let nodes: Vec<Arc<Node>> = runs.iter().map(|r| r.node.clone()).collect();
     eprintln!(
         "signing {total} {} transfers from {senders} senders...",
         a.scheme
@@ -154,6 +147,7 @@ pub(crate) fn bft(a: BftArgs) -> Result<(), CliError> {
     let mut latencies_ms: Vec<f64> = Vec::new();
     let start_height = nodes[0].head().height;
     let start_txs = nodes[0]
+        .ledger()
         .counters
         .txs
         .load(std::sync::atomic::Ordering::Relaxed);
@@ -189,6 +183,7 @@ pub(crate) fn bft(a: BftArgs) -> Result<(), CliError> {
         // Done when node 0 has committed every accepted transaction (its own pool being
         // empty is not enough: the last ones may still be on their way from another node).
         let committed_now = nodes[0]
+            .ledger()
             .counters
             .txs
             .load(std::sync::atomic::Ordering::Relaxed)
@@ -208,12 +203,12 @@ pub(crate) fn bft(a: BftArgs) -> Result<(), CliError> {
         std::thread::sleep(tick);
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let _ = stop_tx.send(true);
-    for t in tasks {
-        let _ = rt.block_on(t);
+    for r in runs {
+        let _ = rt.block_on(r.stop());
     }
     let head = nodes[0].head().height;
     let committed = nodes[0]
+        .ledger()
         .counters
         .txs
         .load(std::sync::atomic::Ordering::Relaxed)
@@ -273,9 +268,6 @@ pub(crate) fn bft(a: BftArgs) -> Result<(), CliError> {
             "latency_ms": { "p50": pct(0.5).round(), "p90": pct(0.9).round(), "p99": pct(0.99).round(), "max": pct(1.0).round(), "samples": latencies_ms.len() },
         })
     );
-    for net in nets {
-        rt.block_on(net.shutdown());
-    }
     drop(nodes);
     let _ = std::fs::remove_dir_all(&base);
     if !agree {

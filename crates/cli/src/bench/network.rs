@@ -9,7 +9,7 @@ use crate::client::Client;
 use crate::cmd_network::{self, NetInitArgs};
 use clap::{Args, ValueEnum};
 use keel_crypto::{KeyPair, Scheme, Suite};
-use keel_node::{Genesis, GenesisAccount, Stage};
+use keel_ledger::{Genesis, GenesisAccount, Stage};
 use keel_types::{Address, ContentHashAlg, EvidencePut, Hash, Payload, Signer, Transaction};
 use rayon::prelude::*;
 use serde_json::{Value, json};

@@ -4,9 +4,10 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use keel_crypto::{KeyPair, Suite};
+use keel_ledger::Genesis;
 use keel_mempool::MempoolConfig;
 use keel_node::producer::Producer;
-use keel_node::{Genesis, Node, ProducerConfig};
+use keel_node::{Node, ProducerConfig};
 use std::sync::Arc;
 use std::time::Duration;
 

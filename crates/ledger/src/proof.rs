@@ -1,0 +1,133 @@
+//! State proofs: what to prove, the self-contained proof bundle a client verifies offline,
+//! and [`Ledger::prove`].
+
+use crate::{Ledger, LedgerError};
+use keel_crypto::Suite;
+use keel_execution::keys;
+use keel_state::StateProof;
+use keel_types::{Address, ContentHashAlg, Hash, Header};
+use serde::{Deserialize, Serialize};
+
+/// What to prove.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProofKind {
+    /// An account.
+    Account(Address),
+    /// An evidence record by id.
+    Evidence(Hash),
+    /// The content-hash index entry of evidence.
+    EvidenceHash(ContentHashAlg, Hash),
+}
+
+/// A self-contained proof bundle: verifiable offline with [`ProofResponse::verify`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProofResponse {
+    /// `gm` or `intl`.
+    pub suite: String,
+    /// Block height the proof is for.
+    pub height: u64,
+    /// Encoded header, hex.
+    pub header: String,
+    /// Header hash.
+    pub header_hash: Hash,
+    /// State root in that header.
+    pub state_root: Hash,
+    /// Proven state key, hex.
+    pub key: String,
+    /// Value at the key (hex), null for a non-inclusion proof.
+    pub value: Option<String>,
+    /// Encoded proof, hex.
+    pub proof: String,
+}
+
+impl ProofResponse {
+    /// Check everything offline: header encoding and hash, state root, Merkle proof.
+    /// Returns the decoded header and the proven value.
+    pub fn verify(&self) -> Result<(Header, Option<Vec<u8>>), String> {
+        let suite: Suite = self
+            .suite
+            .parse()
+            .map_err(|_| format!("unknown suite {}", self.suite))?;
+        let unhex = |what: &str, s: &str| {
+            hex::decode(s.trim_start_matches("0x")).map_err(|_| format!("{what} is not hex"))
+        };
+        let header = Header::decode(&unhex("header", &self.header)?).map_err(|e| e.to_string())?;
+        let alg = suite.hash();
+        if header.hash(alg) != self.header_hash {
+            return Err(format!(
+                "header hashes to {}, not {}",
+                header.hash(alg),
+                self.header_hash
+            ));
+        }
+        if header.height != self.height {
+            return Err(format!(
+                "header is for height {}, proof claims {}",
+                header.height, self.height
+            ));
+        }
+        if header.state_root != self.state_root {
+            return Err("state root differs from the header's".into());
+        }
+        let key: [u8; 32] = unhex("key", &self.key)?
+            .try_into()
+            .map_err(|_| "key must be 32 bytes".to_string())?;
+        let value = self
+            .value
+            .as_deref()
+            .map(|v| unhex("value", v))
+            .transpose()?;
+        let proof =
+            StateProof::from_bytes(&unhex("proof", &self.proof)?).map_err(|e| e.to_string())?;
+        proof
+            .verify(
+                state_hash(suite),
+                &header.state_root.0,
+                &key,
+                value.as_deref(),
+            )
+            .map_err(|e| format!("Merkle proof does not verify: {e}"))?;
+        Ok((header, value))
+    }
+}
+
+/// The state-tree hash of a suite.
+pub fn state_hash(suite: Suite) -> keel_state::StateHash {
+    match suite {
+        Suite::Gm => keel_state::StateHash::Sm3,
+        Suite::Intl => keel_state::StateHash::Sha256,
+    }
+}
+
+impl Ledger {
+    /// Prove a state entry at `height` (default: head).
+    pub fn prove(
+        &self,
+        kind: ProofKind,
+        height: Option<u64>,
+    ) -> Result<Option<ProofResponse>, LedgerError> {
+        let head = self.head();
+        let height = height.unwrap_or(head.height).min(head.height);
+        let Some(header) = self.chain.header(height)? else {
+            return Ok(None);
+        };
+        let alg = self.suite.hash();
+        let key = match kind {
+            ProofKind::Account(a) => keys::account(alg, &a),
+            ProofKind::Evidence(id) => keys::evidence(alg, &id),
+            ProofKind::EvidenceHash(c, h) => keys::evidence_by_hash(alg, c, &h),
+        };
+        let (value, proof) = self.state.prove(&key, height)?;
+        Ok(Some(ProofResponse {
+            suite: self.suite.name().into(),
+            height,
+            header: hex::encode(header.encode()),
+            header_hash: header.hash(alg),
+            state_root: header.state_root,
+            key: hex::encode(key),
+            value: value.map(hex::encode),
+            proof: hex::encode(proof.to_bytes()),
+        }))
+    }
+}

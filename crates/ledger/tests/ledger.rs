@@ -1,0 +1,141 @@
+//! The ledger as a value, without a host: opened for an address (no key), blocks produced with
+//! a key passed in, certificates checked from genesis alone, gossip through a plain callback.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use keel_crypto::{KeyPair, Suite};
+use keel_ledger::{Genesis, GenesisAccount, GenesisValidator, Ledger, LedgerError};
+use keel_mempool::MempoolConfig;
+use keel_storage::StoreOptions;
+use keel_types::{Address, Payload, Signer, Transaction};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+const SUITE: Suite = Suite::Intl;
+const CHAIN: u64 = 9;
+
+fn address(k: &KeyPair) -> Address {
+    Address(keel_crypto::address_of(k.scheme(), &k.public_key(), SUITE.hash()).unwrap())
+}
+
+fn genesis(v: &KeyPair, funded: &KeyPair) -> Genesis {
+    Genesis {
+        governance: None,
+        chain_id: CHAIN,
+        chain_name: "ledger-test".into(),
+        suite: SUITE.name().into(),
+        timestamp_ms: 1_000,
+        gas_price: 0,
+        validators: vec![GenesisValidator {
+            name: "v".into(),
+            scheme: v.scheme().name().into(),
+            public_key: hex::encode(v.public_key()),
+            address: address(v),
+        }],
+        alloc: vec![GenesisAccount {
+            address: address(funded),
+            balance: 1_000_000,
+        }],
+        observers: vec![],
+    }
+}
+
+fn open(g: &Genesis, local: Address, dir: &Path) -> Result<Ledger, LedgerError> {
+    Ledger::open_with(
+        g.clone(),
+        local,
+        dir,
+        StoreOptions::default(),
+        MempoolConfig::new(CHAIN, SUITE, 0),
+    )
+}
+
+fn transfer(key: &KeyPair, nonce: u64) -> Vec<u8> {
+    Transaction {
+        chain_id: CHAIN,
+        nonce,
+        expires_at_height: 1_000,
+        gas_limit: 21_000,
+        signer: Signer {
+            scheme: key.scheme(),
+            public_key: key.public_key(),
+        },
+        payload: Payload::Transfer {
+            to: Address([7; 20]),
+            amount: 5,
+        },
+    }
+    .sign(key)
+    .encode()
+}
+
+#[test]
+fn a_ledger_runs_without_a_host_and_its_certificates_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = KeyPair::from_seed(SUITE.signature_scheme(), &[1; 32]);
+    let alice = KeyPair::from_seed(SUITE.signature_scheme(), &[2; 32]);
+    let g = genesis(&v, &alice);
+    let ledger = open(&g, address(&v), dir.path()).unwrap();
+    assert!(ledger.is_validator());
+    for r in ledger.submit(&[transfer(&alice, 0), transfer(&alice, 1)]) {
+        r.unwrap();
+    }
+    let block = ledger.produce_block(&v, 2_000, 10, false).unwrap().unwrap();
+    assert_eq!(block.transactions.len(), 2);
+    assert_eq!(ledger.head().height, 1);
+    assert_eq!(ledger.account(&Address([7; 20])).unwrap().balance, 10);
+    // The solo certificate verifies against the genesis validator set alone.
+    assert_eq!(ledger.verify_chain().unwrap(), 2);
+}
+
+#[test]
+fn a_block_signed_with_another_key_fails_verification() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = KeyPair::from_seed(SUITE.signature_scheme(), &[1; 32]);
+    let alice = KeyPair::from_seed(SUITE.signature_scheme(), &[2; 32]);
+    let g = genesis(&v, &alice);
+    let ledger = open(&g, address(&v), dir.path()).unwrap();
+    // The host passed the wrong key: the block commits, but its certificate does not verify.
+    ledger
+        .produce_block(&alice, 2_000, 10, true)
+        .unwrap()
+        .unwrap();
+    let err = ledger.verify_chain().unwrap_err().to_string();
+    assert!(err.contains("certificate signature"), "{err}");
+}
+
+#[test]
+fn an_address_outside_genesis_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = KeyPair::from_seed(SUITE.signature_scheme(), &[1; 32]);
+    let alice = KeyPair::from_seed(SUITE.signature_scheme(), &[2; 32]);
+    let g = genesis(&v, &alice);
+    match open(&g, address(&alice), dir.path()) {
+        Err(LedgerError::Config { what, .. }) => assert_eq!(what, "node key"),
+        other => panic!("expected a config error, got {other:?}"),
+    }
+}
+
+#[test]
+fn admitted_transactions_reach_the_gossip_sink_but_peer_ones_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = KeyPair::from_seed(SUITE.signature_scheme(), &[1; 32]);
+    let alice = KeyPair::from_seed(SUITE.signature_scheme(), &[2; 32]);
+    let g = genesis(&v, &alice);
+    let ledger = open(&g, address(&v), dir.path()).unwrap();
+    let seen: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let sink = seen.clone();
+    ledger.set_gossip(Box::new(move |raw: &[u8]| {
+        sink.lock().unwrap().push(raw.to_vec());
+    }));
+    let own = transfer(&alice, 0);
+    ledger.submit(std::slice::from_ref(&own))[0]
+        .as_ref()
+        .unwrap();
+    ledger.submit_from_peer(&[transfer(&alice, 1)])[0]
+        .as_ref()
+        .unwrap();
+    // A rejected transaction (duplicate) is not gossiped either.
+    assert!(ledger.submit(std::slice::from_ref(&own))[0].is_err());
+    assert_eq!(*seen.lock().unwrap(), vec![own]);
+}
