@@ -219,7 +219,9 @@ fn verify_file(file: &PathBuf, rpc: &str) -> Result<(), CliError> {
     )?;
     let proof: ProofResponse = serde_json::from_value(proof_json)
         .map_err(|e| CliError::Verify(format!("node returned a malformed proof: {e}")))?;
-    let (header, value) = proof.verify().map_err(CliError::Verify)?;
+    let (header, value) = proof
+        .verify()
+        .map_err(|e| CliError::Verify(e.to_string()))?;
     let id_hex = rec["id"]
         .as_str()
         .unwrap_or("")
@@ -372,7 +374,9 @@ pub(crate) fn proof(c: ProofCmd) -> Result<(), CliError> {
                     bundle.header_hash
                 )));
             }
-            let (header, value) = bundle.verify().map_err(CliError::Verify)?;
+            let (header, value) = bundle
+                .verify()
+                .map_err(|e| CliError::Verify(e.to_string()))?;
             let what = if value.is_some() {
                 "inclusion"
             } else {

@@ -1,13 +1,16 @@
 //! The commit certificate codec (ADR 0006, ADR 0011): a block's [`CommitCertificate`] carries
 //! the consensus commit proof (vote data and quorum signatures), for an epoch-ending block
 //! possibly through an empty suffix of descendants; the consensus signing domain of each epoch.
-//! Shared by the ledger (certificate checks) and the host's BFT driver (building certificates).
+//! Shared by the ledger (certificate checks, [`Ledger::verify_certificate`]) and the host's BFT
+//! driver (building certificates).
 
-use crate::LedgerError;
+use crate::{Ledger, LedgerError};
 use borsh::{BorshDeserialize, BorshSerialize};
 use keel_consensus::{CommitProof, Crypto, QuorumCert, ValidatorSignature};
 use keel_crypto::Scheme;
-use keel_types::{Address, CommitCertificate, CommitSignature, Hash, Header, codec};
+use keel_types::{
+    Address, Block, CodecError, CommitCertificate, CommitSignature, Hash, Header, codec,
+};
 use std::collections::BTreeMap;
 
 /// The id bound into every consensus signature of `epoch` (the consensus core signs over its
@@ -29,7 +32,7 @@ pub fn consensus_domain(alg: keel_crypto::HashAlgorithm, chain_id: u64, epoch: u
 
 /// Rebuild the consensus commit proof stored in a block certificate (for an epoch-ending block
 /// it may prove a descendant reached over empty blocks, see ADR 0011).
-pub fn commit_proof(cert: &CommitCertificate) -> Result<CommitProof, LedgerError> {
+pub fn commit_proof(cert: &CommitCertificate) -> Result<CommitProof, CodecError> {
     let (vote, _suffix) = decode_vote(cert)?;
     Ok(CommitProof {
         qc: QuorumCert {
@@ -70,7 +73,7 @@ struct SuffixProof {
 /// Decode a certificate's vote data and the empty suffix headers it may carry.
 pub fn decode_vote(
     cert: &CommitCertificate,
-) -> Result<(keel_consensus::VoteData, Vec<Header>), LedgerError> {
+) -> Result<(keel_consensus::VoteData, Vec<Header>), CodecError> {
     match codec::decode("certificate vote data", &cert.vote, MAX_VOTE_BYTES) {
         Ok(v) => Ok((v, Vec::new())),
         Err(e) => match codec::decode::<SuffixProof>(
@@ -81,7 +84,7 @@ pub fn decode_vote(
             Ok(p) if !p.suffix.is_empty() && p.suffix.len() <= MAX_SUFFIX_HEADERS => {
                 Ok((p.vote, p.suffix))
             }
-            _ => Err(e.into()),
+            _ => Err(e),
         },
     }
 }
@@ -121,19 +124,61 @@ pub fn check_suffix(
     block: &Header,
     hash: &Hash,
     suffix: &[Header],
-) -> Result<(u64, Hash), String> {
+) -> Result<(u64, Hash), CertificateError> {
     let (mut height, mut id) = (block.height, *hash);
     for h in suffix {
         if h.parent_hash != id || h.height != height + 1 {
-            return Err(format!("suffix header {} does not link", h.height));
+            return Err(CertificateError::SuffixUnlinked(h.height));
         }
         if h.tx_count != 0 || h.state_root != block.state_root {
-            return Err(format!("suffix block {} is not empty", h.height));
+            return Err(CertificateError::SuffixNotEmpty(h.height));
         }
         height = h.height;
         id = h.hash(alg);
     }
     Ok((height, id))
+}
+
+/// Why a block's commit certificate does not prove it.
+#[derive(Debug, thiserror::Error)]
+pub enum CertificateError {
+    /// The vote data or suffix proof does not decode.
+    #[error("certificate vote data: {0}")]
+    Encoding(#[from] CodecError),
+    /// The validator set of the block's epoch could not be read (not a verdict on the block).
+    #[error("certificate epoch: {0}")]
+    Epoch(#[from] Box<LedgerError>),
+    /// A suffix header does not extend the previous one.
+    #[error("suffix header {0} does not link")]
+    SuffixUnlinked(u64),
+    /// A suffix block carries transactions or changes the state.
+    #[error("suffix block {0} is not empty")]
+    SuffixNotEmpty(u64),
+    /// The quorum certificate does not verify against the epoch's validator set.
+    #[error("commit proof: {0}")]
+    Commit(#[from] keel_consensus::ConsensusError),
+    /// A solo certificate is signed by a non-validator.
+    #[error("certificate signer {0} is not a validator")]
+    UnknownSigner(Address),
+    /// A solo certificate signature does not verify.
+    #[error("certificate signature of {validator}: {source}")]
+    Signature {
+        /// Signer.
+        validator: Address,
+        /// Cause.
+        source: keel_crypto::CryptoError,
+    },
+    /// A solo certificate lists a signer twice.
+    #[error("certificate lists {0} twice")]
+    DuplicateSigner(Address),
+    /// Too few signatures.
+    #[error("certificate has {signatures} signatures, quorum is {quorum}")]
+    NoQuorum {
+        /// Distinct valid signatures.
+        signatures: usize,
+        /// Needed.
+        quorum: usize,
+    },
 }
 
 /// A signature checker over an epoch's validator keys, for [`keel_consensus::verify_commit`]:
@@ -169,6 +214,63 @@ impl Crypto for CertVerifier {
         self.public_keys
             .get(signer)
             .is_some_and(|(scheme, key)| keel_crypto::verify(*scheme, key, msg, sig).is_ok())
+    }
+}
+
+impl Ledger {
+    /// Check a block's commit certificate against the genesis validator set: a BFT quorum
+    /// certificate (`keel_consensus::verify_commit`), or in solo mode the signatures of a quorum
+    /// over [`CommitCertificate::signing_message`]. Implied certificates (empty) are not
+    /// accepted here: the caller checks that a certified descendant links to the block.
+    pub fn verify_certificate(&self, block: &Block, hash: &Hash) -> Result<(), CertificateError> {
+        let cert = &block.certificate;
+        if !cert.vote.is_empty() {
+            let proof = commit_proof(cert)?;
+            // The block's epoch: its parent's state names the validators that certify it (the
+            // set changes only in a certified epoch-ending block, so the committed head's set is
+            // the same when the parent is not committed yet).
+            let at = block
+                .header
+                .height
+                .saturating_sub(1)
+                .min(self.head().height);
+            let epoch = self.epoch_at(at).map_err(Box::new)?;
+            let (set, _) = self.consensus_set_for(&epoch).map_err(Box::new)?;
+            let crypto = CertVerifier::new(self.epoch_validators(&epoch));
+            // An epoch-ending block may be proven through empty suffix blocks (ADR 0011).
+            let (_, suffix) = decode_vote(cert)?;
+            let (height, id) = check_suffix(self.suite.hash(), &block.header, hash, &suffix)?;
+            return Ok(keel_consensus::verify_commit(
+                &set, &crypto, &proof, height, &id,
+            )?);
+        }
+        let msg = CommitCertificate::signing_message(block.header.height, cert.round, hash);
+        let mut signers = std::collections::BTreeSet::new();
+        for s in &cert.signatures {
+            let (_, scheme, pk) = self
+                .validators
+                .iter()
+                .find(|(a, _, _)| *a == s.validator)
+                .ok_or(CertificateError::UnknownSigner(s.validator))?;
+            keel_crypto::verify(*scheme, pk, &msg, &s.signature).map_err(|source| {
+                CertificateError::Signature {
+                    validator: s.validator,
+                    source,
+                }
+            })?;
+            if !signers.insert(s.validator) {
+                return Err(CertificateError::DuplicateSigner(s.validator));
+            }
+        }
+        let n = self.validators.len();
+        let quorum = n - (n - 1) / 3;
+        if signers.len() < quorum {
+            return Err(CertificateError::NoQuorum {
+                signatures: signers.len(),
+                quorum,
+            });
+        }
+        Ok(())
     }
 }
 

@@ -46,6 +46,14 @@ pub enum LedgerError {
         /// Genesis hash of the configuration.
         configured: String,
     },
+    /// A stored block's commit certificate does not prove it.
+    #[error("block {height}: {source}")]
+    Certificate {
+        /// Block height.
+        height: u64,
+        /// Why.
+        source: crate::certificate::CertificateError,
+    },
     /// A broken invariant in stored data.
     #[error("database invariant violated: {0}")]
     Invariant(String),

@@ -12,8 +12,7 @@ use keel_mempool::{AccountSource, AdmitError, Admitted, Mempool, MempoolConfig};
 use keel_state::StateTree;
 use keel_storage::{Durability, Store, StoreOptions};
 use keel_types::{
-    Address, Block, CommitCertificate, ContentHashAlg, Hash, Header, Receipt, SignedTransaction,
-    codec, merkle,
+    Address, ContentHashAlg, Hash, Header, Receipt, SignedTransaction, codec, merkle,
 };
 use serde::Serialize;
 use std::path::Path;
@@ -411,7 +410,8 @@ impl Ledger {
                 if block.certificate.is_implied() {
                     uncertified += 1;
                 } else {
-                    self.verify_certificate(&block, &hash).map_err(bad)?;
+                    self.verify_certificate(&block, &hash)
+                        .map_err(|source| LedgerError::Certificate { height: h, source })?;
                     uncertified = 0;
                 }
             }
@@ -445,57 +445,6 @@ impl Ledger {
             )));
         }
         Ok(head.height + 1)
-    }
-
-    /// Check a block's commit certificate against the genesis validator set: a BFT quorum
-    /// certificate (`keel_consensus::verify_commit`), or in solo mode the signatures of a quorum
-    /// over [`CommitCertificate::signing_message`]. Implied certificates (empty) are not
-    /// accepted here: the caller checks that a certified descendant links to the block.
-    pub fn verify_certificate(&self, block: &Block, hash: &Hash) -> Result<(), String> {
-        let cert = &block.certificate;
-        if !cert.vote.is_empty() {
-            let proof = crate::certificate::commit_proof(cert).map_err(|e| e.to_string())?;
-            // The block's epoch: its parent's state names the validators that certify it (the
-            // set changes only in a certified epoch-ending block, so the committed head's set is
-            // the same when the parent is not committed yet).
-            let at = block
-                .header
-                .height
-                .saturating_sub(1)
-                .min(self.head().height);
-            let epoch = self.epoch_at(at).map_err(|e| e.to_string())?;
-            let (set, _) = self.consensus_set_for(&epoch).map_err(|e| e.to_string())?;
-            let crypto = crate::certificate::CertVerifier::new(self.epoch_validators(&epoch));
-            // An epoch-ending block may be proven through empty suffix blocks (ADR 0011).
-            let (_, suffix) = crate::certificate::decode_vote(cert).map_err(|e| e.to_string())?;
-            let (height, id) =
-                crate::certificate::check_suffix(self.suite.hash(), &block.header, hash, &suffix)?;
-            return keel_consensus::verify_commit(&set, &crypto, &proof, height, &id)
-                .map_err(|e| e.to_string());
-        }
-        let msg = CommitCertificate::signing_message(block.header.height, cert.round, hash);
-        let mut signers = std::collections::BTreeSet::new();
-        for s in &cert.signatures {
-            let (_, scheme, pk) = self
-                .validators
-                .iter()
-                .find(|(a, _, _)| *a == s.validator)
-                .ok_or_else(|| format!("certificate signer {} is not a validator", s.validator))?;
-            keel_crypto::verify(*scheme, pk, &msg, &s.signature)
-                .map_err(|e| format!("certificate signature of {}: {e}", s.validator))?;
-            if !signers.insert(s.validator) {
-                return Err(format!("certificate lists {} twice", s.validator));
-            }
-        }
-        let n = self.validators.len();
-        let quorum = n - (n - 1) / 3;
-        if signers.len() < quorum {
-            return Err(format!(
-                "certificate has {} signatures, quorum is {quorum}",
-                signers.len()
-            ));
-        }
-        Ok(())
     }
 
     /// An epoch's consensus validator set and the encoded public keys of its validators (the

@@ -28,6 +28,7 @@ mod proof;
 pub mod serde_u128;
 mod stages;
 
+pub use certificate::CertificateError;
 pub use chain::{ChainStore, TxLocation};
 pub use counters::LedgerCounters;
 pub use error::LedgerError;
@@ -36,5 +37,5 @@ pub use genesis::{Genesis, GenesisAccount, GenesisValidator};
 pub use ledger::{ChainInfo, GossipSink, Head, HeadAccounts, Ledger};
 pub use pending_blocks::MAX_PENDING_BLOCKS;
 pub use pipeline::{BlockError, ExecutedBlock, MAX_FUTURE_DRIFT_MS, VerifiedTx};
-pub use proof::{ProofKind, ProofResponse, state_hash};
+pub use proof::{ProofError, ProofKind, ProofResponse, state_hash};
 pub use stages::{Stage, StageTimes};

@@ -41,45 +41,86 @@ pub struct ProofResponse {
     pub proof: String,
 }
 
+/// Why a proof bundle does not verify.
+#[derive(Debug, thiserror::Error)]
+pub enum ProofError {
+    /// The suite name is unknown.
+    #[error("unknown suite {0}")]
+    UnknownSuite(String),
+    /// A field is not hex.
+    #[error("{0} is not hex")]
+    NotHex(&'static str),
+    /// The header does not decode.
+    #[error("header: {0}")]
+    Header(#[from] keel_types::CodecError),
+    /// The header hashes to another value.
+    #[error("header hashes to {computed}, not {claimed}")]
+    HeaderHash {
+        /// Hash of the decoded header.
+        computed: Hash,
+        /// `headerHash` of the bundle.
+        claimed: Hash,
+    },
+    /// The header is for another height.
+    #[error("header is for height {header}, proof claims {claimed}")]
+    Height {
+        /// Height in the header.
+        header: u64,
+        /// `height` of the bundle.
+        claimed: u64,
+    },
+    /// `stateRoot` differs from the header's.
+    #[error("state root differs from the header's")]
+    StateRoot,
+    /// The key is not 32 bytes.
+    #[error("key must be 32 bytes")]
+    KeyLength,
+    /// The proof does not decode.
+    #[error("proof: {0}")]
+    Encoding(keel_state::StateError),
+    /// The Merkle proof does not verify.
+    #[error("Merkle proof does not verify: {0}")]
+    Merkle(keel_state::StateError),
+}
+
 impl ProofResponse {
     /// Check everything offline: header encoding and hash, state root, Merkle proof.
     /// Returns the decoded header and the proven value.
-    pub fn verify(&self) -> Result<(Header, Option<Vec<u8>>), String> {
+    pub fn verify(&self) -> Result<(Header, Option<Vec<u8>>), ProofError> {
         let suite: Suite = self
             .suite
             .parse()
-            .map_err(|_| format!("unknown suite {}", self.suite))?;
-        let unhex = |what: &str, s: &str| {
-            hex::decode(s.trim_start_matches("0x")).map_err(|_| format!("{what} is not hex"))
+            .map_err(|_| ProofError::UnknownSuite(self.suite.clone()))?;
+        let unhex = |what: &'static str, s: &str| {
+            hex::decode(s.trim_start_matches("0x")).map_err(|_| ProofError::NotHex(what))
         };
-        let header = Header::decode(&unhex("header", &self.header)?).map_err(|e| e.to_string())?;
+        let header = Header::decode(&unhex("header", &self.header)?)?;
         let alg = suite.hash();
         if header.hash(alg) != self.header_hash {
-            return Err(format!(
-                "header hashes to {}, not {}",
-                header.hash(alg),
-                self.header_hash
-            ));
+            return Err(ProofError::HeaderHash {
+                computed: header.hash(alg),
+                claimed: self.header_hash,
+            });
         }
         if header.height != self.height {
-            return Err(format!(
-                "header is for height {}, proof claims {}",
-                header.height, self.height
-            ));
+            return Err(ProofError::Height {
+                header: header.height,
+                claimed: self.height,
+            });
         }
         if header.state_root != self.state_root {
-            return Err("state root differs from the header's".into());
+            return Err(ProofError::StateRoot);
         }
         let key: [u8; 32] = unhex("key", &self.key)?
             .try_into()
-            .map_err(|_| "key must be 32 bytes".to_string())?;
+            .map_err(|_| ProofError::KeyLength)?;
         let value = self
             .value
             .as_deref()
             .map(|v| unhex("value", v))
             .transpose()?;
         let proof =
-            StateProof::from_bytes(&unhex("proof", &self.proof)?).map_err(|e| e.to_string())?;
+            StateProof::from_bytes(&unhex("proof", &self.proof)?).map_err(ProofError::Encoding)?;
         proof
             .verify(
                 state_hash(suite),
@@ -87,7 +128,7 @@ impl ProofResponse {
                 &key,
                 value.as_deref(),
             )
-            .map_err(|e| format!("Merkle proof does not verify: {e}"))?;
+            .map_err(ProofError::Merkle)?;
         Ok((header, value))
     }
 }
