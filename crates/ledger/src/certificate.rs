@@ -1,17 +1,13 @@
 //! The commit certificate codec (ADR 0006, ADR 0011): a block's [`CommitCertificate`] carries
 //! the consensus commit proof (vote data and quorum signatures), for an epoch-ending block
 //! possibly through an empty suffix of descendants; the consensus signing domain of each epoch.
-//! Shared by the ledger (certificate checks, [`Ledger::verify_certificate`]) and the host's BFT
-//! driver (building certificates).
+//! Shared by the ledger (certificate checks in `verify.rs`) and the host's BFT driver (building
+//! certificates). Pure: it knows nothing of the ledger.
 
-use crate::{Ledger, LedgerError};
+use crate::LedgerError;
 use borsh::{BorshDeserialize, BorshSerialize};
-use keel_consensus::{CommitProof, Crypto, QuorumCert, ValidatorSignature};
-use keel_crypto::Scheme;
-use keel_types::{
-    Address, Block, CodecError, CommitCertificate, CommitSignature, Hash, Header, codec,
-};
-use std::collections::BTreeMap;
+use keel_consensus::{CommitProof, QuorumCert, ValidatorSignature};
+use keel_types::{Address, CodecError, CommitCertificate, CommitSignature, Hash, Header, codec};
 
 /// The id bound into every consensus signature of `epoch` (the consensus core signs over its
 /// `ValidatorSet::chain_id`): the chain id in epoch 0, a hash of chain id and epoch after, so a
@@ -179,99 +175,6 @@ pub enum CertificateError {
         /// Needed.
         quorum: usize,
     },
-}
-
-/// A signature checker over an epoch's validator keys, for [`keel_consensus::verify_commit`]:
-/// the ledger checks certificates without holding any key, so it never signs.
-#[derive(Debug)]
-pub(crate) struct CertVerifier {
-    public_keys: BTreeMap<Address, (Scheme, Vec<u8>)>,
-}
-
-impl CertVerifier {
-    /// `validators`: address, scheme and encoded public key of each validator.
-    pub fn new(validators: Vec<(Address, Scheme, Vec<u8>)>) -> CertVerifier {
-        CertVerifier {
-            public_keys: validators
-                .into_iter()
-                .map(|(a, scheme, pk)| (a, (scheme, pk)))
-                .collect(),
-        }
-    }
-}
-
-impl Crypto for CertVerifier {
-    fn me(&self) -> Address {
-        Address::ZERO
-    }
-
-    /// Never called by certificate verification; a verifier has no key.
-    fn sign(&self, _msg: &[u8]) -> Vec<u8> {
-        Vec::new()
-    }
-
-    fn verify(&self, signer: &Address, msg: &[u8], sig: &[u8]) -> bool {
-        self.public_keys
-            .get(signer)
-            .is_some_and(|(scheme, key)| keel_crypto::verify(*scheme, key, msg, sig).is_ok())
-    }
-}
-
-impl Ledger {
-    /// Check a block's commit certificate against the genesis validator set: a BFT quorum
-    /// certificate (`keel_consensus::verify_commit`), or in solo mode the signatures of a quorum
-    /// over [`CommitCertificate::signing_message`]. Implied certificates (empty) are not
-    /// accepted here: the caller checks that a certified descendant links to the block.
-    pub fn verify_certificate(&self, block: &Block, hash: &Hash) -> Result<(), CertificateError> {
-        let cert = &block.certificate;
-        if !cert.vote.is_empty() {
-            let proof = commit_proof(cert)?;
-            // The block's epoch: its parent's state names the validators that certify it (the
-            // set changes only in a certified epoch-ending block, so the committed head's set is
-            // the same when the parent is not committed yet).
-            let at = block
-                .header
-                .height
-                .saturating_sub(1)
-                .min(self.head().height);
-            let epoch = self.epoch_at(at).map_err(Box::new)?;
-            let (set, _) = self.consensus_set_for(&epoch).map_err(Box::new)?;
-            let crypto = CertVerifier::new(self.epoch_validators(&epoch));
-            // An epoch-ending block may be proven through empty suffix blocks (ADR 0011).
-            let (_, suffix) = decode_vote(cert)?;
-            let (height, id) = check_suffix(self.suite.hash(), &block.header, hash, &suffix)?;
-            return Ok(keel_consensus::verify_commit(
-                &set, &crypto, &proof, height, &id,
-            )?);
-        }
-        let msg = CommitCertificate::signing_message(block.header.height, cert.round, hash);
-        let mut signers = std::collections::BTreeSet::new();
-        for s in &cert.signatures {
-            let (_, scheme, pk) = self
-                .validators
-                .iter()
-                .find(|(a, _, _)| *a == s.validator)
-                .ok_or(CertificateError::UnknownSigner(s.validator))?;
-            keel_crypto::verify(*scheme, pk, &msg, &s.signature).map_err(|source| {
-                CertificateError::Signature {
-                    validator: s.validator,
-                    source,
-                }
-            })?;
-            if !signers.insert(s.validator) {
-                return Err(CertificateError::DuplicateSigner(s.validator));
-            }
-        }
-        let n = self.validators.len();
-        let quorum = n - (n - 1) / 3;
-        if signers.len() < quorum {
-            return Err(CertificateError::NoQuorum {
-                signatures: signers.len(),
-                quorum,
-            });
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

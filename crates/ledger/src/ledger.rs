@@ -11,9 +11,7 @@ use keel_execution::{Account, ChainParams, EvidenceRecord, Executor, keys};
 use keel_mempool::{AccountSource, AdmitError, Admitted, Mempool, MempoolConfig};
 use keel_state::StateTree;
 use keel_storage::{Durability, Store, StoreOptions};
-use keel_types::{
-    Address, ContentHashAlg, Hash, Header, Receipt, SignedTransaction, codec, merkle,
-};
+use keel_types::{Address, ContentHashAlg, Hash, Header, Receipt, SignedTransaction};
 use serde::Serialize;
 use std::path::Path;
 use std::sync::{Condvar, Mutex, RwLock};
@@ -389,62 +387,6 @@ impl Ledger {
             .wait_timeout(guard, timeout)
             .unwrap_or_else(|p| p.into_inner());
         *guard
-    }
-
-    /// Check the whole stored chain: links, roots, indexes, certificates, and that the state
-    /// tree's root at every height equals the header's. Returns the number of blocks checked.
-    pub fn verify_chain(&self) -> Result<u64, LedgerError> {
-        let alg = self.suite.hash();
-        let head = self.head();
-        let mut parent: Option<Hash> = None;
-        // Blocks committed through a descendant's certificate (linked by parent hashes).
-        let mut uncertified = 0u64;
-        for h in 0..=head.height {
-            let bad = |what: String| LedgerError::Invariant(format!("block {h}: {what}"));
-            let block = self.chain.block(h)?.ok_or_else(|| bad("missing".into()))?;
-            let hash = block.hash(alg);
-            if let Some(p) = parent {
-                if block.header.parent_hash != p {
-                    return Err(bad("parent hash does not link".into()));
-                }
-                if block.certificate.is_implied() {
-                    uncertified += 1;
-                } else {
-                    self.verify_certificate(&block, &hash)
-                        .map_err(|source| LedgerError::Certificate { height: h, source })?;
-                    uncertified = 0;
-                }
-            }
-            if self.chain.height_of(&hash)? != Some(h) {
-                return Err(bad("hash index does not point back".into()));
-            }
-            let tx_hashes: Vec<Hash> = block.transactions.iter().map(|t| t.hash(alg)).collect();
-            if merkle::root(alg, &tx_hashes) != block.header.tx_root {
-                return Err(bad("tx root mismatch".into()));
-            }
-            let receipts = self.chain.block_receipts(h)?;
-            let rb: Vec<Vec<u8>> = receipts.iter().map(codec::encode).collect();
-            if receipts.len() != block.transactions.len()
-                || merkle::root(alg, &rb) != block.header.receipts_root
-            {
-                return Err(bad("receipts do not match the receipts root".into()));
-            }
-            for (i, th) in tx_hashes.iter().enumerate() {
-                if self.chain.tx_location(th)?.map(|l| (l.height, l.index)) != Some((h, i as u32)) {
-                    return Err(bad(format!("tx index wrong for tx {i}")));
-                }
-            }
-            if self.state.root_at(h)? != Some(block.header.state_root.0) {
-                return Err(bad("state root differs from the state tree".into()));
-            }
-            parent = Some(hash);
-        }
-        if uncertified > 0 {
-            return Err(LedgerError::Invariant(format!(
-                "the last {uncertified} blocks have no certificate and no certified descendant"
-            )));
-        }
-        Ok(head.height + 1)
     }
 
     /// An epoch's consensus validator set and the encoded public keys of its validators (the

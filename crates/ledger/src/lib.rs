@@ -27,6 +27,7 @@ mod pipeline;
 mod proof;
 pub mod serde_u128;
 mod stages;
+mod verify;
 
 pub use certificate::CertificateError;
 pub use chain::{ChainStore, TxLocation};
