@@ -139,3 +139,23 @@ fn admitted_transactions_reach_the_gossip_sink_but_peer_ones_do_not() {
     assert!(ledger.submit(std::slice::from_ref(&own))[0].is_err());
     assert_eq!(*seen.lock().unwrap(), vec![own]);
 }
+
+#[test]
+fn the_ledger_depends_on_no_host_crate() {
+    // The host/ledger boundary (ARCHITECTURE.md): no async runtime, network or host crate.
+    let manifest =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap();
+    let deps = manifest
+        .split("[dependencies]")
+        .nth(1)
+        .unwrap()
+        .split("\n[")
+        .next()
+        .unwrap();
+    for name in deps.lines().filter_map(|l| l.split(['.', ' ', '=']).next()) {
+        assert!(
+            !["tokio", "keel-network", "keel-node", "keel-rpc", "axum"].contains(&name),
+            "keel-ledger must not depend on {name}"
+        );
+    }
+}
