@@ -6,14 +6,13 @@
 use keel_crypto::{KeyPair, Suite};
 use keel_ledger::Genesis;
 use keel_mempool::MempoolConfig;
-use keel_node::producer::Producer;
-use keel_node::{Node, ProducerConfig};
+use keel_node::{EngineConfig, LaunchConfig, Node, ProducerConfig, Running};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// What must live as long as the served node (dropped in field order).
 pub struct Keep {
-    _producer: Producer,
+    _running: Running,
     pub rt: tokio::runtime::Runtime,
     _dir: tempfile::TempDir,
 }
@@ -27,7 +26,8 @@ pub struct Served {
     pub keep: Keep,
 }
 
-/// Open `genesis` with validator `key` in a temp dir, start its producer and serve JSON-RPC.
+/// Launch `genesis` with validator `key` in a temp dir (`keel_node::launch`, solo producer) and
+/// serve JSON-RPC.
 pub fn serve_solo(
     genesis: Genesis,
     key: KeyPair,
@@ -38,20 +38,22 @@ pub fn serve_solo(
 ) -> Served {
     let dir = tempfile::tempdir().unwrap();
     let chain_id = genesis.chain_id;
-    let node = Node::open_with(
-        genesis,
-        key,
-        &dir.path().join("data"),
-        keel_storage::StoreOptions::default(),
-        MempoolConfig::new(chain_id, suite, gas_price),
-    )
-    .unwrap();
-    let producer = Producer::spawn(node.clone(), producer);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
+    let running = rt
+        .block_on(keel_node::launch(LaunchConfig {
+            genesis,
+            key,
+            data_dir: dir.path().join("data"),
+            store: keel_storage::StoreOptions::default(),
+            mempool: MempoolConfig::new(chain_id, suite, gas_price),
+            engine: EngineConfig::Solo(producer),
+        }))
+        .unwrap();
+    let node = running.node.clone();
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
@@ -74,7 +76,7 @@ pub fn serve_solo(
         node,
         agent,
         keep: Keep {
-            _producer: producer,
+            _running: running,
             rt,
             _dir: dir,
         },
