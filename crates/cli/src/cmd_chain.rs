@@ -304,81 +304,21 @@ pub(crate) fn run_node(
     })
 }
 
-/// What `keel node start` launches, from `node.toml`: genesis, key, storage and mempool
-/// settings, and the solo producer or the BFT network, driver and PKI watcher.
+/// What `keel node start` launches, from `node.toml`, with the `[pki]` certificate admission
+/// and its watcher added to the BFT part.
 fn launch_config(cfg: &NodeConfig, cfg_path: &Path) -> Result<keel_node::LaunchConfig, CliError> {
-    let genesis = Genesis::load(&cfg.genesis_file)?;
-    let (_, key) = KeyFile::load(&cfg.key_file)?;
-    let mut mempool = keel_mempool::MempoolConfig::new(
-        genesis.chain_id,
-        keel_crypto::Suite::Gm,
-        genesis.gas_price,
-    );
-    mempool.max_txs = cfg.mempool_max_txs;
-    let engine = match &cfg.p2p {
-        None => keel_node::EngineConfig::Solo(cfg.producer.clone()),
-        Some(p2p) => keel_node::EngineConfig::Bft(bft_config(cfg, p2p, cfg_path)?),
-    };
-    Ok(keel_node::LaunchConfig {
-        genesis,
-        key,
-        data_dir: cfg.data_dir.clone(),
-        store: keel_storage::StoreOptions {
-            cache_size_bytes: cfg.storage_cache_mib * 1024 * 1024,
-        },
-        mempool,
-        engine,
-    })
-}
-
-/// The network, driver and PKI watcher settings of a consortium node.
-fn bft_config(
-    cfg: &NodeConfig,
-    p2p: &keel_node::P2pConfig,
-    cfg_path: &Path,
-) -> Result<keel_node::BftConfig, CliError> {
-    let bad = |reason: String| CliError::Usage(format!("{}: p2p: {reason}", cfg_path.display()));
-    let listen = p2p
-        .listen
-        .parse()
-        .map_err(|_| bad(format!("listen {:?} is not host:port", p2p.listen)))?;
-    let mut peers = Vec::new();
-    for p in &p2p.peers {
-        let socket = p
-            .socket
-            .parse()
-            .map_err(|_| bad(format!("peer socket {:?} is not host:port", p.socket)))?;
-        peers.push(keel_network::PeerAddr {
-            address: p.address,
-            socket,
-        });
-    }
-    let mut network = keel_network::NetworkConfig::new(listen, peers);
-    network.network_id = p2p.network_id.as_bytes().to_vec();
-    let pki = cfg.pki.as_ref().map(crate::node_pki::load).transpose()?;
-    let watch = pki.map(|pki| {
-        network.pki = Some(pki.network.clone());
-        let watch: keel_node::NetworkWatch = Box::new(move |node, net, stop| {
+    let mut launch = keel_node::LaunchConfig::from_config(cfg, cfg_path)?;
+    if let keel_node::EngineConfig::Bft(bft) = &mut launch.engine
+        && let Some(pki_cfg) = &cfg.pki
+    {
+        let pki = crate::node_pki::load(pki_cfg)?;
+        bft.network.pki = Some(pki.network.clone());
+        bft.watch = Some(Box::new(move |node, net, stop| {
             pki.publish(&node);
             pki.spawn_watch(node, net, stop);
-        });
-        watch
-    });
-    let driver = keel_node::driver::DriverConfig {
-        pacemaker: keel_consensus::PacemakerConfig {
-            base_timeout_ms: p2p.round_timeout_ms,
-            ..keel_consensus::PacemakerConfig::default()
-        },
-        block_interval_ms: p2p.block_interval_ms,
-        busy_block_interval_ms: p2p.busy_block_interval_ms,
-        max_block_txs: cfg.producer.max_block_txs,
-        ..keel_node::driver::DriverConfig::default()
-    };
-    Ok(keel_node::BftConfig {
-        network,
-        driver,
-        watch,
-    })
+        }));
+    }
+    Ok(launch)
 }
 
 async fn shutdown_signal() {

@@ -6,13 +6,13 @@
 
 use crate::driver::{Driver, DriverConfig};
 use crate::producer::Producer;
-use crate::{Node, NodeError, ProducerConfig};
+use crate::{KeyFile, Node, NodeConfig, NodeError, P2pConfig, ProducerConfig};
 use keel_crypto::KeyPair;
 use keel_ledger::Genesis;
 use keel_mempool::MempoolConfig;
 use keel_network::{Network, NetworkConfig, NetworkHandle, PeerAddr};
 use keel_storage::StoreOptions;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -93,6 +93,80 @@ enum Engine {
         task: tokio::task::JoinHandle<()>,
         stop: watch::Sender<bool>,
     },
+}
+
+impl LaunchConfig {
+    /// What `node.toml` (loaded from `cfg_path`) describes: genesis, key, storage and mempool
+    /// settings, and the solo producer or the BFT network and driver. Certificate admission
+    /// (`[pki]`) is left to the caller: set `network.pki` and `watch` of the BFT part.
+    pub fn from_config(cfg: &NodeConfig, cfg_path: &Path) -> Result<LaunchConfig, NodeError> {
+        let genesis = Genesis::load(&cfg.genesis_file)?;
+        let (_, key) = KeyFile::load(&cfg.key_file)?;
+        let mut mempool =
+            MempoolConfig::new(genesis.chain_id, keel_crypto::Suite::Gm, genesis.gas_price);
+        mempool.max_txs = cfg.mempool_max_txs;
+        let engine = match &cfg.p2p {
+            None => EngineConfig::Solo(cfg.producer.clone()),
+            Some(p2p) => EngineConfig::Bft(BftConfig::from_config(cfg, p2p, cfg_path)?),
+        };
+        Ok(LaunchConfig {
+            genesis,
+            key,
+            data_dir: cfg.data_dir.clone(),
+            store: StoreOptions {
+                cache_size_bytes: cfg.storage_cache_mib * 1024 * 1024,
+            },
+            mempool,
+            engine,
+        })
+    }
+}
+
+impl BftConfig {
+    /// The network and driver settings of `[p2p]` (no certificate admission, no watcher).
+    fn from_config(
+        cfg: &NodeConfig,
+        p2p: &P2pConfig,
+        cfg_path: &Path,
+    ) -> Result<BftConfig, NodeError> {
+        let bad = |reason: String| NodeError::Config {
+            what: "node.toml [p2p]",
+            path: cfg_path.into(),
+            reason,
+        };
+        let listen = p2p
+            .listen
+            .parse()
+            .map_err(|_| bad(format!("listen {:?} is not host:port", p2p.listen)))?;
+        let mut peers = Vec::with_capacity(p2p.peers.len());
+        for p in &p2p.peers {
+            let socket = p
+                .socket
+                .parse()
+                .map_err(|_| bad(format!("peer socket {:?} is not host:port", p.socket)))?;
+            peers.push(PeerAddr {
+                address: p.address,
+                socket,
+            });
+        }
+        let mut network = NetworkConfig::new(listen, peers);
+        network.network_id = p2p.network_id.as_bytes().to_vec();
+        let driver = DriverConfig {
+            pacemaker: keel_consensus::PacemakerConfig {
+                base_timeout_ms: p2p.round_timeout_ms,
+                ..keel_consensus::PacemakerConfig::default()
+            },
+            block_interval_ms: p2p.block_interval_ms,
+            busy_block_interval_ms: p2p.busy_block_interval_ms,
+            max_block_txs: cfg.producer.max_block_txs,
+            ..DriverConfig::default()
+        };
+        Ok(BftConfig {
+            network,
+            driver,
+            watch: None,
+        })
+    }
 }
 
 /// Open the node and start its block production (see the module docs).
