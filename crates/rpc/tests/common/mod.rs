@@ -6,13 +6,14 @@
 use keel_crypto::{KeyPair, Suite};
 use keel_ledger::Genesis;
 use keel_mempool::MempoolConfig;
-use keel_node::{EngineConfig, LaunchConfig, Node, ProducerConfig, Running};
+use keel_node::producer::Producer;
+use keel_node::{Node, ProducerConfig};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// What must live as long as the served node (dropped in field order).
 pub struct Keep {
-    _running: Running,
+    _producer: Producer,
     pub rt: tokio::runtime::Runtime,
     _dir: tempfile::TempDir,
 }
@@ -26,8 +27,7 @@ pub struct Served {
     pub keep: Keep,
 }
 
-/// Launch `genesis` with validator `key` in a temp dir (`keel_node::launch`, solo producer) and
-/// serve JSON-RPC.
+/// Open `genesis` with validator `key` in a temp dir, start its producer and serve JSON-RPC.
 pub fn serve_solo(
     genesis: Genesis,
     key: KeyPair,
@@ -38,22 +38,20 @@ pub fn serve_solo(
 ) -> Served {
     let dir = tempfile::tempdir().unwrap();
     let chain_id = genesis.chain_id;
+    let node = Node::open_with(
+        genesis,
+        key,
+        &dir.path().join("data"),
+        keel_storage::StoreOptions::default(),
+        MempoolConfig::new(chain_id, suite, gas_price),
+    )
+    .unwrap();
+    let producer = Producer::spawn(node.clone(), producer);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let running = rt
-        .block_on(keel_node::launch(LaunchConfig {
-            genesis,
-            key,
-            data_dir: dir.path().join("data"),
-            store: keel_storage::StoreOptions::default(),
-            mempool: MempoolConfig::new(chain_id, suite, gas_price),
-            engine: EngineConfig::Solo(producer),
-        }))
-        .unwrap();
-    let node = running.node.clone();
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
@@ -76,7 +74,7 @@ pub fn serve_solo(
         node,
         agent,
         keep: Keep {
-            _running: running,
+            _producer: producer,
             rt,
             _dir: dir,
         },
