@@ -181,22 +181,42 @@ impl Cluster {
     }
 }
 
-fn wait_committed(nodes: &[&Arc<Node>], hashes: &[Hash], what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+/// Upper bound of every wait: generous for a loaded CI box (3x slower than a dev machine);
+/// a healthy run leaves each wait as soon as its condition holds.
+const WAIT: Duration = Duration::from_secs(120);
+/// How often a wait re-checks its condition.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Polls `probe` until it yields a value (at most `WAIT`; `state` describes the failure).
+fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>, state: impl Fn() -> String) -> T {
+    let deadline = Instant::now() + WAIT;
     loop {
-        if nodes
-            .iter()
-            .all(|n| hashes.iter().all(|h| n.receipt(h).unwrap().is_some()))
-        {
-            return;
+        if let Some(v) = probe() {
+            return v;
         }
         assert!(
             Instant::now() < deadline,
-            "{what}: not all transactions committed; heights {:?}",
-            nodes.iter().map(|n| n.head().height).collect::<Vec<_>>()
+            "timed out after {WAIT:?} waiting for {what}: {}",
+            state()
         );
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(POLL);
     }
+}
+
+fn wait_committed(nodes: &[&Arc<Node>], hashes: &[Hash], what: &str) {
+    wait_for(
+        &format!("{what}: all transactions committed"),
+        || {
+            nodes
+                .iter()
+                .all(|n| hashes.iter().all(|h| n.receipt(h).unwrap().is_some()))
+                .then_some(())
+        },
+        || {
+            let heights: Vec<u64> = nodes.iter().map(|n| n.head().height).collect();
+            format!("heights {heights:?}")
+        },
+    );
 }
 
 fn assert_agreement(nodes: &[&Arc<Node>]) -> u64 {
@@ -267,19 +287,15 @@ fn validators_agree_commit_once_and_a_restarted_validator_catches_up() {
     for channel in [1u8, 2, 9] {
         vs[0].net.send(&v1, channel, vec![0xff; 40]).unwrap();
     }
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let rejected = vs[1].node.counters.consensus_rejected();
-        let has = |r: &str| rejected.iter().any(|(k, n)| k == r && *n > 0);
-        if has("MalformedFrame") && has("MalformedGossip") && has("UnknownChannel") {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "garbage not counted: {rejected:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for(
+        "garbage counted",
+        || {
+            let rejected = vs[1].node.counters.consensus_rejected();
+            let has = |r: &str| rejected.iter().any(|(k, n)| k == r && *n > 0);
+            (has("MalformedFrame") && has("MalformedGossip") && has("UnknownChannel")).then_some(())
+        },
+        || format!("{:?}", vs[1].node.counters.consensus_rejected()),
+    );
 
     // Phase 2: validator 3 goes down; the other three (a quorum) keep committing.
     let v3 = vs.pop().unwrap();
@@ -293,22 +309,16 @@ fn validators_agree_commit_once_and_a_restarted_validator_catches_up() {
     let three: Vec<&Arc<Node>> = vs.iter().map(|v| &v.node).collect();
     wait_committed(&three, &second, "phase 2 (3 of 4 validators)");
     // The driver's published status (keel_status, metrics) shows the missing peer.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let st = vs[0].node.counters.bft().expect("BFT status is published");
-        let down = st.peers.iter().filter(|p| !p.connected).count();
-        if down == 1 {
-            assert_eq!(st.quorum, 3);
-            assert!(st.consensus.as_ref().expect("validator").round > 0);
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "peer down not reported: {:?}",
-            st.peers
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let st = wait_for(
+        "the peer down reported",
+        || {
+            let st = vs[0].node.counters.bft().expect("BFT status is published");
+            (st.peers.iter().filter(|p| !p.connected).count() == 1).then_some(st)
+        },
+        || format!("{:?}", vs[0].node.counters.bft().map(|st| st.peers)),
+    );
+    assert_eq!(st.quorum, 3);
+    assert!(st.consensus.as_ref().expect("validator").round > 0);
 
     // Phase 3: it restarts from its database and catches up by block sync; then everyone
     // commits new work together.

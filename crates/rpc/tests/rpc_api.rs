@@ -12,7 +12,6 @@ use keel_node::{
 use keel_types::*;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 const CHAIN_ID: u64 = 31;
 
@@ -157,18 +156,10 @@ impl Harness {
     }
 
     fn wait_receipt(&self, hash: &Value) -> Value {
-        let start = Instant::now();
-        loop {
+        common::wait_for(&format!("the receipt of {hash}"), || {
             let r = self.ok("keel_getReceipt", json!([hash]));
-            if !r.is_null() {
-                return r;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "no receipt for {hash}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            (!r.is_null()).then_some(r)
+        })
     }
 }
 
