@@ -58,7 +58,10 @@
 //!
 //! Every node dials its `peers` and accepts inbound links. One live link per peer: when both
 //! sides dial, the link opened by the lower address wins; otherwise the newer link replaces
-//! the older (a restarted peer). Dialers reconnect with exponential back-off from
+//! the older (a restarted peer). A replaced link loses no frame in flight: each side
+//! finishes its current frame, half-closes, and delivers what the other had written until it
+//! reads the other's half-close (bounded); frames may arrive out of order across the switch.
+//! Dialers reconnect with exponential back-off from
 //! `reconnect_backoff_min_ms` to `reconnect_backoff_max_ms`, plus up to 25 % jitter from a
 //! splitmix64 seeded by the two addresses (reproducible, different per pair).
 //!

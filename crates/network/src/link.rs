@@ -21,6 +21,8 @@ use crate::wire::{NoiseReader, NoiseWriter};
 const ACCEPT_ERROR_PAUSE_MS: u64 = 100;
 /// A dialed link that lived at least this long resets the reconnect back-off.
 const LINK_STABLE_MS: u64 = 2_000;
+/// A replaced link delivers what the peer had written on it for at most this long.
+const LINK_DRAIN_MS: u64 = 10_000;
 
 pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
     loop {
@@ -202,15 +204,49 @@ async fn run_link(shared: &Shared, est: Established, direction: Direction) -> Li
                 Counters::inc(&shared.counters.connected_peers);
                 tracing::info!(%peer, ?direction, "peer connected");
             }
-            tokio::select! {
-                r = read_loop(shared, peer, reader) => r,
-                r = write_loop(shared, slot, writer) => r,
-                reason = link.close.closed() => reason,
-                () = shared.shutdown_signal() => LinkError::Shutdown,
-            }
+            serve(shared, slot, peer, reader, writer, &link.close).await
         }
     };
     link_ended(shared, slot, peer, link.id, reason)
+}
+
+/// Carries frames both ways until the link ends. A link replaced by another to the same
+/// peer (both sides replace it alike) ends without losing frames in flight: each side
+/// finishes the frame it is writing, half-closes, and delivers what the other had already
+/// written until it reads the other's half-close (bounded by [`LINK_DRAIN_MS`]). Frames
+/// may then arrive out of order across the two links, never twice.
+async fn serve(
+    shared: &Shared,
+    slot: &PeerSlot,
+    peer: Address,
+    reader: NoiseReader<OwnedReadHalf>,
+    mut writer: NoiseWriter<OwnedWriteHalf>,
+    close: &CloseSignal,
+) -> LinkError {
+    let write_timeout = Shared::ms(shared.config.write_timeout_ms);
+    let mut read = std::pin::pin!(read_loop(shared, peer, reader));
+    let reason = {
+        let mut write = std::pin::pin!(write_loop(shared, slot, &mut writer, close));
+        tokio::select! {
+            r = &mut read => {
+                // The peer half-closed (it replaced the link) or the link failed: finish
+                // the frame being written, then stop.
+                close.close(CloseCause::Replaced);
+                let _ = tokio::time::timeout(write_timeout, &mut write).await;
+                return r;
+            }
+            r = &mut write => r,
+            () = shared.shutdown_signal() => return LinkError::Shutdown,
+        }
+    };
+    if let LinkError::Replaced = reason {
+        let _ = tokio::time::timeout(write_timeout, writer.shutdown()).await;
+        tokio::select! {
+            _ = tokio::time::timeout(Shared::ms(LINK_DRAIN_MS), &mut read) => {}
+            () = shared.shutdown_signal() => {}
+        }
+    }
+    reason
 }
 
 /// Puts the authenticated link in `slot` under the one-link-per-peer rule (not yet counted
@@ -334,17 +370,21 @@ async fn read_loop(
     }
 }
 
-/// Drains the peer's queue onto the link; sends a keep-alive when idle.
+/// Drains the peer's queue onto the link; sends a keep-alive when idle. Stops between two
+/// frames once `close` is signalled, and returns its reason.
 async fn write_loop(
     shared: &Shared,
     slot: &PeerSlot,
-    mut writer: NoiseWriter<OwnedWriteHalf>,
+    writer: &mut NoiseWriter<OwnedWriteHalf>,
+    close: &CloseSignal,
 ) -> LinkError {
     let write_timeout = Shared::ms(shared.config.write_timeout_ms);
     let ping = Shared::ms(shared.config.ping_interval_ms);
     let c = &shared.counters;
     loop {
-        while let Some(frame) = slot.pop() {
+        while !close.is_closed()
+            && let Some(frame) = slot.pop()
+        {
             let write = writer.write_frame(frame.channel, &frame.payload);
             match tokio::time::timeout(write_timeout, write).await {
                 Ok(Ok(())) => {
@@ -355,10 +395,14 @@ async fn write_loop(
                 Err(_) => return LinkError::Timeout { what: "write" },
             }
         }
-        if tokio::time::timeout(ping, slot.queued.notified())
-            .await
-            .is_err()
-        {
+        if close.is_closed() {
+            return close.reason();
+        }
+        let idle = tokio::select! {
+            reason = close.closed() => return reason,
+            r = tokio::time::timeout(ping, slot.queued.notified()) => r.is_err(),
+        };
+        if idle {
             match tokio::time::timeout(write_timeout, writer.write_message(&[])).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return e,

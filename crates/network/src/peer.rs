@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
@@ -76,6 +76,7 @@ pub(crate) enum CloseCause {
 #[derive(Debug, Default)]
 pub(crate) struct CloseSignal {
     notify: Notify,
+    closed: AtomicBool,
     cause: AtomicU8,
 }
 
@@ -84,12 +85,23 @@ impl CloseSignal {
         // Stored before the notification, read after it. A revocation or expiry is not
         // overwritten by a replacement that follows it before the task reads the cause.
         self.cause.fetch_max(cause as u8, Ordering::AcqRel);
+        self.closed.store(true, Ordering::Release);
         self.notify.notify_one();
+    }
+
+    /// Whether `close` was called (without waiting).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 
     /// Resolves once `close` was called; returns the reason the link ended.
     pub(crate) async fn closed(&self) -> LinkError {
         self.notify.notified().await;
+        self.reason()
+    }
+
+    /// The reason the link ended, once `close` was called.
+    pub(crate) fn reason(&self) -> LinkError {
         match self.cause.load(Ordering::Acquire) {
             c if c == CloseCause::Revoked as u8 => LinkError::Revoked,
             c if c == CloseCause::Expired as u8 => LinkError::Expired,
