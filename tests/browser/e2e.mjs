@@ -23,7 +23,7 @@ if (!url || !outDir || (!stalled && (!recorded || !modified))) {
 }
 const CHROMIUM = process.env.KEEL_CHROMIUM || "/usr/bin/chromium";
 /** Upper bound for any single wait in the page. */
-const STEP_MS = 20_000;
+const STEP_MS = 60_000;
 mkdirSync(outDir, { recursive: true });
 const profile = mkdtempSync(join(tmpdir(), "keel-e2e-profile-"));
 const steps = [];

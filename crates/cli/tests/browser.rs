@@ -35,9 +35,9 @@ const N: usize = 4;
 /// Oldest Node.js major version playwright-core supports.
 const MIN_NODE_MAJOR: u32 = 20;
 /// Bound for the whole browser script.
-const E2E_TIMEOUT: Duration = Duration::from_secs(180);
+const E2E_TIMEOUT: Duration = Duration::from_secs(300);
 /// Bound for a receipt to appear.
-const RECEIPT_TIMEOUT: Duration = Duration::from_secs(30);
+const RECEIPT_TIMEOUT: Duration = common::WAIT;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -135,7 +135,7 @@ fn unhex(s: &str) -> Vec<u8> {
 fn http_get(url: &str) -> (u16, Vec<(String, String)>, String) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
+        .timeout_global(Some(Duration::from_secs(60)))
         .build()
         .into();
     let mut r = agent.get(url).call().unwrap();
@@ -406,7 +406,7 @@ fn web_ui_metrics_and_proofs_on_a_four_validator_network() {
             break;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(20),
+            start.elapsed() < common::WAIT,
             "validators not all online and signing: {v}"
         );
         std::thread::sleep(Duration::from_millis(200));
@@ -464,8 +464,7 @@ fn web_ui_metrics_and_proofs_on_a_four_validator_network() {
     // GET /events streams a head and a status event.
     {
         let mut sock = std::net::TcpStream::connect(("127.0.0.1", rpc_base)).unwrap();
-        sock.set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
+        sock.set_read_timeout(Some(common::WAIT)).unwrap();
         write!(
             sock,
             "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"

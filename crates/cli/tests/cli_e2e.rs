@@ -10,7 +10,6 @@ mod common;
 use common::{NodeProc, Rpc, amount, init_chain, run, run_ok, show};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::time::Duration;
 
 fn p(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
@@ -358,7 +357,7 @@ fn cli_end_to_end(suite: &str, scheme: &str, content_alg: &str) {
         .unwrap();
     assert!(head >= ev_height);
     let status = node
-        .terminate(Duration::from_secs(20))
+        .terminate(common::WAIT)
         .unwrap_or_else(|| panic!("node did not exit within 20 s of SIGTERM\n{}", node.logs()));
     assert!(
         status.success(),

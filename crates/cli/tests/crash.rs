@@ -122,7 +122,7 @@ fn spawn_load(
             let mut sender = 0usize;
             // Bounded: a round lasts a few seconds; the caps are far above what is reached.
             for _ in 0..100_000 {
-                if stop.load(Ordering::SeqCst) || started.elapsed() > Duration::from_secs(120) {
+                if stop.load(Ordering::SeqCst) || started.elapsed() > Duration::from_secs(300) {
                     return;
                 }
                 let Ok(head) = rpc.call("keel_getBlock", json!(["latest"])) else {
@@ -429,20 +429,21 @@ fn sigkill_under_load_loses_nothing_committed_and_leaves_a_consistent_database()
         let before = obs.lock().unwrap().receipts.len();
         let wait_start = Instant::now();
         let mut loaded = false;
-        for _ in 0..10_000 {
+        for _ in 0..100_000 {
             if obs.lock().unwrap().receipts.len() > before {
                 loaded = true;
                 break;
             }
-            if load.is_finished() || wait_start.elapsed() > Duration::from_secs(30) {
+            if load.is_finished() || wait_start.elapsed() > common::WAIT {
                 break;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
         assert!(
             loaded,
-            "round {round}: no transaction observed committed within 30 s (load client \
+            "round {round}: no transaction observed committed within {:?} (load client \
              finished: {})\n{}",
+            common::WAIT,
             load.is_finished(),
             node.logs()
         );
@@ -485,7 +486,7 @@ fn sigkill_under_load_loses_nothing_committed_and_leaves_a_consistent_database()
         o.receipts.len()
     );
     let status = node
-        .terminate(Duration::from_secs(20))
+        .terminate(common::WAIT)
         .expect("node did not exit within 20 s of SIGTERM");
     assert!(
         status.success(),

@@ -196,7 +196,7 @@ fn ethers_and_web3py_against_a_four_validator_network() {
     });
     genesis.save(&gpath).unwrap();
 
-    let up = run(&["network", "up", &d, "--timeout-secs", "60"]);
+    let up = run(&["network", "up", &d, "--timeout-secs", "120"]);
     let _net = Net { dir: dir.clone() };
     assert!(up.status.success(), "network up failed\n{}", show(&up));
     let rpc_url = format!("http://127.0.0.1:{rpc_base}");
@@ -248,7 +248,7 @@ fn ethers_and_web3py_against_a_four_validator_network() {
     let reference = rpc.ok("eth_getBlockByNumber", json!([format!("0x{h:x}"), false]));
     for k in 1..N {
         let other = Rpc::new(rpc_base + k);
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + common::WAIT;
         loop {
             let b = other.ok("eth_getBlockByNumber", json!([format!("0x{h:x}"), false]));
             if !b.is_null() {

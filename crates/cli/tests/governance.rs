@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 const VALIDATORS: usize = 4;
 const NODES: usize = 5;
 /// Bound for any single wait.
-const WAIT: Duration = Duration::from_secs(60);
+const WAIT: Duration = common::WAIT;
 
 struct Net {
     tmp: Option<tempfile::TempDir>,

@@ -451,7 +451,7 @@ fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_valid
     };
     wait_for(
         "all 4 nodes to commit height 3",
-        Duration::from_secs(60),
+        common::WAIT,
         || rpcs.iter().all(|r| height(r) >= 3),
         || logs(&procs),
     );
@@ -471,7 +471,7 @@ fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_valid
     // node's own, and the chains its peers presented (published with the status, ~250 ms).
     wait_for(
         "keel_validators to show every member's certificate expiry",
-        Duration::from_secs(10),
+        common::WAIT,
         || {
             let v = rpcs[0].ok("keel_validators", json!([]));
             v["members"].as_array().is_some_and(|m| {
@@ -512,7 +512,7 @@ fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_valid
     }
     wait_for(
         "node-3 dropped as revoked by node-0",
-        Duration::from_secs(30),
+        common::WAIT,
         || {
             rpcs[0].call("keel_status", json!([])).is_ok_and(|s| {
                 s["peers"].as_array().unwrap().iter().any(|p| {
@@ -530,7 +530,7 @@ fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_valid
     let h = height(&rpcs[0]);
     wait_for(
         "the other three to keep committing",
-        Duration::from_secs(60),
+        common::WAIT,
         || (0..3).all(|i| height(&rpcs[i]) >= h + 3),
         || logs(&procs),
     );
@@ -547,7 +547,7 @@ fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_valid
     };
     wait_for(
         "the revocation counters on node-0",
-        Duration::from_secs(30),
+        common::WAIT,
         || metric("keel_p2p_cert_rejections_total") >= 1,
         || logs(&procs),
     );
@@ -557,6 +557,6 @@ fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_valid
         "node-0 log lacks the reload"
     );
     for proc_ in &mut procs {
-        proc_.terminate(Duration::from_secs(20));
+        proc_.terminate(common::WAIT);
     }
 }

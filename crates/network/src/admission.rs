@@ -24,7 +24,8 @@ pub struct PeerCert {
     /// Serials of the node certificate and of the CAs below the root (a revocation of any
     /// of them drops the link).
     pub serials: Vec<Serial>,
-    /// The earliest notAfter on its chain, Unix seconds.
+    /// The earliest notAfter on its chain, Unix seconds: the link is closed once the clock
+    /// passes it (`NetworkHandle::sweep_expired`).
     pub not_after: u64,
 }
 
@@ -75,6 +76,13 @@ impl PkiState {
 
     pub(crate) fn set_revoked(&self, revoked: RevokedSet) {
         *self.revoked.write().unwrap_or_else(PoisonError::into_inner) = revoked;
+    }
+
+    pub(crate) fn revoked_set(&self) -> RevokedSet {
+        self.revoked
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub(crate) fn is_revoked(&self, cert: &PeerCert) -> bool {

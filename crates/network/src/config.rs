@@ -20,6 +20,11 @@ pub const HANDSHAKE_TIMEOUT_MS: u64 = 10_000;
 pub const DIAL_TIMEOUT_MS: u64 = 5_000;
 /// At most this many inbound handshakes run at once; further sockets are closed at once.
 pub const MAX_CONCURRENT_INBOUND_HANDSHAKES: usize = 32;
+/// At most this many of those from one remote host (IPv4 address, IPv6 /64), so one host
+/// cannot keep more than a quarter of the slots busy. Above one so that several nodes sharing
+/// a host (a local test network) or a peer redialing while its old attempt times out still
+/// get in; a refused dialer retries after its back-off.
+pub const MAX_CONCURRENT_INBOUND_HANDSHAKES_PER_IP: usize = 8;
 /// First reconnect delay after a failed attempt.
 pub const RECONNECT_BACKOFF_MIN_MS: u64 = 100;
 /// Reconnect delays double after each failure up to this bound.
@@ -31,6 +36,9 @@ pub const IDLE_TIMEOUT_MS: u64 = 30_000;
 /// Writing one frame to the socket must finish within this time, or the link is closed (a
 /// peer that stopped reading).
 pub const WRITE_TIMEOUT_MS: u64 = 30_000;
+/// With certificate admission, live links whose certificate chain expired are closed this
+/// often (`NetworkHandle::sweep_expired`).
+pub const CERT_EXPIRY_SWEEP_MS: u64 = 10_000;
 /// `shutdown` waits at most this long for tasks to finish before aborting them.
 pub const SHUTDOWN_TIMEOUT_MS: u64 = 5_000;
 
@@ -106,6 +114,8 @@ pub struct NetworkConfig {
     pub dial_timeout_ms: u64,
     /// See [`MAX_CONCURRENT_INBOUND_HANDSHAKES`].
     pub max_inbound_handshakes: usize,
+    /// See [`MAX_CONCURRENT_INBOUND_HANDSHAKES_PER_IP`].
+    pub max_inbound_handshakes_per_ip: usize,
     /// See [`RECONNECT_BACKOFF_MIN_MS`].
     pub reconnect_backoff_min_ms: u64,
     /// See [`RECONNECT_BACKOFF_MAX_MS`].
@@ -135,6 +145,7 @@ impl NetworkConfig {
             handshake_timeout_ms: HANDSHAKE_TIMEOUT_MS,
             dial_timeout_ms: DIAL_TIMEOUT_MS,
             max_inbound_handshakes: MAX_CONCURRENT_INBOUND_HANDSHAKES,
+            max_inbound_handshakes_per_ip: MAX_CONCURRENT_INBOUND_HANDSHAKES_PER_IP,
             reconnect_backoff_min_ms: RECONNECT_BACKOFF_MIN_MS,
             reconnect_backoff_max_ms: RECONNECT_BACKOFF_MAX_MS,
             ping_interval_ms: PING_INTERVAL_MS,
@@ -157,6 +168,10 @@ impl NetworkConfig {
             ("handshake_timeout_ms", self.handshake_timeout_ms),
             ("dial_timeout_ms", self.dial_timeout_ms),
             ("max_inbound_handshakes", self.max_inbound_handshakes as u64),
+            (
+                "max_inbound_handshakes_per_ip",
+                self.max_inbound_handshakes_per_ip as u64,
+            ),
             ("reconnect_backoff_min_ms", self.reconnect_backoff_min_ms),
             ("ping_interval_ms", self.ping_interval_ms),
             ("idle_timeout_ms", self.idle_timeout_ms),

@@ -100,6 +100,8 @@ pub(crate) enum LinkError {
     },
     #[error("peer certificate revoked")]
     Revoked,
+    #[error("peer certificate expired")]
+    Expired,
     #[error("peer presented our own identity")]
     SelfConnection,
     #[error("dialed {expected} but the peer is {got}")]

@@ -22,7 +22,9 @@
 //!    `rejected_unknown_peer`, `rejected_bad_signature`).
 //! 4. Each side installs the link under the one-link-per-peer rule (below) and sends a
 //!    one-byte [`LINK_READY`] message; frames flow only once the other's arrived, so a link
-//!    the peer dropped by the tie-break never takes a frame out of a queue.
+//!    the peer dropped by the tie-break never takes a frame out of a queue. Only then is
+//!    admission complete and the peer shown as connected (`PeerStatus::connected`,
+//!    `connected_peers`).
 //!
 //! With [`NetworkConfig::pki`] set (ADR 0010), step 2 also carries the node's certificate
 //! chain (auth version [`AUTH_VERSION_CERTS`]) and step 3 requires the peer's chain to verify
@@ -30,10 +32,15 @@
 //! observer, certificate key = identity key. Refusals are logged with the certificate error
 //! code and counted (`rejected_certificate`). [`NetworkHandle::set_revoked`] replaces the
 //! revoked serials and closes live links whose chain holds one (`revoked_disconnects`);
-//! their reconnects are then refused.
+//! their reconnects are then refused. Live links whose chain expires are closed by a sweep
+//! every [`CERT_EXPIRY_SWEEP_MS`] ([`NetworkHandle::sweep_expired`], which takes the clock as
+//! a parameter; `expired_disconnects`). [`NetworkHandle::revoked_peers`] lists the peers whose
+//! last admitted chain is revoked, for the node to ignore what others relay for them.
 //!
 //! The whole handshake is bounded by `handshake_timeout_ms`; at most
-//! `max_inbound_handshakes` run at once (further sockets are closed, `rejected_busy`);
+//! `max_inbound_handshakes` run at once, at most `max_inbound_handshakes_per_ip` of them from
+//! one remote host (IPv4 address, IPv6 /64), so one host cannot starve the others (further
+//! sockets are closed, `rejected_busy`);
 //! handshake messages above [`HANDSHAKE_MESSAGE_MAX_BYTES`] and identity messages above
 //! [`AUTH_WITH_CERTS_MAX_BYTES`] are refused before they are read.
 //!
@@ -51,7 +58,10 @@
 //!
 //! Every node dials its `peers` and accepts inbound links. One live link per peer: when both
 //! sides dial, the link opened by the lower address wins; otherwise the newer link replaces
-//! the older (a restarted peer). Dialers reconnect with exponential back-off from
+//! the older (a restarted peer). A replaced link loses no frame in flight: each side
+//! finishes its current frame, half-closes, and delivers what the other had written until it
+//! reads the other's half-close (bounded); frames may arrive out of order across the switch.
+//! Dialers reconnect with exponential back-off from
 //! `reconnect_backoff_min_ms` to `reconnect_backoff_max_ms`, plus up to 25 % jitter from a
 //! splitmix64 seeded by the two addresses (reproducible, different per pair).
 //!
@@ -89,6 +99,7 @@ mod link;
 mod metrics;
 mod peer;
 mod service;
+mod slots;
 mod wire;
 
 pub use admission::PeerCert;

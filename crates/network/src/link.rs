@@ -7,20 +7,22 @@ use std::sync::atomic::Ordering;
 use keel_types::Address;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, OwnedSemaphorePermit};
 
 use crate::config::AUTH_MESSAGE_MAX_BYTES;
 use crate::error::LinkError;
 use crate::handshake::{Established, HandshakeCtx, LINK_READY, handshake};
 use crate::metrics::Counters;
-use crate::peer::{Direction, Link, PeerSlot};
+use crate::peer::{CloseCause, CloseSignal, Direction, Link, PeerSlot};
 use crate::service::{InboundMessage, Shared};
+use crate::slots::HandshakeSlot;
 use crate::wire::{NoiseReader, NoiseWriter};
 
 /// Pause after a failed `accept` (e.g. out of file descriptors) before trying again.
 const ACCEPT_ERROR_PAUSE_MS: u64 = 100;
 /// A dialed link that lived at least this long resets the reconnect back-off.
 const LINK_STABLE_MS: u64 = 2_000;
+/// A replaced link delivers what the peer had written on it for at most this long.
+const LINK_DRAIN_MS: u64 = 10_000;
 
 pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
     loop {
@@ -29,14 +31,14 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
             accepted = listener.accept() => accepted,
         };
         match accepted {
-            Ok((stream, remote)) => match Arc::clone(&shared.handshake_slots).try_acquire_owned() {
-                Ok(permit) => {
-                    let task = inbound(Arc::clone(&shared), stream, remote, permit);
+            Ok((stream, remote)) => match shared.handshake_slots.try_acquire(remote.ip()) {
+                Ok(slot) => {
+                    let task = inbound(Arc::clone(&shared), stream, remote, slot);
                     shared.spawn(task);
                 }
-                Err(_) => {
+                Err(limit) => {
                     Counters::inc(&shared.counters.rejected_busy);
-                    tracing::warn!(%remote, "too many inbound handshakes; closing socket");
+                    tracing::warn!(%remote, ?limit, "too many inbound handshakes; closing socket");
                 }
             },
             Err(e) => {
@@ -47,14 +49,9 @@ pub(crate) async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
     }
 }
 
-async fn inbound(
-    shared: Arc<Shared>,
-    stream: TcpStream,
-    remote: SocketAddr,
-    permit: OwnedSemaphorePermit,
-) {
+async fn inbound(shared: Arc<Shared>, stream: TcpStream, remote: SocketAddr, slot: HandshakeSlot) {
     let result = run_handshake(&shared, stream, None).await;
-    drop(permit);
+    drop(slot);
     match result {
         Ok(est) => {
             run_link(&shared, est, Direction::Inbound).await;
@@ -164,99 +161,168 @@ fn handshake_failed(shared: &Shared, e: &LinkError, remote: SocketAddr) {
     tracing::warn!(%remote, reason = %e, "handshake rejected");
 }
 
+/// A link installed in its peer's slot.
+struct LiveLink {
+    id: u64,
+    close: Arc<CloseSignal>,
+}
+
 /// Installs the link (one per peer), runs it until it ends and returns why it ended.
 async fn run_link(shared: &Shared, est: Established, direction: Direction) -> LinkError {
     let Established {
         peer,
         cert,
-        reader,
-        writer,
+        mut reader,
+        mut writer,
     } = est;
     let Some(slot) = shared.peers.get(&peer) else {
         // The allow-set and the slots are built from the same lists.
         return LinkError::UnknownPeer { address: peer };
     };
+    let link = match install(shared, slot, peer, cert, direction) {
+        Ok(link) => link,
+        Err(e) => return e,
+    };
+    let confirm = tokio::time::timeout(
+        Shared::ms(shared.config.handshake_timeout_ms),
+        confirm_link(&mut reader, &mut writer),
+    );
+    let confirmed = tokio::select! {
+        r = confirm => match r {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(LinkError::Timeout { what: "link confirmation" }),
+        },
+        reason = link.close.closed() => Err(reason),
+        () = shared.shutdown_signal() => Err(LinkError::Shutdown),
+    };
+    let reason = match confirmed {
+        Err(reason) => reason,
+        Ok(()) => {
+            // Admission is complete only now: the peer kept the link too.
+            if slot.confirm(link.id) {
+                Counters::inc(&shared.counters.connected_peers);
+                tracing::info!(%peer, ?direction, "peer connected");
+            }
+            serve(shared, slot, peer, reader, writer, &link.close).await
+        }
+    };
+    link_ended(shared, slot, peer, link.id, reason)
+}
+
+/// Carries frames both ways until the link ends. A link replaced by another to the same
+/// peer (both sides replace it alike) ends without losing frames in flight: each side
+/// finishes the frame it is writing, half-closes, and delivers what the other had already
+/// written until it reads the other's half-close (bounded by [`LINK_DRAIN_MS`]). Frames
+/// may then arrive out of order across the two links, never twice.
+async fn serve(
+    shared: &Shared,
+    slot: &PeerSlot,
+    peer: Address,
+    reader: NoiseReader<OwnedReadHalf>,
+    mut writer: NoiseWriter<OwnedWriteHalf>,
+    close: &CloseSignal,
+) -> LinkError {
+    let write_timeout = Shared::ms(shared.config.write_timeout_ms);
+    let mut read = std::pin::pin!(read_loop(shared, peer, reader));
+    let reason = {
+        let mut write = std::pin::pin!(write_loop(shared, slot, &mut writer, close));
+        tokio::select! {
+            r = &mut read => {
+                // The peer half-closed (it replaced the link) or the link failed: finish
+                // the frame being written, then stop.
+                close.close(CloseCause::Replaced);
+                let _ = tokio::time::timeout(write_timeout, &mut write).await;
+                return r;
+            }
+            r = &mut write => r,
+            () = shared.shutdown_signal() => return LinkError::Shutdown,
+        }
+    };
+    if let LinkError::Replaced = reason {
+        let _ = tokio::time::timeout(write_timeout, writer.shutdown()).await;
+        tokio::select! {
+            _ = tokio::time::timeout(Shared::ms(LINK_DRAIN_MS), &mut read) => {}
+            () = shared.shutdown_signal() => {}
+        }
+    }
+    reason
+}
+
+/// Puts the authenticated link in `slot` under the one-link-per-peer rule (not yet counted
+/// as connected: see [`PeerSlot::confirm`]); `Err(TieBreak)` if the existing link wins.
+fn install(
+    shared: &Shared,
+    slot: &PeerSlot,
+    peer: Address,
+    cert: Option<crate::admission::PeerCert>,
+    direction: Direction,
+) -> Result<LiveLink, LinkError> {
     let c = &shared.counters;
     Counters::inc(&c.handshakes_ok);
     let id = shared.next_link_id.fetch_add(1, Ordering::Relaxed);
-    let close = Arc::new(Notify::new());
+    let close = Arc::new(CloseSignal::default());
     let preferred = if shared.local < peer {
         Direction::Outbound
     } else {
         Direction::Inbound
     };
-    let revoked = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let link = Link {
         id,
         direction,
         close: Arc::clone(&close),
         cert,
-        revoked: Arc::clone(&revoked),
+        confirmed: false,
     };
-    match slot.install(link, preferred) {
-        Err(e) => {
-            Counters::inc(&c.duplicate_links);
-            tracing::debug!(%peer, ?direction, "duplicate link closed (tie-break)");
-            return e;
-        }
-        Ok(installed) => {
-            if installed.replaced {
-                Counters::inc(&c.duplicate_links);
-            } else {
-                Counters::inc(&c.connected_peers);
-            }
-            if installed.reconnect {
-                Counters::inc(&c.reconnects);
-            }
-        }
+    let installed = slot.install(link, preferred).inspect_err(|_| {
+        Counters::inc(&c.duplicate_links);
+        tracing::debug!(%peer, ?direction, "duplicate link closed (tie-break)");
+    })?;
+    if installed.replaced {
+        Counters::inc(&c.duplicate_links);
     }
-    tracing::info!(%peer, ?direction, "peer connected");
+    if installed.replaced_connected {
+        Counters::dec(&c.connected_peers);
+    }
+    if installed.reconnect {
+        Counters::inc(&c.reconnects);
+    }
     // A revocation that raced with this handshake (checked against the old set, installed
     // after `set_revoked` swept the links) is caught here: the sweep and this check both
     // read the current set after the link or the set became visible.
     if let Some(pki) = &shared.pki {
-        slot.close_if_revoked(|cert| pki.is_revoked(cert));
+        slot.close_if(CloseCause::Revoked, |cert| pki.is_revoked(cert));
     }
-    let (mut reader, mut writer) = (reader, writer);
-    let confirm = tokio::time::timeout(
-        Shared::ms(shared.config.handshake_timeout_ms),
-        confirm_link(&mut reader, &mut writer),
-    );
-    let reason = tokio::select! {
-        r = confirm => match r {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(e),
-            Err(_) => Some(LinkError::Timeout { what: "link confirmation" }),
-        },
-        () = close.notified() => Some(LinkError::Replaced),
-        () = shared.shutdown_signal() => Some(LinkError::Shutdown),
-    };
-    let reason = match reason {
-        Some(LinkError::Replaced) if revoked.load(Ordering::Acquire) => LinkError::Revoked,
-        Some(reason) => reason,
-        None => tokio::select! {
-            r = read_loop(shared, peer, reader) => r,
-            r = write_loop(shared, slot, writer) => r,
-            () = close.notified() => if revoked.load(Ordering::Acquire) {
-                LinkError::Revoked
-            } else {
-                LinkError::Replaced
-            },
-            () = shared.shutdown_signal() => LinkError::Shutdown,
-        },
-    };
+    Ok(LiveLink { id, close })
+}
+
+/// Removes the ended link from its slot, counts and logs why it ended.
+fn link_ended(
+    shared: &Shared,
+    slot: &PeerSlot,
+    peer: Address,
+    id: u64,
+    reason: LinkError,
+) -> LinkError {
+    let c = &shared.counters;
     if slot.remove(id, &reason) {
         Counters::dec(&c.connected_peers);
     }
     Counters::inc(&c.disconnects);
-    if let LinkError::FrameTooLarge { .. } = reason {
-        Counters::inc(&c.oversized_frames);
-        tracing::warn!(%peer, %reason, "peer sent an oversized frame; link closed");
-    } else if let LinkError::Revoked = reason {
-        Counters::inc(&c.revoked_disconnects);
-        tracing::warn!(%peer, "peer certificate revoked; link closed");
-    } else {
-        tracing::info!(%peer, %reason, "peer disconnected");
+    match reason {
+        LinkError::FrameTooLarge { .. } => {
+            Counters::inc(&c.oversized_frames);
+            tracing::warn!(%peer, %reason, "peer sent an oversized frame; link closed");
+        }
+        LinkError::Revoked => {
+            Counters::inc(&c.revoked_disconnects);
+            tracing::warn!(%peer, "peer certificate revoked; link closed");
+        }
+        LinkError::Expired => {
+            Counters::inc(&c.expired_disconnects);
+            tracing::warn!(%peer, "peer certificate expired; link closed");
+        }
+        _ => tracing::info!(%peer, %reason, "peer disconnected"),
     }
     reason
 }
@@ -304,17 +370,21 @@ async fn read_loop(
     }
 }
 
-/// Drains the peer's queue onto the link; sends a keep-alive when idle.
+/// Drains the peer's queue onto the link; sends a keep-alive when idle. Stops between two
+/// frames once `close` is signalled, and returns its reason.
 async fn write_loop(
     shared: &Shared,
     slot: &PeerSlot,
-    mut writer: NoiseWriter<OwnedWriteHalf>,
+    writer: &mut NoiseWriter<OwnedWriteHalf>,
+    close: &CloseSignal,
 ) -> LinkError {
     let write_timeout = Shared::ms(shared.config.write_timeout_ms);
     let ping = Shared::ms(shared.config.ping_interval_ms);
     let c = &shared.counters;
     loop {
-        while let Some(frame) = slot.pop() {
+        while !close.is_closed()
+            && let Some(frame) = slot.pop()
+        {
             let write = writer.write_frame(frame.channel, &frame.payload);
             match tokio::time::timeout(write_timeout, write).await {
                 Ok(Ok(())) => {
@@ -325,10 +395,14 @@ async fn write_loop(
                 Err(_) => return LinkError::Timeout { what: "write" },
             }
         }
-        if tokio::time::timeout(ping, slot.queued.notified())
-            .await
-            .is_err()
-        {
+        if close.is_closed() {
+            return close.reason();
+        }
+        let idle = tokio::select! {
+            reason = close.closed() => return reason,
+            r = tokio::time::timeout(ping, slot.queued.notified()) => r.is_err(),
+        };
+        if idle {
             match tokio::time::timeout(write_timeout, writer.write_message(&[])).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return e,

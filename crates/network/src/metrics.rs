@@ -45,7 +45,11 @@ metrics! {
     rejected_certificate,
     /// Live links closed because a certificate on the peer's chain was revoked.
     revoked_disconnects,
-    /// Inbound sockets closed at once because `max_inbound_handshakes` were running.
+    /// Live links closed because a certificate on the peer's chain expired while they were
+    /// up (`NetworkHandle::sweep_expired`).
+    expired_disconnects,
+    /// Inbound sockets closed at once because `max_inbound_handshakes` were running, or
+    /// `max_inbound_handshakes_per_ip` from the same host.
     rejected_busy,
     /// Links closed because a frame claimed more than `max_frame_bytes`.
     oversized_frames,

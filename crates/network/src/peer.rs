@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
@@ -28,7 +29,9 @@ pub struct PeerStatus {
     pub address: Address,
     /// Where we dial it (`None`: inbound-only, e.g. an observer).
     pub socket: Option<SocketAddr>,
-    /// Whether an authenticated link is up.
+    /// Whether an admitted link is up: authenticated, certificate verified, installed on both
+    /// sides (each side's [`crate::LINK_READY`] received). A link the peer may still drop by
+    /// the tie-break does not count.
     pub connected: bool,
     /// Direction of the live link.
     pub direction: Option<Direction>,
@@ -57,19 +60,71 @@ struct Queue {
     bytes: usize,
 }
 
+/// Why a link was told to close.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum CloseCause {
+    /// A newer or preferred link to the peer took its place, or the network shuts down.
+    Replaced = 0,
+    /// A certificate on the peer's chain was revoked.
+    Revoked = 1,
+    /// A certificate on the peer's chain expired while the link was up.
+    Expired = 2,
+}
+
+/// Tells a link's task to close, and why.
+#[derive(Debug, Default)]
+pub(crate) struct CloseSignal {
+    notify: Notify,
+    closed: AtomicBool,
+    cause: AtomicU8,
+}
+
+impl CloseSignal {
+    pub(crate) fn close(&self, cause: CloseCause) {
+        // Stored before the notification, read after it. A revocation or expiry is not
+        // overwritten by a replacement that follows it before the task reads the cause.
+        self.cause.fetch_max(cause as u8, Ordering::AcqRel);
+        self.closed.store(true, Ordering::Release);
+        self.notify.notify_one();
+    }
+
+    /// Whether `close` was called (without waiting).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Resolves once `close` was called; returns the reason the link ended.
+    pub(crate) async fn closed(&self) -> LinkError {
+        self.notify.notified().await;
+        self.reason()
+    }
+
+    /// The reason the link ended, once `close` was called.
+    pub(crate) fn reason(&self) -> LinkError {
+        match self.cause.load(Ordering::Acquire) {
+            c if c == CloseCause::Revoked as u8 => LinkError::Revoked,
+            c if c == CloseCause::Expired as u8 => LinkError::Expired,
+            _ => LinkError::Replaced,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Link {
     pub(crate) id: u64,
     pub(crate) direction: Direction,
-    pub(crate) close: Arc<Notify>,
+    pub(crate) close: Arc<CloseSignal>,
     pub(crate) cert: Option<PeerCert>,
-    /// Set before `close` is notified when the link is closed for a revocation.
-    pub(crate) revoked: Arc<std::sync::atomic::AtomicBool>,
+    /// Both sides confirmed the link (`PeerSlot::confirm`): only then is the peer connected.
+    pub(crate) confirmed: bool,
 }
 
 #[derive(Debug)]
 pub(crate) struct LinkState {
     pub(crate) link: Option<Link>,
+    /// The certificate of the most recently installed link, kept after it ends.
+    last_cert: Option<PeerCert>,
     last_error: Option<String>,
     since: Instant,
     ever_connected: bool,
@@ -82,6 +137,8 @@ pub(crate) struct Installed {
     pub(crate) reconnect: bool,
     /// An existing link was replaced (it has been told to close).
     pub(crate) replaced: bool,
+    /// The replaced link was confirmed: the peer is no longer connected until the new link is.
+    pub(crate) replaced_connected: bool,
 }
 
 #[derive(Debug)]
@@ -104,6 +161,7 @@ impl PeerSlot {
     pub(crate) fn new(address: Address, socket: Option<SocketAddr>) -> PeerSlot {
         let (state, _) = watch::channel(LinkState {
             link: None,
+            last_cert: None,
             last_error: None,
             since: Instant::now(),
             ever_connected: false,
@@ -148,34 +206,44 @@ impl PeerSlot {
         self.state.subscribe()
     }
 
+    /// Whether a confirmed link is up.
     pub(crate) fn is_connected(&self) -> bool {
-        self.state.borrow().link.is_some()
+        self.state
+            .borrow()
+            .link
+            .as_ref()
+            .is_some_and(|l| l.confirmed)
     }
 
     /// Installs a new authenticated link under the one-link-per-peer rule: the link in the
     /// `preferred` direction (opened by the lower address) wins; between two links of the same
-    /// standing the newer wins (a restarted peer replaces its stale link).
+    /// standing the newer wins (a restarted peer replaces its stale link). The peer counts as
+    /// connected only once [`PeerSlot::confirm`] is called for the link.
     pub(crate) fn install(&self, link: Link, preferred: Direction) -> Result<Installed, LinkError> {
         let mut result = Err(LinkError::TieBreak);
         self.state.send_if_modified(|s| {
-            let replaced = match &s.link {
+            let (replaced, replaced_connected) = match &s.link {
                 Some(cur) if cur.direction == preferred && link.direction != preferred => {
                     return false;
                 }
                 Some(cur) => {
-                    cur.close.notify_one();
-                    true
+                    cur.close.close(CloseCause::Replaced);
+                    (true, cur.confirmed)
                 }
-                None => false,
+                None => (false, false),
             };
             result = Ok(Installed {
                 reconnect: s.ever_connected && !replaced,
                 replaced,
+                replaced_connected,
             });
-            if !replaced {
+            if replaced_connected {
                 s.since = Instant::now();
             }
             s.ever_connected = true;
+            if link.cert.is_some() {
+                s.last_cert.clone_from(&link.cert);
+            }
             s.link = Some(link);
             true
         });
@@ -185,18 +253,42 @@ impl PeerSlot {
         result
     }
 
-    /// Removes link `id` if it is still the live one; returns whether it was.
+    /// Marks link `id` confirmed by both sides if it is still the live one; returns whether
+    /// the peer thereby became connected.
+    pub(crate) fn confirm(&self, id: u64) -> bool {
+        self.state.send_if_modified(|s| match &mut s.link {
+            Some(l) if l.id == id && !l.confirmed => {
+                l.confirmed = true;
+                s.since = Instant::now();
+                true
+            }
+            _ => false,
+        })
+    }
+
+    /// Removes link `id` if it is still the live one; returns whether the peer thereby
+    /// stopped being connected (the link was confirmed).
     pub(crate) fn remove(&self, id: u64, reason: &LinkError) -> bool {
+        let mut was_connected = false;
         self.state.send_if_modified(|s| {
             if s.link.as_ref().is_some_and(|l| l.id == id) {
+                was_connected = s.link.as_ref().is_some_and(|l| l.confirmed);
                 s.link = None;
                 s.last_error = Some(reason.to_string());
-                s.since = Instant::now();
+                if was_connected {
+                    s.since = Instant::now();
+                }
                 true
             } else {
                 false
             }
-        })
+        });
+        was_connected
+    }
+
+    /// The verified certificate of the most recently installed link (kept after it ended).
+    pub(crate) fn last_cert(&self) -> Option<PeerCert> {
+        self.state.borrow().last_cert.clone()
     }
 
     /// Records a failed attempt without touching the link.
@@ -208,23 +300,21 @@ impl PeerSlot {
     /// Tells the live link, if any, to close.
     pub(crate) fn close_link(&self) {
         if let Some(link) = &self.state.borrow().link {
-            link.close.notify_one();
+            link.close.close(CloseCause::Replaced);
         }
     }
 
-    /// Closes the live link if `revoked` says its certificate is revoked; returns whether it
-    /// did.
-    pub(crate) fn close_if_revoked(&self, revoked: impl Fn(&PeerCert) -> bool) -> bool {
+    /// Closes the live link (confirmed or not) for `cause` if `refused` says its certificate
+    /// is no longer acceptable; returns whether it did.
+    pub(crate) fn close_if(&self, cause: CloseCause, refused: impl Fn(&PeerCert) -> bool) -> bool {
         let state = self.state.borrow();
         let Some(link) = &state.link else {
             return false;
         };
-        if !link.cert.as_ref().is_some_and(revoked) {
+        if !link.cert.as_ref().is_some_and(refused) {
             return false;
         }
-        link.revoked
-            .store(true, std::sync::atomic::Ordering::Release);
-        link.close.notify_one();
+        link.close.close(cause);
         true
     }
 
@@ -234,16 +324,18 @@ impl PeerSlot {
             (q.frames.len(), q.bytes)
         };
         let s = self.state.borrow();
+        // A link not yet confirmed by both sides is not shown: the peer may still drop it.
+        let link = s.link.as_ref().filter(|l| l.confirmed);
         PeerStatus {
             address: self.address,
             socket: self.socket,
-            connected: s.link.is_some(),
-            direction: s.link.as_ref().map(|l| l.direction),
+            connected: link.is_some(),
+            direction: link.map(|l| l.direction),
             last_error: s.last_error.clone(),
             since_ms: u64::try_from(s.since.elapsed().as_millis()).unwrap_or(u64::MAX),
             queue_len,
             queue_bytes,
-            certificate: s.link.as_ref().and_then(|l| l.cert.clone()),
+            certificate: link.and_then(|l| l.cert.clone()),
         }
     }
 }

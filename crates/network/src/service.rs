@@ -10,15 +10,16 @@ use bytes::Bytes;
 use keel_crypto::{KeyPair, Suite};
 use keel_types::Address;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::admission::PkiState;
-use crate::config::{NetworkConfig, SHUTDOWN_TIMEOUT_MS};
+use crate::config::{CERT_EXPIRY_SWEEP_MS, NetworkConfig, SHUTDOWN_TIMEOUT_MS};
 use crate::error::{NetworkError, SendError};
 use crate::handshake::{NOISE_PARAMS, PROLOGUE_DOMAIN};
 use crate::metrics::{Counters, NetworkMetrics};
-use crate::peer::{OutFrame, PeerSlot, PeerStatus};
+use crate::peer::{CloseCause, OutFrame, PeerSlot, PeerStatus};
+use crate::slots::HandshakeSlots;
 
 /// A message received from an authenticated peer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,7 +58,7 @@ pub(crate) struct Shared {
     pub(crate) peers: HashMap<Address, Arc<PeerSlot>>,
     pub(crate) counters: Counters,
     pub(crate) inbound: mpsc::Sender<InboundMessage>,
-    pub(crate) handshake_slots: Arc<Semaphore>,
+    pub(crate) handshake_slots: HandshakeSlots,
     pub(crate) next_link_id: AtomicU64,
     shutdown: watch::Sender<bool>,
     tasks: Mutex<JoinSet<()>>,
@@ -155,7 +156,10 @@ impl Network {
             local,
             identity,
             suite,
-            handshake_slots: Arc::new(Semaphore::new(config.max_inbound_handshakes)),
+            handshake_slots: HandshakeSlots::new(
+                config.max_inbound_handshakes,
+                config.max_inbound_handshakes_per_ip,
+            ),
             config,
             noise_private: noise_key.private,
             prologue,
@@ -169,6 +173,9 @@ impl Network {
             tasks: Mutex::new(JoinSet::new()),
         });
         shared.spawn(crate::link::accept_loop(Arc::clone(&shared), listener));
+        if shared.pki.is_some() {
+            shared.spawn(expiry_sweep_loop(Arc::clone(&shared)));
+        }
         for slot in shared.peers.values().filter(|s| s.socket.is_some()) {
             shared.spawn(crate::link::dial_loop(
                 Arc::clone(&shared),
@@ -180,6 +187,32 @@ impl Network {
             inner: Arc::new(HandleInner { shared, local_addr }),
         };
         Ok((handle, rx))
+    }
+}
+
+fn sweep_expired(shared: &Shared, now_secs: u64) -> usize {
+    if shared.pki.is_none() {
+        return 0;
+    }
+    let closed = shared
+        .peers
+        .values()
+        .filter(|slot| slot.close_if(CloseCause::Expired, |cert| cert.not_after < now_secs))
+        .count();
+    if closed > 0 {
+        tracing::warn!(closed, "links closed: peer certificate expired");
+    }
+    closed
+}
+
+/// Certificates are checked at the handshake; this closes links that outlive theirs.
+async fn expiry_sweep_loop(shared: Arc<Shared>) {
+    loop {
+        tokio::select! {
+            () = shared.shutdown_signal() => return,
+            () = tokio::time::sleep(Shared::ms(CERT_EXPIRY_SWEEP_MS)) => {}
+        }
+        sweep_expired(&shared, crate::admission::now_secs());
     }
 }
 
@@ -335,12 +368,45 @@ impl NetworkHandle {
         let closed = shared
             .peers
             .values()
-            .filter(|slot| slot.close_if_revoked(|cert| pki.is_revoked(cert)))
+            .filter(|slot| slot.close_if(CloseCause::Revoked, |cert| pki.is_revoked(cert)))
             .count();
         if closed > 0 {
             tracing::warn!(closed, "links closed after a certificate revocation");
         }
         closed
+    }
+
+    /// Closes every live link whose verified chain expired before `now_secs` (Unix seconds;
+    /// counted in `expired_disconnects`) and returns how many. The network runs this itself
+    /// every [`CERT_EXPIRY_SWEEP_MS`] with the wall clock; the clock is a parameter so that
+    /// a test can move it. Reconnects are refused by the handshake's own expiry check. A
+    /// no-op returning 0 without certificate admission.
+    pub fn sweep_expired(&self, now_secs: u64) -> usize {
+        sweep_expired(self.shared(), now_secs)
+    }
+
+    /// The revoked serials in force (`None` without certificate admission).
+    pub fn revoked_serials(&self) -> Option<keel_pki::RevokedSet> {
+        self.shared().pki.as_ref().map(PkiState::revoked_set)
+    }
+
+    /// Peers whose most recently admitted certificate chain holds a revoked serial, sorted
+    /// (empty without certificate admission). Their links are closed and their handshakes
+    /// refused; the node can also ignore what others relay on their behalf (e.g. votes). A
+    /// peer this node never admitted since it started is not known here.
+    pub fn revoked_peers(&self) -> Vec<Address> {
+        let shared = self.shared();
+        let Some(pki) = &shared.pki else {
+            return Vec::new();
+        };
+        let mut out: Vec<Address> = shared
+            .peers
+            .values()
+            .filter(|slot| slot.last_cert().is_some_and(|c| pki.is_revoked(&c)))
+            .map(|slot| slot.address)
+            .collect();
+        out.sort();
+        out
     }
 
     /// Whether certificate admission is on.

@@ -215,6 +215,12 @@ impl<W: AsyncWrite + Unpin> NoiseWriter<W> {
     }
 
     /// Sends one Noise message carrying `plaintext` (≤ one message; empty = keep-alive).
+    /// Half-closes the socket: the peer reads to the end of what was written, then EOF.
+    pub(crate) async fn shutdown(&mut self) -> Result<(), LinkError> {
+        tokio::io::AsyncWriteExt::shutdown(&mut self.io).await?;
+        Ok(())
+    }
+
     pub(crate) async fn write_message(&mut self, plaintext: &[u8]) -> Result<(), LinkError> {
         self.plain.clear();
         self.plain.extend_from_slice(plaintext);

@@ -16,7 +16,6 @@ use keel_node::{KeyFile, Node, ProducerConfig};
 use keel_types::Address;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 const CHAIN_ID: u64 = 4242;
 const GAS_PRICE: u128 = 2;
@@ -96,18 +95,10 @@ impl Harness {
         (v["error"]["code"].as_i64().unwrap(), v["error"].clone())
     }
     fn receipt(&self, hash: &str) -> Value {
-        let start = Instant::now();
-        loop {
+        common::wait_for(&format!("the receipt of {hash}"), || {
             let r = self.ok("eth_getTransactionReceipt", json!([hash]));
-            if !r.is_null() {
-                return r;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "no receipt for {hash}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            (!r.is_null()).then_some(r)
+        })
     }
 }
 

@@ -15,7 +15,6 @@ use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 const CHAIN_ID: u64 = 77;
 
@@ -121,7 +120,7 @@ impl Harness {
     /// Open `GET /events`; returns the socket after the status line, and the status code.
     fn open_events(&self) -> (BufReader<TcpStream>, u16) {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.set_read_timeout(Some(common::WAIT)).unwrap();
         write!(
             s,
             "GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n"
@@ -136,11 +135,9 @@ impl Harness {
 }
 
 fn wait_receipt(h: &Harness, hash: &Value) {
-    let start = Instant::now();
-    while h.ok("keel_getReceipt", json!([hash])).is_null() {
-        assert!(start.elapsed() < Duration::from_secs(20), "no receipt");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::wait_for("a receipt", || {
+        (!h.ok("keel_getReceipt", json!([hash])).is_null()).then_some(())
+    });
 }
 
 #[test]
@@ -321,15 +318,12 @@ fn ui_files_events_and_metrics() {
     for r in open.drain(..) {
         let _ = r.into_inner().shutdown(std::net::Shutdown::Both);
     }
-    let start = Instant::now();
     // The server notices a closed stream at its next write (≤ 200 ms poll).
-    while !metrics(&h).contains("keel_rpc_events_clients 0") {
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "event clients not released"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    common::wait_for("event clients released", || {
+        metrics(&h)
+            .contains("keel_rpc_events_clients 0")
+            .then_some(())
+    });
     let (mut r, code) = h.open_events();
     assert_eq!(code, 200);
     let mut buf = [0u8; 64];
@@ -385,21 +379,17 @@ fn shutdown_ends_open_event_streams() {
     ));
     // A browser tab with the UI open: an event stream that never ends by itself.
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.set_read_timeout(Some(common::WAIT)).unwrap();
     write!(s, "GET /events HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     let mut r = BufReader::new(s);
     let mut line = String::new();
     r.read_line(&mut line).unwrap();
     assert!(line.contains(" 200 "), "{line}");
     tx.send(()).unwrap();
-    let start = Instant::now();
-    while !served.is_finished() {
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "graceful shutdown waits for an open /events stream"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // (The server has no grace period: it would never finish if it waited for the stream.)
+    common::wait_for("graceful shutdown despite an open /events stream", || {
+        served.is_finished().then_some(())
+    });
     // The stream ended: the socket reaches end of file.
     let mut rest = Vec::new();
     let _ = r.read_to_end(&mut rest);

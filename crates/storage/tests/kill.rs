@@ -19,8 +19,10 @@ const CHILD_DIR_ENV: &str = "KEEL_STORAGE_KILL_CHILD_DIR";
 const SEED_ENV: &str = "KEEL_KILL_SEED";
 const ROUNDS: usize = 8;
 const CHILD_BATCHES_MAX: u64 = 200_000;
-const CHILD_RUN_MAX: Duration = Duration::from_secs(30);
-const FIRST_LINE_WAIT_MAX: Duration = Duration::from_secs(30);
+/// Safety bound of a child that is never killed (it is, well before this).
+const CHILD_RUN_MAX: Duration = Duration::from_secs(180);
+/// Generous for a loaded CI box; a healthy child prints within milliseconds.
+const FIRST_LINE_WAIT_MAX: Duration = Duration::from_secs(120);
 const KILL_DELAY_MS_MAX: u64 = 400;
 /// Large enough that memtable rotation and flushes happen during the run.
 const BODY_LEN_BYTES: usize = 4096;

@@ -14,7 +14,11 @@ use std::time::{Duration, Instant};
 pub const KEEL: &str = env!("CARGO_BIN_EXE_keel");
 
 /// How long a freshly started node may take to answer `keel_health`.
-pub const HEALTHY_TIMEOUT: Duration = Duration::from_secs(30);
+pub const HEALTHY_TIMEOUT: Duration = WAIT;
+
+/// Upper bound of every wait on a condition in these tests: generous for a loaded CI box (3x
+/// slower than a dev machine); a healthy run leaves each wait as soon as its condition holds.
+pub const WAIT: Duration = Duration::from_secs(120);
 
 /// A `keel` command with a quiet, predictable environment.
 pub fn keel() -> Command {
@@ -208,7 +212,7 @@ impl Rpc {
     pub fn new(port: u16) -> Rpc {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(20)))
+            .timeout_global(Some(Duration::from_secs(60)))
             .build()
             .into();
         Rpc {

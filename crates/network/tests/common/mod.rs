@@ -2,7 +2,7 @@
 //! client (an independent implementation of the handshake described in the crate docs).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use keel_crypto::{KeyPair, Suite};
@@ -16,8 +16,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-/// Upper bound for every wait (generous for a loaded 2-core box; healthy runs are fast).
-pub const WAIT: Duration = Duration::from_secs(20);
+/// Upper bound for every wait: generous for a loaded CI box (3x slower than a dev machine);
+/// healthy runs exit each wait as soon as its condition holds.
+pub const WAIT: Duration = Duration::from_secs(90);
+/// How often a wait re-checks its condition.
+pub const POLL: Duration = Duration::from_millis(50);
 pub const NETWORK_ID: &[u8] = b"keel-test";
 
 pub fn free_socket() -> SocketAddr {
@@ -87,13 +90,22 @@ pub async fn start_mesh(
 }
 
 pub async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    wait_for(what, || cond().then_some(())).await
+}
+
+/// Polls `probe` until it yields a value (at most `WAIT`); returns that value, so that the
+/// caller asserts on the very snapshot that met the condition.
+pub async fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
     let deadline = tokio::time::Instant::now() + WAIT;
-    while !cond() {
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
         assert!(
             tokio::time::Instant::now() < deadline,
             "timed out after {WAIT:?} waiting for {what}"
         );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(POLL).await;
     }
 }
 
@@ -163,7 +175,21 @@ impl RawPeer {
         tamper: Tamper,
         certs: Option<&[Vec<u8>]>,
     ) -> Option<RawPeer> {
-        let mut stream = TcpStream::connect(to).await.unwrap();
+        let stream = TcpStream::connect(to).await.unwrap();
+        Self::handshake(stream, identity, tamper, certs).await
+    }
+
+    /// As `connect`, from the local address `from` (e.g. 127.0.0.2: another host to the node).
+    pub async fn connect_from(from: IpAddr, to: SocketAddr, identity: &KeyPair) -> Option<RawPeer> {
+        Self::handshake(connect_from(from, to).await, identity, Tamper::None, None).await
+    }
+
+    async fn handshake(
+        mut stream: TcpStream,
+        identity: &KeyPair,
+        tamper: Tamper,
+        certs: Option<&[Vec<u8>]>,
+    ) -> Option<RawPeer> {
         let builder = snow::Builder::new(NOISE_PARAMS.parse().unwrap());
         let key = builder.generate_keypair().unwrap();
         let mut prologue = PROLOGUE_DOMAIN.to_vec();
@@ -204,13 +230,19 @@ impl RawPeer {
     /// Link confirmation: sends ours and waits for the node's.
     pub async fn ready(&mut self) {
         self.send_plain(&[LINK_READY]).await;
+        assert_eq!(self.recv_plain().await, [LINK_READY]);
+    }
+
+    /// Reads one Noise transport message (at most `WAIT`) and returns its plaintext.
+    pub async fn recv_plain(&mut self) -> Vec<u8> {
         let msg = tokio::time::timeout(WAIT, read_prefixed(&mut self.stream))
             .await
             .unwrap()
             .unwrap();
         let mut buf = vec![0u8; 65_535];
         let n = self.noise.read_message(&msg, &mut buf).unwrap();
-        assert_eq!(&buf[..n], &[LINK_READY]);
+        buf.truncate(n);
+        buf
     }
 
     /// Sends `plaintext` as one Noise transport message.
@@ -227,6 +259,19 @@ impl RawPeer {
         plain.extend_from_slice(payload);
         self.send_plain(&plain).await;
     }
+}
+
+/// A TCP connection to `to` from the local address `from`.
+pub async fn connect_from(from: IpAddr, to: SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(SocketAddr::new(from, 0)).unwrap();
+    socket.connect(to).await.unwrap()
+}
+
+/// Whether the node still holds `stream` open (nothing to read, no end of file).
+pub fn still_open(stream: &TcpStream) -> bool {
+    let mut buf = [0u8; 1];
+    matches!(stream.try_read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
 }
 
 /// Reads and discards until the node closes the socket; false if still open after `WAIT`.

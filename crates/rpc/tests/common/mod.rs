@@ -9,7 +9,28 @@ use keel_mempool::MempoolConfig;
 use keel_node::producer::Producer;
 use keel_node::{Node, ProducerConfig};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// Upper bound of every wait: generous for a loaded CI box (3x slower than a dev machine);
+/// a healthy run leaves each wait as soon as its condition holds.
+pub const WAIT: Duration = Duration::from_secs(120);
+/// How often a wait re-checks its condition.
+pub const POLL: Duration = Duration::from_millis(50);
+
+/// Polls `probe` until it yields a value (at most `WAIT`) and returns it.
+pub fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "timed out after {WAIT:?} waiting for {what}"
+        );
+        std::thread::sleep(POLL);
+    }
+}
 
 /// What must live as long as the served node (dropped in field order).
 pub struct Keep {
@@ -65,7 +86,7 @@ pub fn serve_solo(
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(20)))
+        .timeout_global(Some(WAIT))
         .build()
         .into();
     Served {
