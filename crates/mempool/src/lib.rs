@@ -3,9 +3,9 @@
 //! Admission ([`Mempool::admit`]) runs, for a batch of raw transactions:
 //! 1. bounded decode and stateless checks (chain id, scheme allowed by the suite, field limits),
 //!    expiry window, de-duplication against the pool — all before any signature work;
-//! 2. signature verification **once per node**, in parallel across cores, grouped by scheme and
-//!    batch-verified where the scheme allows (Ed25519); a failed batch is re-checked one by one so
-//!    only the bad transactions are rejected;
+//! 2. signature verification **once per node**, in parallel across cores, each signature on its
+//!    own with its scheme's strict rule (the same rule proposal validation and sync use; Ed25519
+//!    batch verification is not used, see [`verify_parallel`]);
 //! 3. stateful checks under the pool lock: nonce window against the account nonce and the
 //!    sender's pending transactions, balance against the maximum cost, capacity limits.
 //!

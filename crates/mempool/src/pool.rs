@@ -1,7 +1,7 @@
 //! The pool itself.
 
 use crate::AdmitError;
-use keel_crypto::{Scheme, Suite, VerifyItem};
+use keel_crypto::{Scheme, Suite};
 use keel_types::{Address, Hash, Payload, SignedTransaction, TxCheckError};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -136,63 +136,42 @@ struct Candidate {
     sender: Address,
 }
 
-/// Verify the signatures of `txs` on all cores: grouped by scheme, in batches of `chunk`
-/// (batch verification where the scheme has it); a failed batch is re-checked one by one.
-/// Returns one flag per transaction, in order.
+/// Verify the signatures of `txs` on all cores, `chunk` signatures per work unit. Returns one
+/// flag per transaction, in order.
+///
+/// One rule for admission, proposal validation and sync: every signature is verified on its own
+/// with its scheme's strict single rule (Ed25519 `verify_strict`). Ed25519 batch verification
+/// is deliberately not used: its random-linear-combination check can accept a signature with a
+/// small-order component that `verify_strict` rejects, depending on which other signatures share
+/// the batch, so validators building different batches could disagree on a block (security
+/// review finding 8).
 pub fn verify_parallel(txs: &[&SignedTransaction], chunk: usize) -> Vec<bool> {
-    let mut by_scheme: HashMap<Scheme, Vec<usize>> = HashMap::new();
-    let mut ethereum: Vec<usize> = Vec::new();
-    for (i, t) in txs.iter().enumerate() {
-        if matches!(t.tx.payload, Payload::Ethereum { .. }) {
-            ethereum.push(i);
-        } else {
-            by_scheme.entry(t.tx.signer.scheme).or_default().push(i);
-        }
-    }
-    let mut ok = vec![true; txs.len()];
-    // Ethereum envelopes: verified by recovery from the raw bytes (ADR 0009).
-    let eth_ok: Vec<bool> = ethereum
+    let flags: Vec<(usize, bool)> = txs
         .par_iter()
-        .map(|&i| crate::evm::verify(txs[i]))
+        .enumerate()
+        .with_min_len(chunk.max(1))
+        .map(|(i, t)| (i, verify_one(t)))
         .collect();
-    for (i, good) in ethereum.into_iter().zip(eth_ok) {
+    let mut ok = vec![true; txs.len()];
+    for (i, good) in flags {
         ok[i] = good;
     }
-    for (scheme, idxs) in by_scheme {
-        let messages: Vec<(usize, Vec<u8>)> = idxs
-            .par_iter()
-            .map(|&i| (i, txs[i].signing_message()))
-            .collect();
-        let failed: Vec<usize> = messages
-            .par_chunks(chunk.max(1))
-            .flat_map_iter(|part| {
-                let items: Vec<VerifyItem<'_>> = part
-                    .iter()
-                    .map(|(i, m)| VerifyItem {
-                        public_key: &txs[*i].tx.signer.public_key,
-                        message: m,
-                        signature: &txs[*i].signature,
-                    })
-                    .collect();
-                if keel_crypto::verify_batch(scheme, &items).is_ok() {
-                    return Vec::new();
-                }
-                // Find the bad ones individually.
-                part.iter()
-                    .zip(items.iter())
-                    .filter(|(_, it)| {
-                        keel_crypto::verify(scheme, it.public_key, it.message, it.signature)
-                            .is_err()
-                    })
-                    .map(|((i, _), _)| *i)
-                    .collect()
-            })
-            .collect();
-        for i in failed {
-            ok[i] = false;
-        }
-    }
     ok
+}
+
+fn verify_one(t: &SignedTransaction) -> bool {
+    if matches!(t.tx.payload, Payload::Ethereum { .. }) {
+        // Ethereum envelopes: verified by recovery from the raw bytes (ADR 0009).
+        return crate::evm::verify(t);
+    }
+    let message = t.signing_message();
+    keel_crypto::verify(
+        t.tx.signer.scheme,
+        &t.tx.signer.public_key,
+        &message,
+        &t.signature,
+    )
+    .is_ok()
 }
 
 impl Mempool {
