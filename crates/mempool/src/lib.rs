@@ -11,12 +11,15 @@
 //!
 //! Every rejection is an [`AdmitError`] with a stable numeric code. The pool is bounded in total
 //! transactions ([`MempoolConfig::max_txs`]) and per sender; a full pool answers `POOL_FULL`.
-//! Block building ([`Mempool::select`]) takes, per sender, the consecutive nonces starting at the
-//! account's next nonce, in arrival order across senders.
+//! Block building ([`Mempool::select_within`]) takes, per sender, the consecutive nonces starting
+//! at the account's next nonce, in arrival order across senders, within a [`BlockBudget`] of
+//! transactions and bytes.
 
 mod error;
 mod evm;
 mod pool;
 
 pub use error::AdmitError;
-pub use pool::{AccountSource, Admitted, Mempool, MempoolConfig, PooledTx, verify_parallel};
+pub use pool::{
+    AccountSource, Admitted, BlockBudget, Mempool, MempoolConfig, PooledTx, verify_parallel,
+};

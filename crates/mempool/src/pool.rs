@@ -56,6 +56,15 @@ pub trait AccountSource: Sync {
     }
 }
 
+/// What one block may hold (a leader's selection stops at the first bound reached).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockBudget {
+    /// Most transactions.
+    pub max_txs: usize,
+    /// Most bytes of encoded transactions.
+    pub max_tx_bytes: usize,
+}
+
 /// A transaction accepted into the pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Admitted {
@@ -439,11 +448,28 @@ impl Mempool {
         })
     }
 
-    /// Up to `max_txs` transactions ready for the block at `height`: for each sender the
-    /// consecutive nonces from its account nonce, skipping expired ones, in arrival order.
+    /// Up to `max_txs` transactions ready for the block at `height` within the block byte
+    /// budget ([`keel_types::limits::MAX_BLOCK_TX_BYTES`]); see [`Mempool::select_within`].
     pub fn select(
         &self,
         max_txs: usize,
+        accounts: &dyn AccountSource,
+        height: u64,
+    ) -> Vec<PooledTx> {
+        let budget = BlockBudget {
+            max_txs,
+            max_tx_bytes: keel_types::limits::MAX_BLOCK_TX_BYTES,
+        };
+        self.select_within(&budget, accounts, height)
+    }
+
+    /// Transactions ready for the block at `height`, within `budget`: for each sender the
+    /// consecutive nonces from its account nonce, skipping expired ones, in arrival order. A
+    /// transaction that does not fit ends its sender's run (its later nonces would be void);
+    /// smaller ones of other senders may still fill the block.
+    pub fn select_within(
+        &self,
+        budget: &BlockBudget,
         accounts: &dyn AccountSource,
         height: u64,
     ) -> Vec<PooledTx> {
@@ -464,11 +490,25 @@ impl Mempool {
             }
         }
         ready.sort_unstable_by_key(|(key, nonce, p)| (*key, p.sender, *nonce));
-        ready
-            .into_iter()
-            .take(max_txs)
-            .map(|(_, _, p)| p.clone())
-            .collect()
+        let mut picked = Vec::new();
+        let mut bytes = 0usize;
+        let mut cut: HashSet<Address> = HashSet::new();
+        for (_, _, p) in ready {
+            if picked.len() >= budget.max_txs {
+                break;
+            }
+            if cut.contains(&p.sender) {
+                continue;
+            }
+            let size = p.tx.encode().len();
+            if bytes + size > budget.max_tx_bytes {
+                cut.insert(p.sender);
+                continue;
+            }
+            bytes += size;
+            picked.push(p.clone());
+        }
+        picked
     }
 
     /// After a block commits: drop its transactions, and every pending transaction whose nonce

@@ -1,4 +1,4 @@
-//! The block pipeline, shared by solo production and (later) BFT consensus:
+//! The block pipeline, shared by solo production and BFT consensus:
 //!
 //! 1. [`Node::execute_on`] — execute transactions as the block after a parent that may itself be
 //!    uncommitted (`pending`: executed ancestors newer than the committed head, oldest first),
@@ -121,6 +121,16 @@ impl Node {
         let height = parent.height + 1;
         let alg = self.suite.hash();
         let timestamp_ms = timestamp_ms.max(parent.timestamp_ms);
+        let tx_bytes: usize = txs.iter().map(|t| t.tx.encode().len()).sum();
+        if tx_bytes > limits::MAX_BLOCK_TX_BYTES {
+            return Err(BlockError::Header {
+                field: "tx_count",
+                reason: format!(
+                    "{tx_bytes} bytes of transactions, the block budget is {}",
+                    limits::MAX_BLOCK_TX_BYTES
+                ),
+            });
+        }
         let outcome = self.counters.stages.time(Stage::Execute, || {
             self.run(pending, height, timestamp_ms, &txs)
         })?;
@@ -246,7 +256,7 @@ impl Node {
                 format!("{} is not a validator", h.proposer),
             ));
         }
-        if block.transactions.len() > limits::MAX_BLOCK_TXS
+        if block.transactions.len() > self.max_block_txs_on(pending)?
             || h.tx_count as usize != block.transactions.len()
         {
             return Err(header_err(
@@ -283,6 +293,23 @@ impl Node {
         Ok(executed)
     }
 
+    /// Most transactions the block after `pending` (or the committed head) may hold, a
+    /// consensus rule: the governance `MaxBlockTxs` at its parent's state (at most
+    /// [`limits::MAX_BLOCK_TXS`]), and none after an epoch-ending block (ADR 0011).
+    pub fn max_block_txs_on(&self, pending: &[&ExecutedBlock]) -> Result<usize, NodeError> {
+        if crate::epoch::any_ends_epoch(self, pending) {
+            return Ok(0);
+        }
+        let deltas: Vec<&StateDelta> = pending.iter().map(|p| &*p.delta).collect();
+        let view = PendingView(self.state.snapshot(&deltas)?);
+        let gov = keel_execution::governance::gov_state(&view, self.suite.hash())?;
+        Ok(gov
+            .and_then(|g| g.max_block_txs)
+            .map_or(limits::MAX_BLOCK_TXS, |n| {
+                (n as usize).min(limits::MAX_BLOCK_TXS)
+            }))
+    }
+
     /// Stateless checks and signatures of a proposed block's transactions. Transactions already
     /// in this node's pool were verified at admission and are not verified again.
     fn verify_block_txs(&self, txs: &[SignedTransaction]) -> Result<Vec<VerifiedTx>, BlockError> {
@@ -290,16 +317,27 @@ impl Node {
         let mut out = Vec::with_capacity(txs.len());
         let mut seen = std::collections::HashSet::with_capacity(txs.len());
         let mut to_verify: Vec<usize> = Vec::new();
-        for (index, t) in txs.iter().enumerate() {
+        // Encoded once: the block byte budget, the size limit and the hash (suite hash of the
+        // encoding). The budget is checked before any signature or state work.
+        let all: Vec<Vec<u8>> = txs.iter().map(|t| t.encode()).collect();
+        let bytes: usize = all.iter().map(Vec::len).sum();
+        if bytes > limits::MAX_BLOCK_TX_BYTES {
+            return Err(BlockError::Header {
+                field: "tx_count",
+                reason: format!(
+                    "{bytes} bytes of transactions, the block budget is {}",
+                    limits::MAX_BLOCK_TX_BYTES
+                ),
+            });
+        }
+        for (index, (t, encoded)) in txs.iter().zip(&all).enumerate() {
             let bad = |reason: String| BlockError::Transaction { index, reason };
-            // Encoded once: the size limit and the hash (suite hash of the encoding).
-            let encoded = t.encode();
             if encoded.len() > limits::MAX_TX_BYTES {
                 return Err(bad("over the size limit".into()));
             }
             t.check_stateless(self.genesis.chain_id, self.suite)
                 .map_err(|e| bad(e.to_string()))?;
-            let hash = t.hash_of_encoded(alg, &encoded);
+            let hash = t.hash_of_encoded(alg, encoded);
             if !seen.insert(hash) {
                 return Err(bad(format!("duplicate of an earlier transaction {hash}")));
             }

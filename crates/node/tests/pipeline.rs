@@ -214,3 +214,42 @@ fn tampered_proposals_are_rejected_with_specific_errors() {
     // The node keeps validating good blocks after all that.
     t.b.validate_block(&good.block, &[], 2_000).unwrap();
 }
+
+fn fat_evidence(key: &KeyPair, nonce: u64) -> keel_types::SignedTransaction {
+    Transaction {
+        chain_id: 9,
+        nonce,
+        expires_at_height: 100,
+        gas_limit: 10_000_000,
+        signer: Signer {
+            scheme: key.scheme(),
+            public_key: key.public_key(),
+        },
+        payload: Payload::EvidencePut(keel_types::EvidencePut {
+            content_hash: Hash([nonce as u8; 32]),
+            hash_alg: keel_types::ContentHashAlg::Sm3,
+            size: 1,
+            media_type: "application/json".into(),
+            metadata: "m".repeat(keel_types::limits::MAX_EVIDENCE_METADATA_BYTES),
+        }),
+    }
+    .sign(key)
+}
+
+/// Security review finding 4: blocks were bounded by count only, so a block of fat evidence
+/// records could exceed the network frame and never reach anyone. Building and validation now
+/// stop at the byte budget, before any signature or state work.
+#[test]
+fn blocks_over_the_byte_budget_are_neither_built_nor_accepted() {
+    let t = two_validators();
+    let pa = t.a.validator_address();
+    let fat = fat_evidence(&t.alice, 0);
+    let n = keel_types::limits::MAX_BLOCK_TX_BYTES / fat.encode().len() + 1;
+    let over: Vec<VerifiedTx> = (0..n).map(|_| verified(fat.clone())).collect();
+    expect_err(t.a.execute_on(&[], over, 2_000, pa), "block budget");
+    let empty = t.a.execute_on(&[], vec![], 2_000, pa).unwrap();
+    let mut block = empty.block.clone();
+    block.transactions = vec![fat; n];
+    block.header.tx_count = n as u32;
+    expect_err(t.b.validate_block(&block, &[], 2_000), "block budget");
+}

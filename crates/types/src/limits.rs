@@ -5,6 +5,10 @@
 pub const MAX_TX_BYTES: usize = 32 * 1024;
 /// Largest encoded block (header + transactions + certificate), in bytes.
 pub const MAX_BLOCK_BYTES: usize = 64 * 1024 * 1024;
+/// Most bytes of encoded transactions in one block: well below the network's 16 MiB frame
+/// limit, so a proposal body, a fetched block and a sync response of one block always fit a
+/// frame, and far below [`MAX_BLOCK_BYTES`], so a committed block always decodes.
+pub const MAX_BLOCK_TX_BYTES: usize = 8 * 1024 * 1024;
 /// Most transactions in one block.
 pub const MAX_BLOCK_TXS: usize = 50_000;
 /// Largest encoded receipt, in bytes.
