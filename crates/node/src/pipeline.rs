@@ -341,6 +341,14 @@ impl Node {
             if !seen.insert(hash) {
                 return Err(bad(format!("duplicate of an earlier transaction {hash}")));
             }
+            // A committed transaction is never included again: its receipt and index entry
+            // must stay (security review finding 10).
+            if let Some(loc) = self.chain.tx_location(&hash)? {
+                return Err(bad(format!(
+                    "{hash} is already committed at height {}",
+                    loc.height
+                )));
+            }
             // In the pool: verified at admission, sender known (no key decoding again).
             let sender = match self.mempool.sender_of(&hash) {
                 Some(sender) => sender,

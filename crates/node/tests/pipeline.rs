@@ -215,6 +215,29 @@ fn tampered_proposals_are_rejected_with_specific_errors() {
     t.b.validate_block(&good.block, &[], 2_000).unwrap();
 }
 
+/// Security review finding 10: a leader re-including an already committed transaction. The
+/// replay is refused by name (a tx index lookup) before any execution, and the committed
+/// receipt and index entry stay as they were.
+#[test]
+fn a_committed_transaction_is_never_included_again() {
+    let t = two_validators();
+    let pa = t.a.validator_address();
+    let paid = tx(&t.alice, 0, 5);
+    let hash = paid.hash(SUITE.hash());
+    let e1 =
+        t.a.execute_on(&[], vec![verified(paid.clone())], 2_000, pa)
+            .unwrap();
+    t.a.commit_block(&e1, cert(), Instant::now()).unwrap();
+    let before = format!("{:?}", t.a.receipt(&hash).unwrap().unwrap());
+    let mut replay = e1.block.clone();
+    replay.header.height = 2;
+    replay.header.parent_hash = e1.hash;
+    replay.header.timestamp_ms = 2_100;
+    expect_err(t.a.validate_block(&replay, &[], 2_500), "already committed");
+    let after = format!("{:?}", t.a.receipt(&hash).unwrap().unwrap());
+    assert_eq!(before, after, "the settled receipt is unchanged");
+}
+
 fn fat_evidence(key: &KeyPair, nonce: u64) -> keel_types::SignedTransaction {
     Transaction {
         chain_id: 9,
