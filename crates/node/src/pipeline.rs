@@ -20,8 +20,10 @@ use keel_types::{
 };
 use std::sync::Arc;
 
-/// How far a proposed block's timestamp may be ahead of the validating node's clock.
-pub const MAX_FUTURE_DRIFT_MS: u64 = 10_000;
+/// How far a proposed block's timestamp may be ahead of the validating node's clock: well below
+/// the round timeout (1 s by default), so a Byzantine leader's future timestamp cannot hold up
+/// the rounds after it (the next leader also paces on its own clock, security review finding 9).
+pub const MAX_FUTURE_DRIFT_MS: u64 = 500;
 
 /// A transaction whose signature was verified, with its hash and sender.
 #[derive(Clone, Debug)]
