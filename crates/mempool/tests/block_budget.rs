@@ -61,7 +61,10 @@ fn fat_transactions_fill_blocks_up_to_the_byte_budget_and_all_get_selected() {
             r.unwrap();
         }
     }
-    assert!(total_bytes > 16 * 1024 * 1024, "more than one frame's worth");
+    assert!(
+        total_bytes > 16 * 1024 * 1024,
+        "more than one frame's worth"
+    );
     let budget = BlockBudget {
         max_txs: 10_000,
         max_tx_bytes: limits::MAX_BLOCK_TX_BYTES,
@@ -73,7 +76,10 @@ fn fat_transactions_fill_blocks_up_to_the_byte_budget_and_all_get_selected() {
             break;
         }
         let bytes: usize = picked.iter().map(|p| p.tx.encode().len()).sum();
-        assert!(bytes <= limits::MAX_BLOCK_TX_BYTES, "block {block}: {bytes} bytes");
+        assert!(
+            bytes <= limits::MAX_BLOCK_TX_BYTES,
+            "block {block}: {bytes} bytes"
+        );
         // "Commit": advance each sender's nonce past what was picked.
         let mut guard = acc.0.lock().unwrap();
         for p in &picked {

@@ -67,7 +67,11 @@ fn a_mixed_torsion_signature_is_refused_in_every_batch_composition() {
     let tx = unsigned(&bad_key, 0);
     let msg = tx.signing_message();
     let (public, signature) = mixed_torsion_signature(&seed, &msg);
-    assert_eq!(public, bad_key.public_key(), "the crafted key is the seed's key");
+    assert_eq!(
+        public,
+        bad_key.public_key(),
+        "the crafted key is the seed's key"
+    );
     assert!(
         keel_crypto::verify(Scheme::Ed25519, &public, &msg, &signature).is_err(),
         "verify_strict refuses it"
@@ -109,7 +113,11 @@ fn a_mixed_torsion_signature_is_refused_in_every_batch_composition() {
             txs.insert(n / 2, &bad);
             let ok = verify_parallel(&txs, chunk);
             for (t, flag) in txs.iter().zip(&ok) {
-                assert_eq!(*flag, !std::ptr::eq(*t, &bad), "batch of {n}, chunk {chunk}");
+                assert_eq!(
+                    *flag,
+                    !std::ptr::eq(*t, &bad),
+                    "batch of {n}, chunk {chunk}"
+                );
             }
         }
     }
