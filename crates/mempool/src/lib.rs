@@ -13,7 +13,7 @@
 //! transactions ([`MempoolConfig::max_txs`]) and per sender; a full pool answers `POOL_FULL`.
 //! Block building ([`Mempool::select_within`]) takes, per sender, the consecutive nonces starting
 //! at the account's next nonce, in arrival order across senders, within a [`BlockBudget`] of
-//! transactions and bytes.
+//! transactions, bytes and EVM gas.
 
 mod error;
 mod evm;
@@ -21,5 +21,6 @@ mod pool;
 
 pub use error::AdmitError;
 pub use pool::{
-    AccountSource, Admitted, BlockBudget, Mempool, MempoolConfig, PooledTx, verify_parallel,
+    AccountSource, Admitted, BlockBudget, Mempool, MempoolConfig, PooledTx, evm_gas_of,
+    verify_parallel,
 };

@@ -63,6 +63,18 @@ pub struct BlockBudget {
     pub max_txs: usize,
     /// Most bytes of encoded transactions.
     pub max_tx_bytes: usize,
+    /// Most EVM gas: the sum of the gas limits of EVM transactions ([`evm_gas_of`]).
+    pub max_evm_gas: u64,
+}
+
+/// The EVM gas a transaction counts against a block's budget: its gas limit if the EVM runs
+/// it, else 0.
+pub fn evm_gas_of(tx: &SignedTransaction) -> u64 {
+    if tx.tx.payload.is_evm() {
+        tx.tx.gas_limit
+    } else {
+        0
+    }
 }
 
 /// A transaction accepted into the pool.
@@ -449,7 +461,8 @@ impl Mempool {
     }
 
     /// Up to `max_txs` transactions ready for the block at `height` within the block byte
-    /// budget ([`keel_types::limits::MAX_BLOCK_TX_BYTES`]); see [`Mempool::select_within`].
+    /// budget ([`keel_types::limits::MAX_BLOCK_TX_BYTES`]) and the default EVM gas budget; see
+    /// [`Mempool::select_within`].
     pub fn select(
         &self,
         max_txs: usize,
@@ -459,6 +472,7 @@ impl Mempool {
         let budget = BlockBudget {
             max_txs,
             max_tx_bytes: keel_types::limits::MAX_BLOCK_TX_BYTES,
+            max_evm_gas: keel_types::limits::DEFAULT_MAX_BLOCK_EVM_GAS,
         };
         self.select_within(&budget, accounts, height)
     }
@@ -492,6 +506,7 @@ impl Mempool {
         ready.sort_unstable_by_key(|(key, nonce, p)| (*key, p.sender, *nonce));
         let mut picked = Vec::new();
         let mut bytes = 0usize;
+        let mut gas = 0u64;
         let mut cut: HashSet<Address> = HashSet::new();
         for (_, _, p) in ready {
             if picked.len() >= budget.max_txs {
@@ -501,11 +516,15 @@ impl Mempool {
                 continue;
             }
             let size = p.tx.encode().len();
-            if bytes + size > budget.max_tx_bytes {
+            let evm_gas = evm_gas_of(&p.tx);
+            if bytes + size > budget.max_tx_bytes
+                || gas.saturating_add(evm_gas) > budget.max_evm_gas
+            {
                 cut.insert(p.sender);
                 continue;
             }
             bytes += size;
+            gas += evm_gas;
             picked.push(p.clone());
         }
         picked

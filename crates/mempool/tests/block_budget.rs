@@ -68,6 +68,7 @@ fn fat_transactions_fill_blocks_up_to_the_byte_budget_and_all_get_selected() {
     let budget = BlockBudget {
         max_txs: 10_000,
         max_tx_bytes: limits::MAX_BLOCK_TX_BYTES,
+        max_evm_gas: limits::DEFAULT_MAX_BLOCK_EVM_GAS,
     };
     let mut selected = 0usize;
     for block in 0..10 {
@@ -96,6 +97,7 @@ fn fat_transactions_fill_blocks_up_to_the_byte_budget_and_all_get_selected() {
     let few = BlockBudget {
         max_txs: 3,
         max_tx_bytes: limits::MAX_BLOCK_TX_BYTES,
+        max_evm_gas: limits::DEFAULT_MAX_BLOCK_EVM_GAS,
     };
     let k = KeyPair::from_seed(Scheme::Ed25519, &[50; 32]);
     let raws: Vec<Vec<u8>> = (0..5).map(|n| fat_evidence(&k, n).encode()).collect();
@@ -103,4 +105,54 @@ fn fat_transactions_fill_blocks_up_to_the_byte_budget_and_all_get_selected() {
         r.unwrap();
     }
     assert_eq!(pool.select_within(&few, &acc, 2).len(), 3);
+}
+
+fn evm_call(k: &KeyPair, nonce: u64, gas_limit: u64) -> SignedTransaction {
+    Transaction {
+        chain_id: CHAIN,
+        nonce,
+        expires_at_height: 1_000,
+        gas_limit,
+        signer: Signer {
+            scheme: k.scheme(),
+            public_key: k.public_key(),
+        },
+        payload: Payload::EvmCall {
+            to: Some(Address([3; 20])),
+            value: 0,
+            data: vec![1, 2, 3],
+        },
+    }
+    .sign(k)
+}
+
+/// Issue 12 / security review finding 13: selection stops at the block's EVM gas budget (the
+/// sum of EVM gas limits); transactions that do not run in the EVM do not count.
+#[test]
+fn selection_respects_the_block_evm_gas_budget() {
+    let pool = Mempool::new(MempoolConfig::new(CHAIN, SUITE, 0));
+    let acc = Accounts::default();
+    let heavy = KeyPair::from_seed(Scheme::Ed25519, &[61; 32]);
+    let light = KeyPair::from_seed(Scheme::Ed25519, &[62; 32]);
+    let mut raws: Vec<Vec<u8>> = (0..10)
+        .map(|n| evm_call(&heavy, n, 30_000_000).encode())
+        .collect();
+    raws.extend((0..5).map(|n| fat_evidence(&light, n).encode()));
+    for r in pool.admit(&raws, &acc, 1) {
+        r.unwrap();
+    }
+    let budget = BlockBudget {
+        max_txs: 10_000,
+        max_tx_bytes: limits::MAX_BLOCK_TX_BYTES,
+        max_evm_gas: 100_000_000,
+    };
+    let picked = pool.select_within(&budget, &acc, 1);
+    let gas: u64 = picked.iter().map(|p| evm_gas_of(&p.tx)).sum();
+    let calls = picked.iter().filter(|p| p.tx.tx.payload.is_evm()).count();
+    assert_eq!((calls, gas), (3, 90_000_000));
+    assert_eq!(
+        picked.len(),
+        3 + 5,
+        "non-EVM transactions are not held back"
+    );
 }

@@ -12,6 +12,7 @@
 use crate::node::HeadAccounts;
 use crate::{Node, NodeError, Stage};
 use keel_execution::{BlockContext, BlockOutcome, ExecutionError, StateView, TxInput, keys};
+use keel_mempool::BlockBudget;
 use keel_state::{StateDelta, StateSnapshot};
 use keel_storage::Durability;
 use keel_types::{
@@ -258,12 +259,27 @@ impl Node {
                 format!("{} is not a validator", h.proposer),
             ));
         }
-        if block.transactions.len() > self.max_block_txs_on(pending)?
+        let budget = self.block_budget_on(pending)?;
+        if block.transactions.len() > budget.max_txs
             || h.tx_count as usize != block.transactions.len()
         {
             return Err(header_err(
                 "tx_count",
                 format!("{} / {} transactions", h.tx_count, block.transactions.len()),
+            ));
+        }
+        let evm_gas = block
+            .transactions
+            .iter()
+            .map(keel_mempool::evm_gas_of)
+            .fold(0u64, u64::saturating_add);
+        if evm_gas > budget.max_evm_gas {
+            return Err(header_err(
+                "gas",
+                format!(
+                    "{evm_gas} EVM gas in the block's transactions, the block gas budget is {}",
+                    budget.max_evm_gas
+                ),
             ));
         }
         let txs = self.counters.stages.time(Stage::ProposalVerify, || {
@@ -295,21 +311,30 @@ impl Node {
         Ok(executed)
     }
 
-    /// Most transactions the block after `pending` (or the committed head) may hold, a
-    /// consensus rule: the governance `MaxBlockTxs` at its parent's state (at most
-    /// [`limits::MAX_BLOCK_TXS`]), and none after an epoch-ending block (ADR 0011).
-    pub fn max_block_txs_on(&self, pending: &[&ExecutedBlock]) -> Result<usize, NodeError> {
-        if crate::epoch::any_ends_epoch(self, pending) {
-            return Ok(0);
-        }
+    /// The consensus budget of the block after `pending` (or the committed head), read at its
+    /// parent's state: the governance `MaxBlockTxs` (at most [`limits::MAX_BLOCK_TXS`]) and
+    /// none after an epoch-ending block (ADR 0011); [`limits::MAX_BLOCK_TX_BYTES`]; the
+    /// governance `MaxBlockGas` or [`limits::DEFAULT_MAX_BLOCK_EVM_GAS`].
+    pub fn block_budget_on(&self, pending: &[&ExecutedBlock]) -> Result<BlockBudget, NodeError> {
         let deltas: Vec<&StateDelta> = pending.iter().map(|p| &*p.delta).collect();
         let view = PendingView(self.state.snapshot(&deltas)?);
-        let gov = keel_execution::governance::gov_state(&view, self.suite.hash())?;
-        Ok(gov
-            .and_then(|g| g.max_block_txs)
-            .map_or(limits::MAX_BLOCK_TXS, |n| {
+        let alg = self.suite.hash();
+        let gov_txs =
+            keel_execution::governance::gov_state(&view, alg)?.and_then(|g| g.max_block_txs);
+        let max_txs = if crate::epoch::any_ends_epoch(self, pending) {
+            0
+        } else {
+            gov_txs.map_or(limits::MAX_BLOCK_TXS, |n| {
                 (n as usize).min(limits::MAX_BLOCK_TXS)
-            }))
+            })
+        };
+        let max_evm_gas = keel_execution::governance::max_block_gas(&view, alg)?
+            .unwrap_or(limits::DEFAULT_MAX_BLOCK_EVM_GAS);
+        Ok(BlockBudget {
+            max_txs,
+            max_tx_bytes: limits::MAX_BLOCK_TX_BYTES,
+            max_evm_gas,
+        })
     }
 
     /// Stateless checks and signatures of a proposed block's transactions. Transactions already
@@ -455,7 +480,11 @@ impl Node {
         let _one_producer = self.produce.lock().unwrap_or_else(|p| p.into_inner());
         let started = std::time::Instant::now();
         let height = self.head().height + 1;
-        let picked = self.mempool.select(max_txs, &HeadAccounts(self), height);
+        let mut budget = self.block_budget_on(&[])?;
+        budget.max_txs = budget.max_txs.min(max_txs);
+        let picked = self
+            .mempool
+            .select_within(&budget, &HeadAccounts(self), height);
         if picked.is_empty() && !allow_empty {
             return Ok(None);
         }

@@ -276,3 +276,38 @@ fn blocks_over_the_byte_budget_are_neither_built_nor_accepted() {
     block.header.tx_count = n as u32;
     expect_err(t.b.validate_block(&block, &[], 2_000), "block budget");
 }
+
+/// Issue 12: a block whose EVM transactions declare more gas than the block gas budget is
+/// refused before any execution.
+#[test]
+fn blocks_over_the_evm_gas_budget_are_refused() {
+    let t = two_validators();
+    let pa = t.a.validator_address();
+    let per_tx = keel_types::limits::MIN_BLOCK_EVM_GAS;
+    let n = (keel_types::limits::DEFAULT_MAX_BLOCK_EVM_GAS / per_tx + 1) as usize;
+    let calls: Vec<keel_types::SignedTransaction> = (0..n as u64)
+        .map(|nonce| {
+            Transaction {
+                chain_id: 9,
+                nonce,
+                expires_at_height: 100,
+                gas_limit: per_tx,
+                signer: Signer {
+                    scheme: t.alice.scheme(),
+                    public_key: t.alice.public_key(),
+                },
+                payload: Payload::EvmCall {
+                    to: Some(Address([3; 20])),
+                    value: 0,
+                    data: vec![],
+                },
+            }
+            .sign(&t.alice)
+        })
+        .collect();
+    let empty = t.a.execute_on(&[], vec![], 2_000, pa).unwrap();
+    let mut block = empty.block.clone();
+    block.transactions = calls;
+    block.header.tx_count = n as u32;
+    expect_err(t.b.validate_block(&block, &[], 2_000), "block gas budget");
+}

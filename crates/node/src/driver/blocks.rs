@@ -10,7 +10,7 @@ use super::wire::WireMsg;
 use crate::pipeline::{ExecutedBlock, VerifiedTx};
 use keel_consensus::{BlockMeta, CommitInfo, CommitProof, Input, Round};
 use keel_mempool::{AccountSource, BlockBudget};
-use keel_types::{Address, CommitCertificate, Hash, Header, limits};
+use keel_types::{Address, CommitCertificate, Hash, Header};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -172,17 +172,12 @@ impl Driver {
         Some(chain)
     }
 
-    /// The budget of our proposal on top of `refs`: the consensus rule (governance
-    /// `MaxBlockTxs`, none after an epoch-ending block), this node's configured count, and the
-    /// block byte budget.
+    /// The budget of our proposal on top of `refs`: the consensus budget
+    /// ([`crate::Node::block_budget_on`]) within this node's configured transaction count.
     fn block_budget(&self, refs: &[&ExecutedBlock]) -> Result<BlockBudget, crate::NodeError> {
-        Ok(BlockBudget {
-            max_txs: self
-                .node
-                .max_block_txs_on(refs)?
-                .min(self.cfg.max_block_txs),
-            max_tx_bytes: limits::MAX_BLOCK_TX_BYTES,
-        })
+        let mut budget = self.node.block_budget_on(refs)?;
+        budget.max_txs = budget.max_txs.min(self.cfg.max_block_txs);
+        Ok(budget)
     }
 
     pub(super) fn propose(&mut self, round: Round, parent: BlockMeta, now: Now) {
