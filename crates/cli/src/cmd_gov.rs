@@ -185,7 +185,7 @@ enum ActionCmd {
         send: SendOpts,
     },
     /// Change a chain parameter: gas_price, max_block_txs, block_interval_ms,
-    /// proposal_ttl_blocks.
+    /// proposal_ttl_blocks, max_block_gas.
     SetParam {
         /// Parameter name.
         #[arg(long)]
@@ -221,9 +221,10 @@ fn param(name: &str, value: u128) -> Result<ChainParam, CliError> {
         ),
         "block_interval_ms" => ChainParam::BlockIntervalMs(small(name)?),
         "proposal_ttl_blocks" => ChainParam::ProposalTtlBlocks(small(name)?),
+        "max_block_gas" => ChainParam::MaxBlockGas(small(name)?),
         other => {
             return Err(CliError::Usage(format!(
-                "unknown parameter {other:?}; one of gas_price, max_block_txs, block_interval_ms, proposal_ttl_blocks"
+                "unknown parameter {other:?}; one of gas_price, max_block_txs, block_interval_ms, proposal_ttl_blocks, max_block_gas"
             )));
         }
     })

@@ -24,7 +24,7 @@ use borsh::{BorshDeserialize, BorshSerialize};
 use keel_crypto::HashAlgorithm;
 use keel_types::{
     Address, ChainParam, Event, ExecErrorCode, GovAction, GovPayload, Hash, OpPolicy, Operation,
-    Payload, Role, ValidatorInfo, codec,
+    Payload, Role, ValidatorInfo, codec, limits,
 };
 
 /// Most open proposals at once (bounds the state record and the votes scanned).
@@ -229,6 +229,11 @@ fn state_key(alg: HashAlgorithm) -> StateKey {
     alg.digest_parts(&[b"keel/gov/v1", b"state"])
 }
 
+/// Kept apart from [`GovState`] so that its stored encoding does not change.
+fn block_gas_key(alg: HashAlgorithm) -> StateKey {
+    alg.digest_parts(&[b"keel/gov/v1", b"max-block-gas"])
+}
+
 fn recent_key(alg: HashAlgorithm) -> StateKey {
     alg.digest_parts(&[b"keel/gov/v1", b"recent"])
 }
@@ -278,6 +283,14 @@ pub fn gov_state(
     alg: HashAlgorithm,
 ) -> Result<Option<GovState>, ExecutionError> {
     read(view, "governance state", &state_key(alg))
+}
+
+/// The per-block EVM gas budget set by governance, if any.
+pub fn max_block_gas(
+    view: &dyn StateView,
+    alg: HashAlgorithm,
+) -> Result<Option<u64>, ExecutionError> {
+    read(view, "block gas budget", &block_gas_key(alg))
 }
 
 /// Recently closed proposal ids, oldest first (at most [`MAX_RECENT_PROPOSALS`]).
@@ -768,6 +781,15 @@ fn precheck(
         | GovAction::SetParam(ChainParam::ProposalTtlBlocks(0)) => {
             return refuse(ExecErrorCode::GovInvalid, "the parameter must be positive");
         }
+        GovAction::SetParam(ChainParam::MaxBlockGas(n)) if *n < limits::MIN_BLOCK_EVM_GAS => {
+            return refuse(
+                ExecErrorCode::GovInvalid,
+                format!(
+                    "max_block_gas must be at least {}",
+                    limits::MIN_BLOCK_EVM_GAS
+                ),
+            );
+        }
         _ => {}
     }
     Ok(())
@@ -838,6 +860,7 @@ fn apply_action(
             ChainParam::MaxBlockTxs(n) => state.max_block_txs = Some(*n),
             ChainParam::BlockIntervalMs(ms) => state.block_interval_ms = Some(*ms),
             ChainParam::ProposalTtlBlocks(t) => state.proposal_ttl_blocks = *t,
+            ChainParam::MaxBlockGas(g) => ov.put(block_gas_key(alg), codec::encode(g)),
         },
     }
     Ok(())

@@ -393,3 +393,28 @@ fn operation_allow_and_deny_lists() {
         OpPolicy::Open
     );
 }
+
+/// Issue 12: the per-block EVM gas budget is a consortium parameter. Unset, nodes apply
+/// `limits::DEFAULT_MAX_BLOCK_EVM_GAS`; governance sets it, never below one maximal
+/// transaction.
+#[test]
+fn the_block_gas_budget_is_set_by_governance_and_bounded_below() {
+    let mut c = Chain::new(&[1, 1, 1], false);
+    assert_eq!(governance::max_block_gas(&c.state, ALG).unwrap(), None);
+    let (r, _) = c.propose(1, GovAction::SetParam(ChainParam::MaxBlockGas(1_000)));
+    assert_eq!(code(&r), Some(ExecErrorCode::GovInvalid), "{r:?}");
+    let (r, id) = c.propose(
+        1,
+        GovAction::SetParam(ChainParam::MaxBlockGas(
+            keel_types::limits::MIN_BLOCK_EVM_GAS * 2,
+        )),
+    );
+    assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    c.vote(2, id, true);
+    c.vote(3, id, true);
+    assert!(matches!(c.status(&id), ProposalStatus::Accepted { .. }));
+    assert_eq!(
+        governance::max_block_gas(&c.state, ALG).unwrap(),
+        Some(keel_types::limits::MIN_BLOCK_EVM_GAS * 2)
+    );
+}

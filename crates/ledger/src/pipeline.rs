@@ -1,4 +1,4 @@
-//! The block pipeline, shared by solo production and (later) BFT consensus:
+//! The block pipeline, shared by solo production and BFT consensus:
 //!
 //! 1. [`Ledger::execute_on`] — execute transactions as the block after a parent that may itself be
 //!    uncommitted (`pending`: executed ancestors newer than the committed head, oldest first),
@@ -12,6 +12,7 @@
 use crate::ledger::HeadAccounts;
 use crate::{Ledger, LedgerError, Stage};
 use keel_execution::{BlockContext, BlockOutcome, ExecutionError, StateView, TxInput, keys};
+use keel_mempool::BlockBudget;
 use keel_state::{StateDelta, StateSnapshot};
 use keel_storage::Durability;
 use keel_types::{
@@ -20,8 +21,10 @@ use keel_types::{
 };
 use std::sync::Arc;
 
-/// How far a proposed block's timestamp may be ahead of the validating node's clock.
-pub const MAX_FUTURE_DRIFT_MS: u64 = 10_000;
+/// How far a proposed block's timestamp may be ahead of the validating node's clock: well below
+/// the round timeout (1 s by default), so a Byzantine leader's future timestamp cannot hold up
+/// the rounds after it (the next leader also paces on its own clock, security review finding 9).
+pub const MAX_FUTURE_DRIFT_MS: u64 = 500;
 
 /// A transaction whose signature was verified, with its hash and sender.
 #[derive(Clone, Debug)]
@@ -121,6 +124,16 @@ impl Ledger {
         let height = parent.height + 1;
         let alg = self.suite.hash();
         let timestamp_ms = timestamp_ms.max(parent.timestamp_ms);
+        let tx_bytes: usize = txs.iter().map(|t| t.tx.encode().len()).sum();
+        if tx_bytes > limits::MAX_BLOCK_TX_BYTES {
+            return Err(BlockError::Header {
+                field: "tx_count",
+                reason: format!(
+                    "{tx_bytes} bytes of transactions, the block budget is {}",
+                    limits::MAX_BLOCK_TX_BYTES
+                ),
+            });
+        }
         let outcome = self.counters.stages.time(Stage::Execute, || {
             self.run(pending, height, timestamp_ms, &txs)
         })?;
@@ -246,12 +259,27 @@ impl Ledger {
                 format!("{} is not a validator", h.proposer),
             ));
         }
-        if block.transactions.len() > limits::MAX_BLOCK_TXS
+        let budget = self.block_budget_on(pending)?;
+        if block.transactions.len() > budget.max_txs
             || h.tx_count as usize != block.transactions.len()
         {
             return Err(header_err(
                 "tx_count",
                 format!("{} / {} transactions", h.tx_count, block.transactions.len()),
+            ));
+        }
+        let evm_gas = block
+            .transactions
+            .iter()
+            .map(keel_mempool::evm_gas_of)
+            .fold(0u64, u64::saturating_add);
+        if evm_gas > budget.max_evm_gas {
+            return Err(header_err(
+                "gas",
+                format!(
+                    "{evm_gas} EVM gas in the block's transactions, the block gas budget is {}",
+                    budget.max_evm_gas
+                ),
             ));
         }
         let txs = self.counters.stages.time(Stage::ProposalVerify, || {
@@ -283,6 +311,39 @@ impl Ledger {
         Ok(executed)
     }
 
+    /// The consensus budget of the block after `pending` (or the committed head), read at its
+    /// parent's state: the governance `MaxBlockTxs` (at most [`limits::MAX_BLOCK_TXS`]) and
+    /// none after an epoch-ending block (ADR 0011); [`limits::MAX_BLOCK_TX_BYTES`]; the
+    /// governance `MaxBlockGas` or [`limits::DEFAULT_MAX_BLOCK_EVM_GAS`].
+    pub fn block_budget_on(&self, pending: &[&ExecutedBlock]) -> Result<BlockBudget, LedgerError> {
+        let deltas: Vec<&StateDelta> = pending.iter().map(|p| &*p.delta).collect();
+        let view = PendingView(self.state.snapshot(&deltas)?);
+        let alg = self.suite.hash();
+        let gov_txs =
+            keel_execution::governance::gov_state(&view, alg)?.and_then(|g| g.max_block_txs);
+        let max_txs = if pending.iter().any(|b| self.ends_epoch(b)) {
+            0
+        } else {
+            gov_txs.map_or(limits::MAX_BLOCK_TXS, |n| {
+                (n as usize).min(limits::MAX_BLOCK_TXS)
+            })
+        };
+        let max_evm_gas = keel_execution::governance::max_block_gas(&view, alg)?
+            .unwrap_or(limits::DEFAULT_MAX_BLOCK_EVM_GAS);
+        Ok(BlockBudget {
+            max_txs,
+            max_tx_bytes: limits::MAX_BLOCK_TX_BYTES,
+            max_evm_gas,
+        })
+    }
+
+    /// Whether executing this block changed the validator set (it ends its epoch: only empty
+    /// blocks may follow it in the same epoch, and they are never committed; ADR 0011).
+    pub fn ends_epoch(&self, b: &ExecutedBlock) -> bool {
+        let key = keel_execution::governance::epoch_key(self.suite.hash());
+        b.delta.written(&key).is_some()
+    }
+
     /// Stateless checks and signatures of a proposed block's transactions. Transactions already
     /// in this node's pool were verified at admission and are not verified again.
     fn verify_block_txs(&self, txs: &[SignedTransaction]) -> Result<Vec<VerifiedTx>, BlockError> {
@@ -290,18 +351,37 @@ impl Ledger {
         let mut out = Vec::with_capacity(txs.len());
         let mut seen = std::collections::HashSet::with_capacity(txs.len());
         let mut to_verify: Vec<usize> = Vec::new();
-        for (index, t) in txs.iter().enumerate() {
+        // Encoded once: the block byte budget, the size limit and the hash (suite hash of the
+        // encoding). The budget is checked before any signature or state work.
+        let all: Vec<Vec<u8>> = txs.iter().map(|t| t.encode()).collect();
+        let bytes: usize = all.iter().map(Vec::len).sum();
+        if bytes > limits::MAX_BLOCK_TX_BYTES {
+            return Err(BlockError::Header {
+                field: "tx_count",
+                reason: format!(
+                    "{bytes} bytes of transactions, the block budget is {}",
+                    limits::MAX_BLOCK_TX_BYTES
+                ),
+            });
+        }
+        for (index, (t, encoded)) in txs.iter().zip(&all).enumerate() {
             let bad = |reason: String| BlockError::Transaction { index, reason };
-            // Encoded once: the size limit and the hash (suite hash of the encoding).
-            let encoded = t.encode();
             if encoded.len() > limits::MAX_TX_BYTES {
                 return Err(bad("over the size limit".into()));
             }
             t.check_stateless(self.genesis.chain_id, self.suite)
                 .map_err(|e| bad(e.to_string()))?;
-            let hash = t.hash_of_encoded(alg, &encoded);
+            let hash = t.hash_of_encoded(alg, encoded);
             if !seen.insert(hash) {
                 return Err(bad(format!("duplicate of an earlier transaction {hash}")));
+            }
+            // A committed transaction is never included again: its receipt and index entry
+            // must stay (security review finding 10).
+            if let Some(loc) = self.chain.tx_location(&hash)? {
+                return Err(bad(format!(
+                    "{hash} is already committed at height {}",
+                    loc.height
+                )));
             }
             // In the pool: verified at admission, sender known (no key decoding again).
             let sender = match self.mempool.sender_of(&hash) {
@@ -409,7 +489,11 @@ impl Ledger {
         let _one_producer = self.produce.lock().unwrap_or_else(|p| p.into_inner());
         let started = std::time::Instant::now();
         let height = self.head().height + 1;
-        let picked = self.mempool.select(max_txs, &HeadAccounts(self), height);
+        let mut budget = self.block_budget_on(&[])?;
+        budget.max_txs = budget.max_txs.min(max_txs);
+        let picked = self
+            .mempool
+            .select_within(&budget, &HeadAccounts(self), height);
         if picked.is_empty() && !allow_empty {
             return Ok(None);
         }

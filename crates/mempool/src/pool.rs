@@ -1,7 +1,7 @@
 //! The pool itself.
 
 use crate::AdmitError;
-use keel_crypto::{Scheme, Suite, VerifyItem};
+use keel_crypto::{Scheme, Suite};
 use keel_types::{Address, Hash, Payload, SignedTransaction, TxCheckError};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -53,6 +53,27 @@ pub trait AccountSource: Sync {
     /// read-only role, refused proposal. The default admits everything.
     fn authorize(&self, _sender: &Address, _tx: &SignedTransaction) -> Result<(), AdmitError> {
         Ok(())
+    }
+}
+
+/// What one block may hold (a leader's selection stops at the first bound reached).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockBudget {
+    /// Most transactions.
+    pub max_txs: usize,
+    /// Most bytes of encoded transactions.
+    pub max_tx_bytes: usize,
+    /// Most EVM gas: the sum of the gas limits of EVM transactions ([`evm_gas_of`]).
+    pub max_evm_gas: u64,
+}
+
+/// The EVM gas a transaction counts against a block's budget: its gas limit if the EVM runs
+/// it, else 0.
+pub fn evm_gas_of(tx: &SignedTransaction) -> u64 {
+    if tx.tx.payload.is_evm() {
+        tx.tx.gas_limit
+    } else {
+        0
     }
 }
 
@@ -136,63 +157,42 @@ struct Candidate {
     sender: Address,
 }
 
-/// Verify the signatures of `txs` on all cores: grouped by scheme, in batches of `chunk`
-/// (batch verification where the scheme has it); a failed batch is re-checked one by one.
-/// Returns one flag per transaction, in order.
+/// Verify the signatures of `txs` on all cores, `chunk` signatures per work unit. Returns one
+/// flag per transaction, in order.
+///
+/// One rule for admission, proposal validation and sync: every signature is verified on its own
+/// with its scheme's strict single rule (Ed25519 `verify_strict`). Ed25519 batch verification
+/// is deliberately not used: its random-linear-combination check can accept a signature with a
+/// small-order component that `verify_strict` rejects, depending on which other signatures share
+/// the batch, so validators building different batches could disagree on a block (security
+/// review finding 8).
 pub fn verify_parallel(txs: &[&SignedTransaction], chunk: usize) -> Vec<bool> {
-    let mut by_scheme: HashMap<Scheme, Vec<usize>> = HashMap::new();
-    let mut ethereum: Vec<usize> = Vec::new();
-    for (i, t) in txs.iter().enumerate() {
-        if matches!(t.tx.payload, Payload::Ethereum { .. }) {
-            ethereum.push(i);
-        } else {
-            by_scheme.entry(t.tx.signer.scheme).or_default().push(i);
-        }
-    }
-    let mut ok = vec![true; txs.len()];
-    // Ethereum envelopes: verified by recovery from the raw bytes (ADR 0009).
-    let eth_ok: Vec<bool> = ethereum
+    let flags: Vec<(usize, bool)> = txs
         .par_iter()
-        .map(|&i| crate::evm::verify(txs[i]))
+        .enumerate()
+        .with_min_len(chunk.max(1))
+        .map(|(i, t)| (i, verify_one(t)))
         .collect();
-    for (i, good) in ethereum.into_iter().zip(eth_ok) {
+    let mut ok = vec![true; txs.len()];
+    for (i, good) in flags {
         ok[i] = good;
     }
-    for (scheme, idxs) in by_scheme {
-        let messages: Vec<(usize, Vec<u8>)> = idxs
-            .par_iter()
-            .map(|&i| (i, txs[i].signing_message()))
-            .collect();
-        let failed: Vec<usize> = messages
-            .par_chunks(chunk.max(1))
-            .flat_map_iter(|part| {
-                let items: Vec<VerifyItem<'_>> = part
-                    .iter()
-                    .map(|(i, m)| VerifyItem {
-                        public_key: &txs[*i].tx.signer.public_key,
-                        message: m,
-                        signature: &txs[*i].signature,
-                    })
-                    .collect();
-                if keel_crypto::verify_batch(scheme, &items).is_ok() {
-                    return Vec::new();
-                }
-                // Find the bad ones individually.
-                part.iter()
-                    .zip(items.iter())
-                    .filter(|(_, it)| {
-                        keel_crypto::verify(scheme, it.public_key, it.message, it.signature)
-                            .is_err()
-                    })
-                    .map(|((i, _), _)| *i)
-                    .collect()
-            })
-            .collect();
-        for i in failed {
-            ok[i] = false;
-        }
-    }
     ok
+}
+
+fn verify_one(t: &SignedTransaction) -> bool {
+    if matches!(t.tx.payload, Payload::Ethereum { .. }) {
+        // Ethereum envelopes: verified by recovery from the raw bytes (ADR 0009).
+        return crate::evm::verify(t);
+    }
+    let message = t.signing_message();
+    keel_crypto::verify(
+        t.tx.signer.scheme,
+        &t.tx.signer.public_key,
+        &message,
+        &t.signature,
+    )
+    .is_ok()
 }
 
 impl Mempool {
@@ -460,11 +460,30 @@ impl Mempool {
         })
     }
 
-    /// Up to `max_txs` transactions ready for the block at `height`: for each sender the
-    /// consecutive nonces from its account nonce, skipping expired ones, in arrival order.
+    /// Up to `max_txs` transactions ready for the block at `height` within the block byte
+    /// budget ([`keel_types::limits::MAX_BLOCK_TX_BYTES`]) and the default EVM gas budget; see
+    /// [`Mempool::select_within`].
     pub fn select(
         &self,
         max_txs: usize,
+        accounts: &dyn AccountSource,
+        height: u64,
+    ) -> Vec<PooledTx> {
+        let budget = BlockBudget {
+            max_txs,
+            max_tx_bytes: keel_types::limits::MAX_BLOCK_TX_BYTES,
+            max_evm_gas: keel_types::limits::DEFAULT_MAX_BLOCK_EVM_GAS,
+        };
+        self.select_within(&budget, accounts, height)
+    }
+
+    /// Transactions ready for the block at `height`, within `budget`: for each sender the
+    /// consecutive nonces from its account nonce, skipping expired ones, in arrival order. A
+    /// transaction that does not fit ends its sender's run (its later nonces would be void);
+    /// smaller ones of other senders may still fill the block.
+    pub fn select_within(
+        &self,
+        budget: &BlockBudget,
         accounts: &dyn AccountSource,
         height: u64,
     ) -> Vec<PooledTx> {
@@ -485,11 +504,30 @@ impl Mempool {
             }
         }
         ready.sort_unstable_by_key(|(key, nonce, p)| (*key, p.sender, *nonce));
-        ready
-            .into_iter()
-            .take(max_txs)
-            .map(|(_, _, p)| p.clone())
-            .collect()
+        let mut picked = Vec::new();
+        let mut bytes = 0usize;
+        let mut gas = 0u64;
+        let mut cut: HashSet<Address> = HashSet::new();
+        for (_, _, p) in ready {
+            if picked.len() >= budget.max_txs {
+                break;
+            }
+            if cut.contains(&p.sender) {
+                continue;
+            }
+            let size = p.tx.encode().len();
+            let evm_gas = evm_gas_of(&p.tx);
+            if bytes + size > budget.max_tx_bytes
+                || gas.saturating_add(evm_gas) > budget.max_evm_gas
+            {
+                cut.insert(p.sender);
+                continue;
+            }
+            bytes += size;
+            gas += evm_gas;
+            picked.push(p.clone());
+        }
+        picked
     }
 
     /// After a block commits: drop its transactions, and every pending transaction whose nonce

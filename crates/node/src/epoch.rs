@@ -11,9 +11,6 @@ use keel_ledger::ExecutedBlock;
 use keel_ledger::certificate::commit_proof;
 use keel_types::{Hash, codec};
 
-/// Most consensus messages of the next epoch buffered until this node switches.
-pub const MAX_NEXT_EPOCH_MESSAGES: usize = 1_024;
-
 /// The persisted safety state, tagged with its epoch (a new epoch starts from a fresh state).
 #[derive(BorshSerialize, BorshDeserialize)]
 struct EpochSafety {
@@ -51,18 +48,12 @@ pub(crate) fn build(node: &Node, pacemaker: PacemakerConfig) -> Result<EpochCons
         })?;
         (h.hash(node.suite().hash()), epoch.start_height)
     };
-    let safety = match node.load_safety()? {
-        Some(b) => match codec::decode::<EpochSafety>("epoch safety state", &b, 64 * 1024) {
-            Ok(es) if es.epoch == epoch.epoch => SafetyState::decode(&es.safety)
-                .map_err(|e| NodeError::Invariant(format!("stored safety state: {e}")))?,
-            Ok(_) => SafetyState::genesis_at(genesis_id, genesis_height),
-            // Written before epochs existed: epoch 0.
-            Err(_) if epoch.epoch == 0 => SafetyState::decode(&b)
-                .map_err(|e| NodeError::Invariant(format!("stored safety state: {e}")))?,
-            Err(_) => SafetyState::genesis_at(genesis_id, genesis_height),
-        },
-        None => SafetyState::genesis_at(genesis_id, genesis_height),
-    };
+    let safety = stored_safety(
+        node.load_safety()?.as_deref(),
+        epoch.epoch,
+        genesis_id,
+        genesis_height,
+    )?;
     let high_qc = if head.height > genesis_height {
         node.chain()
             .block(head.height)?
@@ -104,16 +95,36 @@ pub(crate) fn build(node: &Node, pacemaker: PacemakerConfig) -> Result<EpochCons
     })
 }
 
+/// The safety state to start `epoch` from, given the stored bytes. A state that does not decode
+/// is never replaced by a fresh one: that could sign a second vote in a round this node already
+/// voted in (security review finding 14), so it is a [`NodeError::CorruptSafetyState`].
+fn stored_safety(
+    stored: Option<&[u8]>,
+    epoch: u64,
+    genesis_id: Hash,
+    genesis_height: u64,
+) -> Result<SafetyState, NodeError> {
+    let corrupt = |reason: String| NodeError::CorruptSafetyState { epoch, reason };
+    let Some(b) = stored else {
+        return Ok(SafetyState::genesis_at(genesis_id, genesis_height));
+    };
+    match codec::decode::<EpochSafety>("epoch safety state", b, 64 * 1024) {
+        Ok(es) if es.epoch == epoch => {
+            SafetyState::decode(&es.safety).map_err(|e| corrupt(e.to_string()))
+        }
+        // Left over from an earlier epoch: this one starts fresh.
+        Ok(es) if es.epoch < epoch => Ok(SafetyState::genesis_at(genesis_id, genesis_height)),
+        Ok(es) => Err(corrupt(format!("tagged with the later epoch {}", es.epoch))),
+        // Written before epochs existed: epoch 0.
+        Err(_) if epoch == 0 => SafetyState::decode(b).map_err(|e| corrupt(e.to_string())),
+        Err(e) => Err(corrupt(e.to_string())),
+    }
+}
+
 /// Whether executing this block changed the validator set (it ends its epoch: only empty
 /// blocks may follow it in the same epoch, and they are never committed).
 pub(crate) fn ends_epoch(node: &Node, b: &ExecutedBlock) -> bool {
-    let key = keel_execution::governance::epoch_key(node.suite().hash());
-    b.delta.written(&key).is_some()
-}
-
-/// Whether any block of `chain` ends its epoch.
-pub(crate) fn any_ends_epoch(node: &Node, chain: &[&ExecutedBlock]) -> bool {
-    chain.iter().any(|b| ends_epoch(node, b))
+    node.ends_epoch(b)
 }
 
 /// Id of the block that started the current epoch (for logs).
@@ -124,4 +135,30 @@ pub(crate) fn start_id(node: &Node) -> Option<Hash> {
         .ok()
         .flatten()
         .map(|h| h.hash(node.suite().hash()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_safety_state_refuses_to_start_instead_of_resetting() {
+        let g = Hash([3; 32]);
+        let fresh = SafetyState::genesis_at(g, 10);
+        assert_eq!(stored_safety(None, 2, g, 10).unwrap(), fresh);
+        let old = encode_safety(1, &SafetyState::genesis_at(Hash([1; 32]), 0));
+        assert_eq!(
+            stored_safety(Some(&old), 2, g, 10).unwrap(),
+            fresh,
+            "an earlier epoch's state is left behind"
+        );
+        let current = encode_safety(2, &fresh);
+        assert_eq!(stored_safety(Some(&current), 2, g, 10).unwrap(), fresh);
+        for bad in [vec![1u8, 2, 3], encode_safety(3, &fresh)] {
+            assert!(matches!(
+                stored_safety(Some(&bad), 2, g, 10),
+                Err(NodeError::CorruptSafetyState { epoch: 2, .. })
+            ));
+        }
+    }
 }

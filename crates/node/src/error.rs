@@ -36,6 +36,17 @@ pub enum NodeError {
     /// A broken invariant in stored data.
     #[error("database invariant violated: {0}")]
     Invariant(String),
+    /// The stored consensus safety state does not decode: starting from a fresh one could
+    /// double-vote, so the node refuses to start.
+    #[error(
+        "stored consensus safety state (epoch {epoch}) is unreadable: {reason}; refusing to start (restore the data directory from a backup)"
+    )]
+    CorruptSafetyState {
+        /// Epoch of the committed head.
+        epoch: u64,
+        /// Decoder error.
+        reason: String,
+    },
 }
 
 impl NodeError {

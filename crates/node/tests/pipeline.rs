@@ -215,3 +215,100 @@ fn tampered_proposals_are_rejected_with_specific_errors() {
     // The node keeps validating good blocks after all that.
     t.b.validate_block(&good.block, &[], 2_000).unwrap();
 }
+
+/// Security review finding 10: a leader re-including an already committed transaction. The
+/// replay is refused by name (a tx index lookup) before any execution, and the committed
+/// receipt and index entry stay as they were.
+#[test]
+fn a_committed_transaction_is_never_included_again() {
+    let t = two_validators();
+    let pa = t.a.validator_address();
+    let paid = tx(&t.alice, 0, 5);
+    let hash = paid.hash(SUITE.hash());
+    let e1 =
+        t.a.execute_on(&[], vec![verified(paid.clone())], 2_000, pa)
+            .unwrap();
+    t.a.commit_block(&e1, cert(), Instant::now()).unwrap();
+    let before = format!("{:?}", t.a.receipt(&hash).unwrap().unwrap());
+    let mut replay = e1.block.clone();
+    replay.header.height = 2;
+    replay.header.parent_hash = e1.hash;
+    replay.header.timestamp_ms = 2_100;
+    expect_err(t.a.validate_block(&replay, &[], 2_500), "already committed");
+    let after = format!("{:?}", t.a.receipt(&hash).unwrap().unwrap());
+    assert_eq!(before, after, "the settled receipt is unchanged");
+}
+
+fn fat_evidence(key: &KeyPair, nonce: u64) -> keel_types::SignedTransaction {
+    Transaction {
+        chain_id: 9,
+        nonce,
+        expires_at_height: 100,
+        gas_limit: 10_000_000,
+        signer: Signer {
+            scheme: key.scheme(),
+            public_key: key.public_key(),
+        },
+        payload: Payload::EvidencePut(keel_types::EvidencePut {
+            content_hash: Hash([nonce as u8; 32]),
+            hash_alg: keel_types::ContentHashAlg::Sm3,
+            size: 1,
+            media_type: "application/json".into(),
+            metadata: "m".repeat(keel_types::limits::MAX_EVIDENCE_METADATA_BYTES),
+        }),
+    }
+    .sign(key)
+}
+
+/// Security review finding 4: blocks were bounded by count only, so a block of fat evidence
+/// records could exceed the network frame and never reach anyone. Building and validation now
+/// stop at the byte budget, before any signature or state work.
+#[test]
+fn blocks_over_the_byte_budget_are_neither_built_nor_accepted() {
+    let t = two_validators();
+    let pa = t.a.validator_address();
+    let fat = fat_evidence(&t.alice, 0);
+    let n = keel_types::limits::MAX_BLOCK_TX_BYTES / fat.encode().len() + 1;
+    let over: Vec<VerifiedTx> = (0..n).map(|_| verified(fat.clone())).collect();
+    expect_err(t.a.execute_on(&[], over, 2_000, pa), "block budget");
+    let empty = t.a.execute_on(&[], vec![], 2_000, pa).unwrap();
+    let mut block = empty.block.clone();
+    block.transactions = vec![fat; n];
+    block.header.tx_count = n as u32;
+    expect_err(t.b.validate_block(&block, &[], 2_000), "block budget");
+}
+
+/// Issue 12: a block whose EVM transactions declare more gas than the block gas budget is
+/// refused before any execution.
+#[test]
+fn blocks_over_the_evm_gas_budget_are_refused() {
+    let t = two_validators();
+    let pa = t.a.validator_address();
+    let per_tx = keel_types::limits::MIN_BLOCK_EVM_GAS;
+    let n = (keel_types::limits::DEFAULT_MAX_BLOCK_EVM_GAS / per_tx + 1) as usize;
+    let calls: Vec<keel_types::SignedTransaction> = (0..n as u64)
+        .map(|nonce| {
+            Transaction {
+                chain_id: 9,
+                nonce,
+                expires_at_height: 100,
+                gas_limit: per_tx,
+                signer: Signer {
+                    scheme: t.alice.scheme(),
+                    public_key: t.alice.public_key(),
+                },
+                payload: Payload::EvmCall {
+                    to: Some(Address([3; 20])),
+                    value: 0,
+                    data: vec![],
+                },
+            }
+            .sign(&t.alice)
+        })
+        .collect();
+    let empty = t.a.execute_on(&[], vec![], 2_000, pa).unwrap();
+    let mut block = empty.block.clone();
+    block.transactions = calls;
+    block.header.tx_count = n as u32;
+    expect_err(t.b.validate_block(&block, &[], 2_000), "block gas budget");
+}

@@ -227,6 +227,7 @@ pub(crate) fn action(a: &GovAction) -> Value {
             ChainParam::ProposalTtlBlocks(t) => {
                 json!({ "param": "proposal_ttl_blocks", "value": t })
             }
+            ChainParam::MaxBlockGas(g) => json!({ "param": "max_block_gas", "value": g }),
         },
     };
     json!({ "type": a.name(), "args": body })

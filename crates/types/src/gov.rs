@@ -151,6 +151,9 @@ pub enum ChainParam {
     BlockIntervalMs(u64),
     /// Default lifetime of a proposal, blocks.
     ProposalTtlBlocks(u64),
+    /// Per-block EVM gas budget (sum of the gas limits of EVM transactions), at least
+    /// [`crate::limits::MIN_BLOCK_EVM_GAS`].
+    MaxBlockGas(u64),
 }
 
 /// What an accepted proposal does.

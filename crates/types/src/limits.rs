@@ -5,6 +5,17 @@
 pub const MAX_TX_BYTES: usize = 32 * 1024;
 /// Largest encoded block (header + transactions + certificate), in bytes.
 pub const MAX_BLOCK_BYTES: usize = 64 * 1024 * 1024;
+/// Most bytes of encoded transactions in one block: well below the network's 16 MiB frame
+/// limit, so a proposal body, a fetched block and a sync response of one block always fit a
+/// frame, and far below [`MAX_BLOCK_BYTES`], so a committed block always decodes.
+pub const MAX_BLOCK_TX_BYTES: usize = 8 * 1024 * 1024;
+/// Default per-block EVM gas budget: the sum of the gas limits of a block's EVM transactions
+/// (`EvmCall`, Ethereum), until governance sets `max_block_gas` (issue 12; security review
+/// finding 13: without it a leader could pack 10,000 calls of 30M gas each).
+pub const DEFAULT_MAX_BLOCK_EVM_GAS: u64 = 100_000_000;
+/// Smallest per-block EVM gas budget governance may set: the per-transaction EVM gas limit, so
+/// every admissible transaction fits some block.
+pub const MIN_BLOCK_EVM_GAS: u64 = 30_000_000;
 /// Most transactions in one block.
 pub const MAX_BLOCK_TXS: usize = 50_000;
 /// Largest encoded receipt, in bytes.

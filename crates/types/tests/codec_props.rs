@@ -74,6 +74,7 @@ fn arb_gov_action() -> impl Strategy<Value = GovAction> {
             any::<u32>().prop_map(ChainParam::MaxBlockTxs),
             any::<u64>().prop_map(ChainParam::BlockIntervalMs),
             any::<u64>().prop_map(ChainParam::ProposalTtlBlocks),
+            any::<u64>().prop_map(ChainParam::MaxBlockGas),
         ]
         .prop_map(GovAction::SetParam),
         (

@@ -1,0 +1,47 @@
+//! Driver settings and the network channels it speaks on.
+
+use keel_consensus::PacemakerConfig;
+
+/// Network channel of consensus, block bodies and sync.
+pub const CHANNEL_CONSENSUS: u8 = 1;
+/// Network channel of transaction gossip.
+pub const CHANNEL_TXS: u8 = 2;
+/// Largest wire message accepted by the decoder (the network's frame limit is lower).
+pub const MAX_WIRE_BYTES: usize = 64 * 1024 * 1024;
+/// Deepest chain of uncommitted ancestors fetched by hash before giving up.
+pub const MAX_FETCH_DEPTH: usize = 64;
+/// How often the driver publishes its status for `keel_status` and metrics, ms.
+pub const STATUS_PUBLISH_MS: u64 = 250;
+
+/// Driver settings.
+#[derive(Clone, Debug)]
+pub struct DriverConfig {
+    /// Round timer.
+    pub pacemaker: PacemakerConfig,
+    /// Idle heartbeat: with nothing to order, a leader proposes (an empty block) this long
+    /// after the parent, ms. Keep it well under the round timeout.
+    pub block_interval_ms: u64,
+    /// Busy pace: while transactions are pending, or an uncommitted ancestor carries
+    /// transactions (it commits only once two descendants are certified), a leader proposes
+    /// this long after the parent, ms.
+    pub busy_block_interval_ms: u64,
+    /// Most transactions per block.
+    pub max_block_txs: usize,
+    /// Gossip flush period, ms.
+    pub gossip_flush_ms: u64,
+    /// Sync check period, ms.
+    pub sync_check_ms: u64,
+}
+
+impl Default for DriverConfig {
+    fn default() -> Self {
+        DriverConfig {
+            pacemaker: PacemakerConfig::default(),
+            block_interval_ms: 250,
+            busy_block_interval_ms: 10,
+            max_block_txs: 10_000,
+            gossip_flush_ms: 20,
+            sync_check_ms: 1_000,
+        }
+    }
+}

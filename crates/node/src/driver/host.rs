@@ -1,0 +1,380 @@
+//! The [`Driver`]: owns the consensus instance, the executed-but-uncommitted blocks and the
+//! parts; runs the select loop (reading the clocks once per event) and performs effects.
+
+use super::body_cache::BodyCache;
+use super::clock::Now;
+use super::config::{
+    CHANNEL_CONSENSUS, CHANNEL_TXS, DriverConfig, MAX_WIRE_BYTES, STATUS_PUBLISH_MS,
+};
+use super::gossip::{GOSSIP_QUEUE_TXS, Gossip, MAX_GOSSIP_BATCH};
+use super::next_epoch::NextEpochBuffer;
+use super::pacer::{Pace, ProposalPacer};
+use super::sync::BlockSync;
+use super::wire::{WireMsg, kind_of};
+use keel_ledger::ExecutedBlock;
+use crate::{Node, NodeError};
+use keel_consensus::{BlockMeta, Consensus, ConsensusMessage, Effect, Input, KeelCrypto, Round};
+use keel_network::{InboundMessage, NetworkHandle};
+use keel_types::{Address, Hash, codec};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+
+/// Runs until `shutdown` flips to true or the node halts.
+pub struct Driver {
+    pub(super) node: Arc<Node>,
+    pub(super) net: NetworkHandle,
+    /// `None` for an observer: it never votes, it follows the chain by block sync.
+    pub(super) consensus: Option<Consensus<KeelCrypto>>,
+    pub(super) cfg: DriverConfig,
+    pub(super) me: Address,
+    pub(super) pending: HashMap<Hash, Arc<ExecutedBlock>>,
+    pub(super) bodies: BodyCache,
+    pub(super) timer: Option<(Round, Instant)>,
+    pub(super) pacer: ProposalPacer,
+    gossip_rx: mpsc::Receiver<Vec<u8>>,
+    gossip: Gossip,
+    pub(super) sync: BlockSync,
+    pub(super) quorum: usize,
+    /// A proposal whose ancestors are being fetched; answered once they are executed.
+    pub(super) awaiting_validation: Option<keel_consensus::Proposal>,
+    /// Our own proposal waiting for its parent chain.
+    pub(super) awaiting_propose: Option<(Round, BlockMeta)>,
+    /// Current epoch (ADR 0011).
+    pub(super) epoch: u64,
+    /// Consensus messages of the next epoch, replayed after the switch.
+    pub(super) next_epoch: NextEpochBuffer,
+}
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("me", &self.me)
+            .field("pending", &self.pending.len())
+            .finish()
+    }
+}
+
+impl Driver {
+    /// Build the driver from the node's persisted state (restart-safe).
+    pub fn new(
+        node: Arc<Node>,
+        net: NetworkHandle,
+        cfg: DriverConfig,
+    ) -> Result<Driver, NodeError> {
+        let built = crate::epoch::build(&node, cfg.pacemaker)?;
+        let (tx, gossip_rx) = mpsc::channel(GOSSIP_QUEUE_TXS);
+        node.set_gossip(tx);
+        let me = node.validator_address();
+        let mut driver = Driver {
+            node,
+            net,
+            consensus: built.consensus,
+            cfg,
+            me,
+            pending: HashMap::new(),
+            bodies: BodyCache::default(),
+            timer: None,
+            pacer: ProposalPacer::default(),
+            gossip_rx,
+            gossip: Gossip::default(),
+            sync: BlockSync::default(),
+            quorum: built.quorum,
+            awaiting_validation: None,
+            awaiting_propose: None,
+            epoch: built.epoch,
+            next_epoch: NextEpochBuffer::default(),
+        };
+        driver.restore_pending(Now::read())?;
+        Ok(driver)
+    }
+
+    /// Consensus status (for `keel_status`).
+    pub fn status(&self) -> Option<keel_consensus::ConsensusStatus> {
+        self.consensus.as_ref().map(|c| c.status())
+    }
+
+    /// The event loop. Must run on a multi-threaded tokio runtime: block execution and
+    /// validation use `block_in_place` so they do not stall the other tasks.
+    pub async fn run(
+        mut self,
+        mut inbound: mpsc::Receiver<InboundMessage>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        if let Some(c) = self.consensus.as_mut() {
+            let effects = c.start();
+            self.perform_all(effects, Now::read());
+        }
+        let mut gossip_tick =
+            tokio::time::interval(Duration::from_millis(self.cfg.gossip_flush_ms.max(1)));
+        let mut sync_tick =
+            tokio::time::interval(Duration::from_millis(self.cfg.sync_check_ms.max(10)));
+        let mut status_tick = tokio::time::interval(Duration::from_millis(STATUS_PUBLISH_MS));
+        while !*shutdown.borrow() && self.node.halted().is_none() {
+            let timer = self.timer.map(|(_, at)| at);
+            let propose = self.pacer.next_check();
+            tokio::select! {
+                msg = inbound.recv() => match msg {
+                    Some(m) => self.on_inbound(m, Now::read()),
+                    None => break,
+                },
+                Some(raw) = self.gossip_rx.recv() => {
+                    if let Some(batch) = self.gossip.push(raw) {
+                        self.send_gossip(&batch);
+                    }
+                }
+                _ = sleep_opt(timer) => {
+                    if let Some((round, _)) = self.timer.take() {
+                        self.feed(Input::Timeout { round }, Now::read());
+                    }
+                }
+                _ = sleep_opt(propose) => self.on_propose_due(Now::read()),
+                _ = gossip_tick.tick() => {
+                    if let Some(batch) = self.gossip.take() {
+                        self.send_gossip(&batch);
+                    }
+                }
+                _ = sync_tick.tick() => self.check_sync(Now::read()),
+                _ = status_tick.tick() => self.publish_status(),
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    fn on_propose_due(&mut self, now: Now) {
+        let Some(due) = self.pacer.take_due(now.mono) else {
+            return;
+        };
+        if due.idle || self.has_work(&due.parent.id) {
+            self.propose(due.round, due.parent, now);
+        } else {
+            // Nothing to order yet: look again shortly, up to the heartbeat.
+            let busy = self.busy_interval();
+            self.pacer.snooze(due, now.mono, busy);
+        }
+    }
+
+    pub(super) fn feed(&mut self, input: Input, now: Now) {
+        let Some(c) = self.consensus.as_mut() else {
+            return;
+        };
+        let effects = c.handle(input);
+        self.perform_all(effects, now);
+    }
+
+    /// Perform effects in order; inputs they produce are fed after all of them (one input at a
+    /// time, per the consensus ordering contract).
+    ///
+    /// If an effect switched the epoch (a commit ended it), the rest of the old instance's
+    /// effects and inputs are dropped: they belong to a finished epoch, and performing them
+    /// would tag old votes and safety state with the new epoch.
+    pub(super) fn perform_all(&mut self, effects: Vec<Effect>, now: Now) {
+        let epoch = self.epoch;
+        let mut queue: VecDeque<Input> = VecDeque::new();
+        let mut effects: VecDeque<Effect> = effects.into();
+        loop {
+            while let Some(e) = effects.pop_front() {
+                if let Some(input) = self.perform(e, now) {
+                    queue.push_back(input);
+                }
+                if self.node.halted().is_some() || self.epoch != epoch {
+                    return;
+                }
+            }
+            match queue.pop_front() {
+                Some(input) => match self.consensus.as_mut() {
+                    Some(c) => effects = c.handle(input).into(),
+                    None => return,
+                },
+                None => return,
+            }
+        }
+    }
+
+    fn perform(&mut self, effect: Effect, now: Now) -> Option<Input> {
+        match effect {
+            Effect::PersistSafety(s) => {
+                let encoded = crate::epoch::encode_safety(self.epoch, &s);
+                if let Err(e) = self.node.persist_safety(&encoded) {
+                    self.node
+                        .halt(format!("cannot persist consensus safety state: {e}"));
+                }
+                None
+            }
+            Effect::Broadcast(msg) => {
+                self.node
+                    .counters
+                    .record_consensus_message("sent", kind_of(&msg));
+                if let ConsensusMessage::Proposal(p) = &msg
+                    && let Some(b) = self.pending.get(&p.block.id)
+                {
+                    self.broadcast(&WireMsg::Body(b.block.clone()));
+                }
+                self.broadcast(&WireMsg::EpochConsensus {
+                    epoch: self.epoch,
+                    msg: msg.encode(),
+                });
+                None
+            }
+            Effect::ScheduleTimeout { round, after_ms } => {
+                self.timer = Some((round, now.mono + Duration::from_millis(after_ms)));
+                None
+            }
+            Effect::ProposeRequest { round, parent, .. } => {
+                // Pace proposals after the parent's timestamp: the busy interval when there is
+                // something to order or to commit, the idle heartbeat otherwise.
+                let parent_ts = self.header_ts(&parent.id).unwrap_or(0);
+                let idle_ms = self
+                    .gov_param(|g| g.block_interval_ms)
+                    .unwrap_or(self.cfg.block_interval_ms);
+                let pace = Pace {
+                    busy_ms: self.cfg.busy_block_interval_ms,
+                    idle_ms,
+                };
+                self.pacer.schedule(round, parent, parent_ts, now, pace);
+                None
+            }
+            Effect::ValidateBlock { proposal } => self.validate(&proposal, now),
+            Effect::Commit {
+                committed,
+                blocks,
+                proof,
+            } => {
+                self.commit(committed, &blocks, &proof, now);
+                None
+            }
+            Effect::Rejected { from, reason } => {
+                tracing::debug!(?from, %reason, "consensus input rejected");
+                let name = format!("{reason:?}");
+                let name = name.split(['(', ' ', '{']).next().unwrap_or("Unknown");
+                self.node.counters.record_consensus_rejection(name);
+                None
+            }
+        }
+    }
+
+    pub(super) fn busy_interval(&self) -> Duration {
+        Duration::from_millis(
+            self.cfg
+                .busy_block_interval_ms
+                .clamp(1, self.cfg.block_interval_ms.max(1)),
+        )
+    }
+
+    pub(super) fn broadcast(&self, msg: &WireMsg) {
+        let _ = self.net.broadcast(CHANNEL_CONSENSUS, codec::encode(msg));
+    }
+
+    pub(super) fn send(&self, to: &Address, msg: &WireMsg) {
+        let _ = self.net.send(to, CHANNEL_CONSENSUS, codec::encode(msg));
+    }
+
+    fn send_gossip(&self, batch: &Vec<Vec<u8>>) {
+        let _ = self.net.broadcast(CHANNEL_TXS, codec::encode(batch));
+    }
+
+    fn on_inbound(&mut self, m: InboundMessage, now: Now) {
+        match m.channel {
+            CHANNEL_TXS => self.on_gossip(m, now),
+            CHANNEL_CONSENSUS => {
+                let bytes = m.payload.len();
+                match codec::decode::<WireMsg>("wire message", &m.payload, MAX_WIRE_BYTES) {
+                    Ok(msg) => self.on_wire(m.from, msg, bytes, now),
+                    Err(e) => {
+                        self.node
+                            .counters
+                            .record_consensus_rejection("MalformedFrame");
+                        tracing::debug!(from = %m.from, error = %e, "bad wire message")
+                    }
+                }
+            }
+            other => {
+                self.node
+                    .counters
+                    .record_consensus_rejection("UnknownChannel");
+                tracing::debug!(from = %m.from, channel = other, "unknown channel")
+            }
+        }
+    }
+
+    fn on_gossip(&mut self, m: InboundMessage, now: Now) {
+        match codec::decode::<Vec<Vec<u8>>>("tx gossip", &m.payload, MAX_WIRE_BYTES) {
+            Ok(raws) if raws.len() <= MAX_GOSSIP_BATCH => {
+                if !self.gossip.admit(m.from, raws.len(), now.mono) {
+                    self.node
+                        .counters
+                        .record_consensus_rejection("GossipOverBudget");
+                    return;
+                }
+                let node = self.node.clone();
+                tokio::task::block_in_place(|| node.submit_from_peer(&raws));
+            }
+            _ => {
+                self.node
+                    .counters
+                    .record_consensus_rejection("MalformedGossip");
+                tracing::debug!(from = %m.from, "bad tx gossip frame")
+            }
+        }
+    }
+
+    fn on_wire(&mut self, from: Address, msg: WireMsg, bytes: usize, now: Now) {
+        let alg = self.node.suite().hash();
+        let head = self.node.head().height;
+        match msg {
+            // Untagged (pre-epoch) consensus messages belong to epoch 0.
+            WireMsg::Consensus(m) => self.on_epoch_message(from, 0, &m, now),
+            WireMsg::EpochConsensus { epoch, msg } => self.on_epoch_message(from, epoch, &msg, now),
+            WireMsg::Body(block) => {
+                let id = block.hash(alg);
+                if let Err(e) = self.bodies.insert_body(id, block, from, bytes, head) {
+                    self.node.counters.record_consensus_rejection("BodyRefused");
+                    tracing::debug!(%from, block = %id, error = %e, "proposal body refused");
+                }
+            }
+            WireMsg::BlockResponse { block } => {
+                let id = block.hash(alg);
+                match self.bodies.insert_fetched(id, block, from, bytes, head) {
+                    Ok(()) => self.resume_awaiting(now),
+                    Err(e) => {
+                        self.node.counters.record_consensus_rejection("BodyRefused");
+                        tracing::debug!(%from, block = %id, error = %e, "fetched block refused");
+                    }
+                }
+            }
+            WireMsg::SyncRequest { from: lo, to: hi } => self.serve_sync(from, lo, hi, now),
+            WireMsg::BlockRequest { id } => self.serve_block(from, id),
+            WireMsg::SyncResponse { blocks } => self.apply_sync(from, blocks, now),
+        }
+    }
+
+    fn publish_status(&self) {
+        let peers = self
+            .net
+            .peers()
+            .into_iter()
+            .map(|p| crate::metrics::PeerSummary {
+                address: p.address,
+                connected: p.connected,
+                last_error: p.last_error,
+                cert_not_after_secs: p.certificate.map(|c| c.not_after),
+            })
+            .collect();
+        self.node.counters.set_network(self.net.metrics());
+        self.node.counters.set_bft(crate::metrics::BftStatus {
+            consensus: self.consensus.as_ref().map(|c| c.status()),
+            quorum: self.quorum,
+            round_timeout_ms: self.cfg.pacemaker.base_timeout_ms,
+            peers,
+            updated_ms: crate::producer::now_ms(),
+        });
+    }
+}
+
+async fn sleep_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+        None => std::future::pending().await,
+    }
+}
