@@ -267,7 +267,7 @@ pub(crate) fn run_node(
             )),
             Some(p2p) => Engine::Bft(start_bft(&cfg, p2p, node.clone(), cfg_path).await?),
         };
-        let info = node.chain_info();
+        let info = node.chain_info()?;
         println!(
             "keel node running: chain {} (id {}), suite {}, head {}",
             info.chain_name, info.chain_id, info.suite, info.height

@@ -1,7 +1,7 @@
 //! Node-side support for the EVM and the Ethereum JSON-RPC (ADR 0009): read-only state views
 //! at a committed height, the executor's chain parameters, Ethereum transaction submission.
 
-use crate::Node;
+use crate::{Node, NodeError};
 use keel_execution::{BlockContext, ChainParams, ExecutionError, StateView, keys::StateKey};
 use keel_mempool::{AdmitError, Admitted};
 
@@ -27,9 +27,22 @@ impl Node {
         HeightView { node: self, height }
     }
 
-    /// Chain parameters the executor runs with.
-    pub fn chain_params(&self) -> ChainParams {
-        *self.executor.params()
+    /// Chain parameters in force for the block after `height` (≤ head): the gas price is the
+    /// one governance set in the state at `height`, exactly what execution charges
+    /// ([`keel_execution::Executor::params_on`]).
+    pub fn chain_params_at(&self, height: u64) -> Result<ChainParams, NodeError> {
+        Ok(self.executor.params_on(&self.state_at(height))?)
+    }
+
+    /// Chain parameters in force for the next block (on the committed head): what admission,
+    /// `eth_gasPrice` and `keel_chainInfo` report.
+    pub fn chain_params(&self) -> Result<ChainParams, NodeError> {
+        self.chain_params_at(self.head().height)
+    }
+
+    /// The gas price block `height` was executed with (the price in force on its parent).
+    pub fn gas_price_of_block(&self, height: u64) -> Result<u128, NodeError> {
+        Ok(self.chain_params_at(height.saturating_sub(1))?.gas_price)
     }
 
     /// Block context for a read-only call on top of `height` (the next block's number, the

@@ -43,7 +43,7 @@ pub struct ChainInfo {
     pub hash_algorithm: String,
     /// Signature scheme of the suite.
     pub signature_scheme: String,
-    /// Gas price (decimal string).
+    /// Gas price the next block charges (decimal string; governance may change it).
     #[serde(with = "crate::serde_u128")]
     pub gas_price: u128,
     /// Genesis block hash.
@@ -378,16 +378,16 @@ impl Node {
         self.head.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Facts about the chain.
-    pub fn chain_info(&self) -> ChainInfo {
+    /// Facts about the chain (the gas price the next block charges).
+    pub fn chain_info(&self) -> Result<ChainInfo, NodeError> {
         let head = self.head();
-        ChainInfo {
+        Ok(ChainInfo {
             chain_id: self.genesis.chain_id,
             chain_name: self.genesis.chain_name.clone(),
             suite: self.suite.name().into(),
             hash_algorithm: self.suite.hash().name().into(),
             signature_scheme: self.suite.signature_scheme().name().into(),
-            gas_price: self.genesis.gas_price,
+            gas_price: self.chain_params_at(head.height)?.gas_price,
             genesis_hash: self.genesis_hash,
             height: head.height,
             head_hash: head.hash,
@@ -400,7 +400,7 @@ impl Node {
             .into(),
             validators: self.current_validators(),
             pending_txs: self.mempool.len(),
-        }
+        })
     }
 
     /// Account at the head.
@@ -731,5 +731,12 @@ impl AccountSource for HeadAccounts<'_> {
 
     fn authorize(&self, sender: &Address, tx: &SignedTransaction) -> Result<(), AdmitError> {
         self.0.authorize_tx(sender, tx)
+    }
+
+    fn gas_price(&self) -> Result<Option<u128>, String> {
+        self.0
+            .chain_params()
+            .map(|p| Some(p.gas_price))
+            .map_err(|e| e.to_string())
     }
 }
