@@ -2,7 +2,8 @@
 //! * the gas price governance sets is what `eth_gasPrice`, `keel_chainInfo`, block base fees and
 //!   receipts report and what admission checks (fee cap and balance), so a transaction priced
 //!   from `eth_gasPrice` executes and an under-priced one is refused at admission;
-//! * with a genesis price of 0 and a governance price above 0, a zero-balance account is refused.
+//! * with a genesis price of 0 and a governance price above 0, a zero-balance account is refused;
+//! * an account denied `transfer` cannot send value through the EVM (refused at admission).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,7 +15,7 @@ use alloy_primitives::{Signature, TxKind, U256};
 use keel_crypto::{HashAlgorithm, KeyPair, Scheme, Suite};
 use keel_node::{Genesis, GenesisAccount, GenesisValidator, KeyFile, Node, ProducerConfig};
 use keel_types::{
-    Address, ChainParam, GovAction, GovPayload, Payload, Signer, Transaction,
+    Address, ChainParam, GovAction, GovPayload, OpPolicy, Operation, Payload, Signer, Transaction,
 };
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -250,4 +251,35 @@ fn zero_balance_account_is_refused_once_governance_prices_gas() {
         "INSUFFICIENT_BALANCE"
     );
     assert_eq!(h.node.mempool().len(), 0, "nothing reached the pool");
+}
+
+#[test]
+fn an_account_denied_transfer_cannot_send_value_through_the_evm() {
+    let k = KeyPair::from_seed(Scheme::Secp256k1, &[9; 32]);
+    let me = addr(&k);
+    let payee = Address([0x44; 20]);
+    let h = start(1, &[me], paced());
+    h.govern(
+        GovAction::SetOperationPolicy {
+            op: Operation::Transfer,
+            policy: OpPolicy::DenyList(vec![me]),
+        },
+        |h| {
+            let m = h.ok("keel_getMembers", json!([]));
+            m["operationPolicies"].get("transfer").is_some()
+        },
+    );
+    // A plain Ethereum value transfer to an account without code.
+    let raw = raw_tx(&k, 0, 1, payee, 1_000);
+    assert_eq!(
+        h.refused("eth_sendRawTransaction", json!([raw])),
+        "NOT_PERMITTED"
+    );
+    // Without value it is a call (`call_contract` is open): admitted and executed.
+    let hash = h.ok("eth_sendRawTransaction", json!([raw_tx(&k, 0, 1, payee, 0)]));
+    assert_eq!(h.receipt(&hash)["status"], json!("0x1"));
+    assert_eq!(
+        h.ok("eth_getBalance", json!([hex_addr(&payee), "latest"])),
+        json!("0x0")
+    );
 }
