@@ -453,12 +453,21 @@ impl Node {
         Ok(out)
     }
 
+    /// Where a committed transaction is, if its block is at or below the published head. A
+    /// block's rows become readable in the store just before `commit_block` publishes the new
+    /// head; bounding every lookup by the head keeps reads on one view: once a receipt in block
+    /// N is visible, the head (and so `eth_blockNumber` and the account nonces) is at N or above.
+    pub fn tx_location(&self, hash: &Hash) -> Result<Option<TxLocation>, NodeError> {
+        let head = self.head().height;
+        Ok(self.chain.tx_location(hash)?.filter(|l| l.height <= head))
+    }
+
     /// A transaction and where it is.
     pub fn transaction(
         &self,
         hash: &Hash,
     ) -> Result<Option<(SignedTransaction, TxLocation)>, NodeError> {
-        let Some(loc) = self.chain.tx_location(hash)? else {
+        let Some(loc) = self.tx_location(hash)? else {
             return Ok(None);
         };
         let block = self.chain.block(loc.height)?.ok_or_else(|| {
@@ -474,7 +483,7 @@ impl Node {
 
     /// Receipt of a committed transaction.
     pub fn receipt(&self, hash: &Hash) -> Result<Option<(Receipt, TxLocation)>, NodeError> {
-        let Some(loc) = self.chain.tx_location(hash)? else {
+        let Some(loc) = self.tx_location(hash)? else {
             return Ok(None);
         };
         Ok(self.chain.receipt(loc)?.map(|r| (r, loc)))

@@ -877,11 +877,12 @@ pub fn dispatch(
                     Ok(json!(qty(a.balance)))
                 }
                 "eth_getTransactionCount" => {
-                    let a = keel_evm::db::read_account(&view, alg, &addr)?.unwrap_or_default();
                     let n = if tag.and_then(|t| t.as_str()) == Some("pending") {
-                        node.mempool().pending_nonce(&addr, a.nonce)
+                        node.pending_nonce(&addr)?
                     } else {
-                        a.nonce
+                        keel_evm::db::read_account(&view, alg, &addr)?
+                            .unwrap_or_default()
+                            .nonce
                     };
                     Ok(json!(qty(n)))
                 }

@@ -3,7 +3,9 @@
 //!   receipts report and what admission checks (fee cap and balance), so a transaction priced
 //!   from `eth_gasPrice` executes and an under-priced one is refused at admission;
 //! * with a genesis price of 0 and a governance price above 0, a zero-balance account is refused;
-//! * an account denied `transfer` cannot send value through the EVM (refused at admission).
+//! * an account denied `transfer` cannot send value through the EVM (refused at admission);
+//! * once a receipt in block N is visible, the head is at N or above and the sender's `latest`
+//!   and `pending` nonces count the transaction, with blocks committing every millisecond.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -282,4 +284,63 @@ fn an_account_denied_transfer_cannot_send_value_through_the_evm() {
         h.ok("eth_getBalance", json!([hex_addr(&payee), "latest"])),
         json!("0x0")
     );
+}
+
+/// Blocks every millisecond (empty ones too): right after a receipt is visible, in process
+/// (no RPC latency to hide a lagging head) and over JSON-RPC.
+#[test]
+fn a_visible_receipt_implies_the_head_and_the_nonces() {
+    const TXS: u64 = 300;
+    let k = KeyPair::from_seed(Scheme::Secp256k1, &[10; 32]);
+    let me = addr(&k);
+    let h = start(
+        1,
+        &[me],
+        ProducerConfig {
+            block_interval_ms: 1,
+            max_block_txs: 1000,
+            empty_blocks: true,
+        },
+    );
+    let me_hex = hex_addr(&me);
+    let suite_hash = h.node.suite().hash();
+    for nonce in 0..TXS {
+        let raw = raw_tx(&k, nonce, h.gas_price(), Address([0x45; 20]), 1);
+        let hash_v = h.ok("eth_sendRawTransaction", json!([raw]));
+        assert_eq!(
+            qty(&h.ok("eth_getTransactionCount", json!([me_hex, "pending"]))),
+            u128::from(nonce + 1),
+            "pending nonce counts the pooled transaction"
+        );
+        let hash: keel_types::Hash = hash_v.as_str().unwrap().parse().unwrap();
+        // In process: spin on the receipt, then read the head and the nonces at once.
+        let start = Instant::now();
+        let loc = loop {
+            if let Some((_, loc)) = h.node.receipt(&hash).unwrap() {
+                break loc;
+            }
+            assert!(start.elapsed() < WAIT, "no receipt for tx {nonce}");
+            std::hint::spin_loop();
+        };
+        let head = h.node.head().height;
+        let pending = h.node.pending_nonce(&me).unwrap();
+        let latest = keel_evm::db::read_account(&h.node.state_at(head), suite_hash, &me)
+            .unwrap()
+            .unwrap_or_default()
+            .nonce;
+        assert!(
+            head >= loc.height,
+            "tx {nonce}: receipt in block {} visible while the head is {head}",
+            loc.height
+        );
+        assert_eq!((latest, pending), (nonce + 1, nonce + 1), "tx {nonce}");
+        // Over JSON-RPC, as a wallet sees it.
+        let r = h.receipt(&hash_v);
+        let n = qty(&r["blockNumber"]);
+        assert!(qty(&h.ok("eth_blockNumber", json!([]))) >= n);
+        for tag in ["latest", "pending"] {
+            let count = h.ok("eth_getTransactionCount", json!([me_hex, tag]));
+            assert_eq!(qty(&count), u128::from(nonce + 1), "tx {nonce}, {tag}");
+        }
+    }
 }
