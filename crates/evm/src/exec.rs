@@ -309,7 +309,8 @@ impl EvmHook for KeelEvm {
         if let Some(msg) = policy::value_refusal(state, alg, &input.sender, value)? {
             return Ok(rejected(ExecErrorCode::NotPermitted, msg));
         }
-        let guard = policy::deploy_refusal(state, alg, &input.sender)?.map(|r| CreateGuard::new(&r));
+        let guard =
+            policy::deploy_refusal(state, alg, &input.sender)?.map(|r| CreateGuard::new(&r));
         let is_create = env.kind == TxKind::Create;
         let (result, post) = match run_guarded(state, params, ctx, env, false, guard) {
             Ok(r) => r,

@@ -11,9 +11,7 @@ use alloy_primitives::{Signature, TxKind, U256};
 use keel_crypto::{HashAlgorithm, KeyPair, Scheme, Suite};
 use keel_evm::KEEL_EVM;
 use keel_execution::governance::{self, GovGenesis};
-use keel_execution::{
-    BlockContext, ChainParams, Executor, MemoryState, TxInput, genesis_changes,
-};
+use keel_execution::{BlockContext, ChainParams, Executor, MemoryState, TxInput, genesis_changes};
 use keel_types::{
     Address, ExecErrorCode, OpPolicy, Operation, Payload, Receipt, SignedTransaction, Signer,
     Transaction, TxStatus, codec,
@@ -27,14 +25,14 @@ const FUNDS: u128 = 10u128.pow(20);
 /// Runtime of a factory: `CREATE`s a contract with empty code, returns its address, or reverts
 /// with the creation's revert data (what Solidity's `new` does).
 const FACTORY_RUNTIME: &str = concat!(
-    "6460006000f3", // PUSH5 <init code of the child: PUSH1 0 PUSH1 0 RETURN>
-    "600052",       // MSTORE at 0 (the 5 bytes land at 27..32)
+    "6460006000f3",   // PUSH5 <init code of the child: PUSH1 0 PUSH1 0 RETURN>
+    "600052",         // MSTORE at 0 (the 5 bytes land at 27..32)
     "6005601b6000f0", // CREATE(value 0, offset 27, size 5)
-    "80601e57",     // DUP1, JUMPI to `ok` if the address is not zero
-    "3d600060003e", // RETURNDATACOPY(0, 0, RETURNDATASIZE)
-    "3d6000fd",     // REVERT(0, RETURNDATASIZE)
-    "5b600052",     // ok: JUMPDEST, MSTORE the address at 0
-    "60206000f3",   // RETURN(0, 32)
+    "80601e57",       // DUP1, JUMPI to `ok` if the address is not zero
+    "3d600060003e",   // RETURNDATACOPY(0, 0, RETURNDATASIZE)
+    "3d6000fd",       // REVERT(0, RETURNDATASIZE)
+    "5b600052",       // ok: JUMPDEST, MSTORE the address at 0
+    "60206000f3",     // RETURN(0, 32)
 );
 
 /// Init code deploying [`FACTORY_RUNTIME`] (39 bytes, copied from offset 12).

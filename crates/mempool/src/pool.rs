@@ -282,7 +282,12 @@ impl Mempool {
         // One price for the whole batch: the one the next block charges.
         let gas_price = match accounts.gas_price() {
             Ok(p) => p.unwrap_or(self.cfg.gas_price),
-            Err(e) => return raws.iter().map(|_| Err(AdmitError::State(e.clone()))).collect(),
+            Err(e) => {
+                return raws
+                    .iter()
+                    .map(|_| Err(AdmitError::State(e.clone())))
+                    .collect();
+            }
         };
         // 1. Decode and stateless checks, in parallel.
         let mut stage: Vec<Result<Candidate, AdmitError>> = raws

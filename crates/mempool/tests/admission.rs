@@ -320,7 +320,10 @@ fn admission_prices_gas_at_the_account_source_price() {
     let k = key(Scheme::Ed25519, 1);
     fund(&acc, suite, &k, 0, 210_004);
     let tx = transfer(&k, 0, 5);
-    assert!(admit_one(&p, &acc, &tx).is_ok(), "free at the configured price");
+    assert!(
+        admit_one(&p, &acc, &tx).is_ok(),
+        "free at the configured price"
+    );
     let p = Mempool::new(MempoolConfig::new(CHAIN, suite, 0));
     let priced = Priced(acc, 10);
     assert_eq!(
@@ -330,6 +333,12 @@ fn admission_prices_gas_at_the_account_source_price() {
             needed: 210_005
         })
     );
-    priced.0.0.lock().unwrap().values_mut().for_each(|v| v.1 += 1);
+    priced
+        .0
+        .0
+        .lock()
+        .unwrap()
+        .values_mut()
+        .for_each(|v| v.1 += 1);
     assert!(p.admit(&[tx.encode()], &priced, 1).remove(0).is_ok());
 }

@@ -236,7 +236,10 @@ fn transactions_of_a_block_above_the_published_head_are_not_visible() {
     );
     batch.commit(Durability::Sync).unwrap();
     assert_eq!(node.head().height, 0, "the head is not published");
-    assert!(node.receipt(&tx_hash).unwrap().is_none(), "receipt above the head");
+    assert!(
+        node.receipt(&tx_hash).unwrap().is_none(),
+        "receipt above the head"
+    );
     assert!(node.transaction(&tx_hash).unwrap().is_none());
     assert!(node.tx_location(&tx_hash).unwrap().is_none());
 }

@@ -215,24 +215,37 @@ fn governance_gas_price_is_quoted_admitted_and_charged() {
 
     // Under-priced for the new price (enough for the genesis one): refused at admission.
     let cheap = raw_tx(&k, 0, 8, payee, 1);
-    assert_eq!(h.refused("eth_sendRawTransaction", json!([cheap])), "FEE_TOO_LOW");
+    assert_eq!(
+        h.refused("eth_sendRawTransaction", json!([cheap])),
+        "FEE_TOO_LOW"
+    );
 
     // Priced from eth_gasPrice: admitted and executed at that price.
     let price = h.gas_price();
-    let hash = h.ok("eth_sendRawTransaction", json!([raw_tx(&k, 0, price, payee, 1)]));
+    let hash = h.ok(
+        "eth_sendRawTransaction",
+        json!([raw_tx(&k, 0, price, payee, 1)]),
+    );
     let r = h.receipt(&hash);
     assert_eq!(r["status"], json!("0x1"), "{r}");
     assert_eq!(qty(&r["effectiveGasPrice"]), 9, "{r}");
     let block = h.ok("eth_getBlockByNumber", json!([r["blockNumber"], false]));
     assert_eq!(qty(&block["baseFeePerGas"]), 9, "{block}");
     let spent = 10u128.pow(24) - qty(&h.ok("eth_getBalance", json!([hex_addr(&me), "latest"])));
-    assert_eq!(spent, 21_000 * 9 + 1, "fee at the governance price plus the value");
+    assert_eq!(
+        spent,
+        21_000 * 9 + 1,
+        "fee at the governance price plus the value"
+    );
     let tx = h.ok("eth_getTransactionByHash", json!([hash]));
     assert_eq!(qty(&tx["gasPrice"]), 9, "{tx}");
 
     // A price decrease: a cap at the new price is enough.
     h.set_gas_price(4);
-    let hash = h.ok("eth_sendRawTransaction", json!([raw_tx(&k, 1, 4, payee, 1)]));
+    let hash = h.ok(
+        "eth_sendRawTransaction",
+        json!([raw_tx(&k, 1, 4, payee, 1)]),
+    );
     let r = h.receipt(&hash);
     assert_eq!(r["status"], json!("0x1"), "{r}");
     assert_eq!(qty(&r["effectiveGasPrice"]), 4, "{r}");
@@ -278,7 +291,10 @@ fn an_account_denied_transfer_cannot_send_value_through_the_evm() {
         "NOT_PERMITTED"
     );
     // Without value it is a call (`call_contract` is open): admitted and executed.
-    let hash = h.ok("eth_sendRawTransaction", json!([raw_tx(&k, 0, 1, payee, 0)]));
+    let hash = h.ok(
+        "eth_sendRawTransaction",
+        json!([raw_tx(&k, 0, 1, payee, 0)]),
+    );
     assert_eq!(h.receipt(&hash)["status"], json!("0x1"));
     assert_eq!(
         h.ok("eth_getBalance", json!([hex_addr(&payee), "latest"])),
