@@ -348,6 +348,16 @@ pub fn permits(
     if gov_state(view, alg).map_err(Err)?.is_none() {
         return Ok(());
     }
+    policy_permits(view, alg, sender, op)
+}
+
+/// [`permits`] on a state known to have governance.
+fn policy_permits(
+    view: &dyn StateView,
+    alg: HashAlgorithm,
+    sender: &Address,
+    op: Operation,
+) -> Result<(), Result<Refusal, ExecutionError>> {
     let policy = op_policy(view, alg, op).map_err(Err)?;
     if policy.permits(sender) {
         return Ok(());
@@ -381,7 +391,7 @@ pub fn authorize(
         )));
     }
     if let Some(op) = keel_types::operation_of(payload) {
-        permits(view, alg, sender, op)?;
+        policy_permits(view, alg, sender, op)?;
     }
     let member = gov.weight_of(sender).is_some();
     if let Payload::Gov(_) = payload {
