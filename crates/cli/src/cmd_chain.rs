@@ -264,7 +264,7 @@ pub(crate) fn run_node(
         let url = format!("http://{addr}");
         let running = keel_node::launch(launch_cfg).await?;
         let node = running.node.clone();
-        let info = node.chain_info();
+        let info = node.chain_info()?;
         println!(
             "keel node running: chain {} (id {}), suite {}, head {}",
             info.chain_name, info.chain_id, info.suite, info.height

@@ -4,6 +4,7 @@
 use crate::db::{KeelDb, eth_addr, keel_addr};
 use crate::ethtx;
 use crate::logs;
+use crate::policy::{self, CreateGuard};
 use crate::precompile::KeelPrecompiles;
 use alloy_primitives::{Address as EthAddress, Bytes, TxKind, U256};
 use keel_crypto::HashAlgorithm;
@@ -17,7 +18,7 @@ use revm::context::{BlockEnv, CfgEnv, Context, TxEnv};
 use revm::context_interface::transaction::{AccessList, AccessListItem};
 use revm::primitives::hardfork::SpecId;
 use revm::state::EvmState;
-use revm::{ExecuteEvm, MainBuilder, MainContext};
+use revm::{ExecuteEvm, InspectEvm, MainBuilder, MainContext};
 
 /// EVM hard fork rules Keel runs.
 pub const SPEC: SpecId = SpecId::PRAGUE;
@@ -107,15 +108,36 @@ fn run(
     tx: TxEnv,
     read_only: bool,
 ) -> RunResult {
+    run_guarded(view, params, ctx, tx, read_only, None)
+}
+
+/// [`run`], with `guard` refusing contract creations when the origin may not deploy
+/// ([`crate::policy`]); the inspector path runs only then.
+fn run_guarded(
+    view: &dyn StateView,
+    params: &ChainParams,
+    ctx: BlockContext,
+    tx: TxEnv,
+    read_only: bool,
+    guard: Option<CreateGuard>,
+) -> RunResult {
     let alg = params.suite.hash();
     let db = KeelDb::new(view, alg);
-    let mut evm = Context::mainnet()
+    let context = Context::mainnet()
         .with_db(db)
         .with_cfg(cfg_env(params, read_only))
-        .with_block(block_env(params, ctx))
-        .build_mainnet()
-        .with_precompiles(KeelPrecompiles::new(SPEC, view, alg));
-    let out = evm.transact(tx)?;
+        .with_block(block_env(params, ctx));
+    let precompiles = KeelPrecompiles::new(SPEC, view, alg);
+    let out = match guard {
+        None => context
+            .build_mainnet()
+            .with_precompiles(precompiles)
+            .transact(tx)?,
+        Some(guard) => context
+            .build_mainnet_with_inspector(guard)
+            .with_precompiles(precompiles)
+            .inspect_tx(tx)?,
+    };
     Ok((out.result, out.state))
 }
 
@@ -282,8 +304,15 @@ impl EvmHook for KeelEvm {
             Ok(env) => env,
             Err((code, msg)) => return Ok(rejected(code, msg)),
         };
+        // Governance policies the payload's own operation does not cover (`crate::policy`).
+        let value = u128::try_from(env.value).unwrap_or(u128::MAX);
+        if let Some(msg) = policy::value_refusal(state, alg, &input.sender, value)? {
+            return Ok(rejected(ExecErrorCode::NotPermitted, msg));
+        }
+        let guard =
+            policy::deploy_refusal(state, alg, &input.sender)?.map(|r| CreateGuard::new(&r));
         let is_create = env.kind == TxKind::Create;
-        let (result, post) = match run(state, params, ctx, env, false) {
+        let (result, post) = match run_guarded(state, params, ctx, env, false, guard) {
             Ok(r) => r,
             Err(EVMError::Database(e)) => return Err(ExecutionError::State(e.0)),
             Err(EVMError::Transaction(e)) => {

@@ -10,11 +10,14 @@
 //! * [`precompile`] — Keel's evidence lookup precompile at
 //!   [`precompile::EVIDENCE_PRECOMPILE`].
 //! * [`logs`] — EVM logs as receipt events, and the logs bloom.
+//! * [`policy`] — governance policies inside the EVM: value needs `transfer`, creations from
+//!   inside a call need the origin's `deploy_contract`.
 
 pub mod db;
 pub mod ethtx;
 pub mod exec;
 pub mod logs;
+pub mod policy;
 pub mod precompile;
 
 pub use exec::{BLOCK_GAS_LIMIT, CallOutcome, CallRequest, KEEL_EVM, KeelEvm};

@@ -10,7 +10,8 @@ use keel_types::{
     TxStatus, codec,
 };
 
-/// Chain-wide parameters the executor needs (from genesis).
+/// Chain-wide parameters the executor needs (from genesis; the gas price as governance last set
+/// it, see [`Executor::params_on`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChainParams {
     /// Chain id.
@@ -91,9 +92,21 @@ impl Executor {
         self
     }
 
-    /// Parameters.
+    /// Parameters as configured (genesis gas price); [`Executor::params_on`] gives the ones in
+    /// force on a state.
     pub fn params(&self) -> &ChainParams {
         &self.params
+    }
+
+    /// The parameters a block executed on top of `view` runs with: governance may have changed
+    /// the gas price (ADR 0011). Admission and the RPC read the price through this too, so a
+    /// wallet is quoted, and admitted at, the price execution charges.
+    pub fn params_on(&self, view: &dyn StateView) -> Result<ChainParams, ExecutionError> {
+        let mut params = self.params;
+        if let Some(g) = crate::governance::gov_state(view, self.alg())?.and_then(|g| g.gas_price) {
+            params.gas_price = g;
+        }
+        Ok(params)
     }
 
     fn alg(&self) -> HashAlgorithm {
@@ -109,11 +122,10 @@ impl Executor {
     ) -> Result<BlockOutcome, ExecutionError> {
         let mut ov = Overlay::new(view);
         let mut out = BlockOutcome::default();
-        // Governance may have changed the gas price (ADR 0011).
-        let mut this = *self;
-        if let Some(g) = crate::governance::gov_state(&ov, self.alg())?.and_then(|g| g.gas_price) {
-            this.params.gas_price = g;
-        }
+        let this = Executor {
+            params: self.params_on(&ov)?,
+            evm: self.evm,
+        };
         for input in txs {
             let receipt = this.execute_tx(&mut ov, ctx, input, &mut out.new_evidence)?;
             out.gas_used = out.gas_used.saturating_add(receipt.gas_used);

@@ -348,6 +348,43 @@ pub fn revoked_at(
 /// A refusal: stable code and explanation.
 pub type Refusal = (ExecErrorCode, String);
 
+/// Does the policy of `op` admit `sender`? (No policy, or no governance state: open.) Besides
+/// the operation of each payload ([`keel_types::operation_of`]), the EVM checks
+/// [`Operation::Transfer`] for an EVM transaction carrying value and
+/// [`Operation::DeployContract`] for contract creations from inside a call (`keel_evm::policy`).
+pub fn permits(
+    view: &dyn StateView,
+    alg: HashAlgorithm,
+    sender: &Address,
+    op: Operation,
+) -> Result<(), Result<Refusal, ExecutionError>> {
+    if gov_state(view, alg).map_err(Err)?.is_none() {
+        return Ok(());
+    }
+    policy_permits(view, alg, sender, op)
+}
+
+/// [`permits`] on a state known to have governance.
+fn policy_permits(
+    view: &dyn StateView,
+    alg: HashAlgorithm,
+    sender: &Address,
+    op: Operation,
+) -> Result<(), Result<Refusal, ExecutionError>> {
+    let policy = op_policy(view, alg, op).map_err(Err)?;
+    if policy.permits(sender) {
+        return Ok(());
+    }
+    let list = match policy {
+        OpPolicy::AllowList(_) => "is not on the allow list",
+        _ => "is on the deny list",
+    };
+    Err(Ok((
+        ExecErrorCode::NotPermitted,
+        format!("{sender} {list} of operation {}", op.name()),
+    )))
+}
+
 /// May `sender` send `payload`? Checked at admission (mempool) and again in execution.
 /// Operating errors are `Err(Err(_))`.
 pub fn authorize(
@@ -367,17 +404,7 @@ pub fn authorize(
         )));
     }
     if let Some(op) = keel_types::operation_of(payload) {
-        let policy = op_policy(view, alg, op).map_err(Err)?;
-        if !policy.permits(sender) {
-            let list = match policy {
-                OpPolicy::AllowList(_) => "is not on the allow list",
-                _ => "is on the deny list",
-            };
-            return Err(Ok((
-                ExecErrorCode::NotPermitted,
-                format!("{sender} {list} of operation {}", op.name()),
-            )));
-        }
+        policy_permits(view, alg, sender, op)?;
     }
     let member = gov.weight_of(sender).is_some();
     if let Payload::Gov(_) = payload {

@@ -287,8 +287,9 @@ impl Ledger {
         Ok(())
     }
 
-    /// Admission-time governance checks: permissions, then (for governance payloads) a dry run
-    /// of the payload and the liveness check.
+    /// Admission-time governance checks: permissions (for EVM payloads carrying value, the
+    /// `transfer` policy too), then (for governance payloads) a dry run of the payload and the
+    /// liveness check.
     pub(crate) fn authorize_tx(
         &self,
         sender: &Address,
@@ -302,6 +303,15 @@ impl Ledger {
             Ok(r) => admit_error(r),
             Err(e) => AdmitError::State(e.to_string()),
         })?;
+        if payload.is_evm() {
+            // Value in an EVM transaction needs the `transfer` policy too (`keel_evm::policy`).
+            let value = keel_evm::policy::payload_value(payload);
+            if let Some(msg) = keel_evm::policy::value_refusal(&view, alg, sender, value)
+                .map_err(|e| AdmitError::State(e.to_string()))?
+            {
+                return Err(AdmitError::NotPermitted(msg));
+            }
+        }
         let Payload::Gov(g) = payload else {
             return Ok(());
         };

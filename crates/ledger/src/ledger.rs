@@ -42,7 +42,7 @@ pub struct ChainInfo {
     pub hash_algorithm: String,
     /// Signature scheme of the suite.
     pub signature_scheme: String,
-    /// Gas price (decimal string).
+    /// Gas price the next block charges (decimal string; governance may change it).
     #[serde(with = "crate::serde_u128")]
     pub gas_price: u128,
     /// Genesis block hash.
@@ -241,16 +241,16 @@ impl Ledger {
         self.head.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Facts about the chain.
-    pub fn chain_info(&self) -> ChainInfo {
+    /// Facts about the chain (the gas price the next block charges).
+    pub fn chain_info(&self) -> Result<ChainInfo, LedgerError> {
         let head = self.head();
-        ChainInfo {
+        Ok(ChainInfo {
             chain_id: self.genesis.chain_id,
             chain_name: self.genesis.chain_name.clone(),
             suite: self.suite.name().into(),
             hash_algorithm: self.suite.hash().name().into(),
             signature_scheme: self.suite.signature_scheme().name().into(),
-            gas_price: self.genesis.gas_price,
+            gas_price: self.chain_params_at(head.height)?.gas_price,
             genesis_hash: self.genesis_hash,
             height: head.height,
             head_hash: head.hash,
@@ -263,7 +263,7 @@ impl Ledger {
             .into(),
             validators: self.current_validators(),
             pending_txs: self.mempool.len(),
-        }
+        })
     }
 
     /// Account at the head.
@@ -316,12 +316,21 @@ impl Ledger {
         Ok(out)
     }
 
+    /// Where a committed transaction is, if its block is at or below the published head. A
+    /// block's rows become readable in the store just before `commit_block` publishes the new
+    /// head; bounding every lookup by the head keeps reads on one view: once a receipt in block
+    /// N is visible, the head (and so `eth_blockNumber` and the account nonces) is at N or above.
+    pub fn tx_location(&self, hash: &Hash) -> Result<Option<TxLocation>, LedgerError> {
+        let head = self.head().height;
+        Ok(self.chain.tx_location(hash)?.filter(|l| l.height <= head))
+    }
+
     /// A transaction and where it is.
     pub fn transaction(
         &self,
         hash: &Hash,
     ) -> Result<Option<(SignedTransaction, TxLocation)>, LedgerError> {
-        let Some(loc) = self.chain.tx_location(hash)? else {
+        let Some(loc) = self.tx_location(hash)? else {
             return Ok(None);
         };
         let block = self.chain.block(loc.height)?.ok_or_else(|| {
@@ -337,7 +346,7 @@ impl Ledger {
 
     /// Receipt of a committed transaction.
     pub fn receipt(&self, hash: &Hash) -> Result<Option<(Receipt, TxLocation)>, LedgerError> {
-        let Some(loc) = self.chain.tx_location(hash)? else {
+        let Some(loc) = self.tx_location(hash)? else {
             return Ok(None);
         };
         Ok(self.chain.receipt(loc)?.map(|r| (r, loc)))
@@ -482,5 +491,12 @@ impl AccountSource for HeadAccounts<'_> {
 
     fn authorize(&self, sender: &Address, tx: &SignedTransaction) -> Result<(), AdmitError> {
         self.0.authorize_tx(sender, tx)
+    }
+
+    fn gas_price(&self) -> Result<Option<u128>, String> {
+        self.0
+            .chain_params()
+            .map(|p| Some(p.gas_price))
+            .map_err(|e| e.to_string())
     }
 }

@@ -71,6 +71,15 @@ pub enum AdmitError {
         /// The nonce.
         nonce: u64,
     },
+    /// An Ethereum transaction's fee cap is below the gas price the next block charges (the
+    /// governance price of the head state).
+    #[error("max fee per gas {max_fee_per_gas} is below the chain's gas price {gas_price}")]
+    FeeTooLow {
+        /// The transaction's `maxFeePerGas` (`gasPrice` for legacy transactions).
+        max_fee_per_gas: u128,
+        /// The gas price in force.
+        gas_price: u128,
+    },
     /// Already expired.
     #[error("transaction expired at height {expires_at}; the next block is {next_height}")]
     Expired {
@@ -157,6 +166,7 @@ impl AdmitError {
             AdmitError::ExpiryTooFar { .. } => 1013,
             AdmitError::NonceAlreadyPending { .. } => 1014,
             AdmitError::SenderQueueFull { .. } => 1015,
+            AdmitError::FeeTooLow { .. } => 1016,
             AdmitError::NotAdmitted(_) => 1030,
             AdmitError::AccountFrozen(_) => 1031,
             AdmitError::NotPermitted(_) => 1032,
@@ -182,6 +192,7 @@ impl AdmitError {
             AdmitError::InvalidField { .. } => "INVALID_FIELD",
             AdmitError::ExpiryTooFar { .. } => "EXPIRY_TOO_FAR",
             AdmitError::NonceAlreadyPending { .. } => "NONCE_ALREADY_PENDING",
+            AdmitError::FeeTooLow { .. } => "FEE_TOO_LOW",
             AdmitError::SenderQueueFull { .. } => "SENDER_QUEUE_FULL",
             AdmitError::NotAdmitted(_) => "NOT_ADMITTED",
             AdmitError::AccountFrozen(_) => "ACCOUNT_FROZEN",

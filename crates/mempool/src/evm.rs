@@ -6,7 +6,7 @@
 use crate::AdmitError;
 use keel_types::{Payload, SignedTransaction};
 
-/// Stateless EVM checks (after `check_stateless`).
+/// EVM checks (after `check_stateless`); `gas_price` is the one the next block charges.
 pub(crate) fn precheck(tx: &SignedTransaction, gas_price: u128) -> Result<(), AdmitError> {
     if tx.tx.gas_limit > keel_evm::BLOCK_GAS_LIMIT {
         return Err(AdmitError::InvalidField {
@@ -23,12 +23,9 @@ pub(crate) fn precheck(tx: &SignedTransaction, gas_price: u128) -> Result<(), Ad
             reason: e.to_string(),
         })?;
         if f.max_fee_per_gas < gas_price {
-            return Err(AdmitError::InvalidField {
-                field: "max_fee_per_gas",
-                reason: format!(
-                    "{} is below the chain's gas price {gas_price}",
-                    f.max_fee_per_gas
-                ),
+            return Err(AdmitError::FeeTooLow {
+                max_fee_per_gas: f.max_fee_per_gas,
+                gas_price,
             });
         }
     }

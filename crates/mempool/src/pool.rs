@@ -14,7 +14,8 @@ pub struct MempoolConfig {
     pub chain_id: u64,
     /// Chain suite (decides accepted schemes and the hash).
     pub suite: Suite,
-    /// Gas price, for the maximum-cost balance check.
+    /// Gas price when the [`AccountSource`] knows none (the genesis price). Admission prices
+    /// transactions with [`AccountSource::gas_price`], the price execution charges.
     pub gas_price: u128,
     /// Most transactions in the pool.
     pub max_txs: usize,
@@ -53,6 +54,12 @@ pub trait AccountSource: Sync {
     /// read-only role, refused proposal. The default admits everything.
     fn authorize(&self, _sender: &Address, _tx: &SignedTransaction) -> Result<(), AdmitError> {
         Ok(())
+    }
+
+    /// Gas price the next block charges (governance may change it), read once per admitted
+    /// batch. `None`: the configured [`MempoolConfig::gas_price`].
+    fn gas_price(&self) -> Result<Option<u128>, String> {
+        Ok(None)
     }
 }
 
@@ -272,10 +279,20 @@ impl Mempool {
         accounts: &dyn AccountSource,
         next_height: u64,
     ) -> Vec<Result<Admitted, AdmitError>> {
+        // One price for the whole batch: the one the next block charges.
+        let gas_price = match accounts.gas_price() {
+            Ok(p) => p.unwrap_or(self.cfg.gas_price),
+            Err(e) => {
+                return raws
+                    .iter()
+                    .map(|_| Err(AdmitError::State(e.clone())))
+                    .collect();
+            }
+        };
         // 1. Decode and stateless checks, in parallel.
         let mut stage: Vec<Result<Candidate, AdmitError>> = raws
             .par_iter()
-            .map(|raw| self.precheck(raw, next_height))
+            .map(|raw| self.precheck(raw, next_height, gas_price))
             .collect();
         // De-duplicate within the batch and against the pool before verifying signatures.
         {
@@ -308,16 +325,21 @@ impl Mempool {
         // 3. Stateful checks and insertion.
         stage
             .into_iter()
-            .map(|r| r.and_then(|c| self.insert(c, accounts, next_height)))
+            .map(|r| r.and_then(|c| self.insert(c, accounts, gas_price)))
             .collect()
     }
 
-    fn precheck(&self, raw: &[u8], next_height: u64) -> Result<Candidate, AdmitError> {
+    fn precheck(
+        &self,
+        raw: &[u8],
+        next_height: u64,
+        gas_price: u128,
+    ) -> Result<Candidate, AdmitError> {
         let tx = SignedTransaction::decode(raw).map_err(TxCheckError::from)?;
         tx.check_stateless(self.cfg.chain_id, self.cfg.suite)?;
         let t = &tx.tx;
         if t.payload.is_evm() {
-            crate::evm::precheck(&tx, self.cfg.gas_price)?;
+            crate::evm::precheck(&tx, gas_price)?;
         }
         // Ethereum transactions do not expire (their envelope says `u64::MAX`).
         let eth = matches!(t.payload, Payload::Ethereum { .. });
@@ -358,8 +380,8 @@ impl Mempool {
         }
     }
 
-    fn max_cost(&self, tx: &SignedTransaction) -> u128 {
-        let fee = u128::from(tx.tx.gas_limit).saturating_mul(self.cfg.gas_price);
+    fn max_cost(tx: &SignedTransaction, gas_price: u128) -> u128 {
+        let fee = u128::from(tx.tx.gas_limit).saturating_mul(gas_price);
         let amount = match &tx.tx.payload {
             Payload::Transfer { amount, .. } => *amount,
             Payload::EvidencePut(_) | Payload::Gov(_) => 0,
@@ -393,11 +415,11 @@ impl Mempool {
         &self,
         c: Candidate,
         accounts: &dyn AccountSource,
-        _next_height: u64,
+        gas_price: u128,
     ) -> Result<Admitted, AdmitError> {
         let (acct_nonce, balance) = self.check_nonce(&c, accounts)?;
         let nonce = c.tx.tx.nonce;
-        let max_cost = self.max_cost(&c.tx);
+        let max_cost = Self::max_cost(&c.tx, gas_price);
         let mut inner = self.lock();
         if inner.by_hash.contains_key(&c.hash) {
             return Err(AdmitError::AlreadyKnown { hash: c.hash });

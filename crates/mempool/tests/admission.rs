@@ -299,3 +299,46 @@ fn has_ready_sees_only_includable_transactions() {
     // Past its expiry height (50) it is not.
     assert!(!p.has_ready(&acc, 51));
 }
+
+/// An account source whose state prices gas (governance set a price, issue 12).
+struct Priced(Accounts, u128);
+impl AccountSource for Priced {
+    fn account(&self, a: &Address) -> Result<(u64, u128), String> {
+        self.0.account(a)
+    }
+    fn gas_price(&self) -> Result<Option<u128>, String> {
+        Ok(Some(self.1))
+    }
+}
+
+#[test]
+fn admission_prices_gas_at_the_account_source_price() {
+    let suite = Suite::Intl;
+    // Configured (genesis) price 0: free. The state's price 10: 21,000 × 10 + 5 needed.
+    let p = Mempool::new(MempoolConfig::new(CHAIN, suite, 0));
+    let acc = Accounts::default();
+    let k = key(Scheme::Ed25519, 1);
+    fund(&acc, suite, &k, 0, 210_004);
+    let tx = transfer(&k, 0, 5);
+    assert!(
+        admit_one(&p, &acc, &tx).is_ok(),
+        "free at the configured price"
+    );
+    let p = Mempool::new(MempoolConfig::new(CHAIN, suite, 0));
+    let priced = Priced(acc, 10);
+    assert_eq!(
+        p.admit(&[tx.encode()], &priced, 1).remove(0),
+        Err(AdmitError::InsufficientBalance {
+            balance: 210_004,
+            needed: 210_005
+        })
+    );
+    priced
+        .0
+        .0
+        .lock()
+        .unwrap()
+        .values_mut()
+        .for_each(|v| v.1 += 1);
+    assert!(p.admit(&[tx.encode()], &priced, 1).remove(0).is_ok());
+}

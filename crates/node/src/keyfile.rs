@@ -1,4 +1,6 @@
-//! Key files: JSON with the scheme, secret (hex), public key and address. Written with mode 0600.
+//! Key files: JSON with the scheme, secret (hex), public key and address. Written with mode
+//! 0600, also over an existing file of wider mode; a key file readable or writable by group or
+//! others is refused at load (like OpenSSH), since its secret may already be exposed.
 
 use crate::NodeError;
 use keel_crypto::{KeyPair, Scheme, Suite};
@@ -62,6 +64,10 @@ impl KeyFile {
             path: path.into(),
             reason,
         };
+        check_private(path).map_err(|e| match e {
+            Ok(reason) => bad(reason),
+            Err(e) => NodeError::io(path, e),
+        })?;
         let text = std::fs::read_to_string(path).map_err(|e| NodeError::io(path, e))?;
         let kf: KeyFile = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
         let scheme: Scheme = kf
@@ -77,7 +83,7 @@ impl KeyFile {
         Ok((kf, key))
     }
 
-    /// Write with mode 0600 (owner only).
+    /// Write with mode 0600 (owner only), also when the file exists with a wider mode.
     pub fn save(&self, path: &Path) -> Result<(), NodeError> {
         let text = serde_json::to_string_pretty(self).expect("key file serializes") + "\n";
         write_private(path, text.as_bytes()).map_err(|e| NodeError::io(path, e))
@@ -94,9 +100,41 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         opts.mode(0o600);
     }
     let mut f = opts.open(path)?;
+    // `mode` applies only when the file is created: narrow an existing file's mode before the
+    // secret goes into it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
     f.write_all(bytes)?;
     f.sync_all()
 }
+
+/// Mode bits a key file must not have: any access by group or others.
+#[cfg(unix)]
+const KEY_MODE_FORBIDDEN_BITS: u32 = 0o077;
+
+/// `Err(Ok(reason))` if the key file at `path` is accessible to group or others.
+fn check_private(path: &Path) -> Result<(), Result<String, std::io::Error>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).map_err(Err)?.permissions().mode();
+        if mode & KEY_MODE_FORBIDDEN_BITS != 0 {
+            return Err(Ok(format!(
+                "mode {:o} lets group or others access the secret key; run `chmod 600 {}` \
+                 (and replace the key if others may have read it)",
+                mode & 0o777,
+                path.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// The genesis entry of a node key.
 impl KeyFile {
     /// This key as a genesis validator (or observer) named `name`.

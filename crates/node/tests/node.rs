@@ -206,3 +206,41 @@ fn documented_node_toml_example_parses() {
     assert_eq!(pki.expiry_warning_days, 30);
     assert!(pki.crl_file.is_some());
 }
+
+/// Issue 12: a block's rows are in the store a moment before `commit_block` publishes the head.
+/// Reads in that window must not show its transactions, else a wallet sees a receipt in block N
+/// while `eth_blockNumber` (the head) is still N − 1. The window is recreated exactly: block 1
+/// of a twin node is written into this node's store without publishing the head.
+#[test]
+fn transactions_of_a_block_above_the_published_head_are_not_visible() {
+    let suite = Suite::Gm;
+    let v = KeyPair::from_seed(keel_crypto::Scheme::Sm2, &[1; 32]);
+    let alice = KeyPair::from_seed(keel_crypto::Scheme::Sm2, &[2; 32]);
+    let g = genesis(suite, &v, &alice);
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let twin = open(&g, &v, dir_a.path()).unwrap();
+    transfers(&twin, &alice, 0, 1);
+    let block = twin.produce_block(2_000, 10, false).unwrap().unwrap();
+    let alg = suite.hash();
+    let tx_hash = block.transactions[0].hash(alg);
+    assert!(twin.receipt(&tx_hash).unwrap().is_some());
+
+    let node = open(&g, &v, dir_b.path()).unwrap();
+    let mut batch = node.chain().store().batch();
+    node.chain().put_block(
+        &mut batch,
+        &block,
+        &block.hash(alg),
+        &[tx_hash],
+        &twin.chain().block_receipts(1).unwrap(),
+        &[],
+    );
+    batch.commit(Durability::Sync).unwrap();
+    assert_eq!(node.head().height, 0, "the head is not published");
+    assert!(
+        node.receipt(&tx_hash).unwrap().is_none(),
+        "receipt above the head"
+    );
+    assert!(node.transaction(&tx_hash).unwrap().is_none());
+    assert!(node.tx_location(&tx_hash).unwrap().is_none());
+}

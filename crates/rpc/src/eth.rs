@@ -152,6 +152,7 @@ fn admit_error(e: AdmitError) -> EthError {
     let prefix = match &e {
         AdmitError::NonceTooLow { .. } => "nonce too low: ",
         AdmitError::InsufficientBalance { .. } => "insufficient funds for gas * price + value: ",
+        AdmitError::FeeTooLow { .. } => "max fee per gas less than block base fee: ",
         AdmitError::AlreadyKnown { .. } | AdmitError::NonceAlreadyPending { .. } => {
             "already known: "
         }
@@ -330,13 +331,15 @@ fn tx_view(node: &Node, t: &SignedTransaction) -> TxView {
     }
 }
 
+/// `gas_price`: the one its block charged ([`Node::gas_price_of_block`]), or the next block's
+/// for a pending transaction.
 fn render_tx(
     node: &Node,
     t: &SignedTransaction,
     hash: &Hash,
     loc: Option<(TxLocation, Hash)>,
+    gas_price: u128,
 ) -> Value {
-    let gas_price = node.chain_params().gas_price;
     let v = tx_view(node, t);
     let mut out = json!({
         "hash": hash,
@@ -506,7 +509,7 @@ fn render_receipt(
         "to": v.to.map(|a| addr_hex(&a)),
         "cumulativeGasUsed": qty(cumulative),
         "gasUsed": qty(r.gas_used),
-        "effectiveGasPrice": qty(node.chain_params().gas_price),
+        "effectiveGasPrice": qty(node.gas_price_of_block(loc.height)?),
         "contractAddress": contract,
         "logs": logs_json,
         "logsBloom": hex0x(bloom.as_slice()),
@@ -534,6 +537,8 @@ fn render_block(node: &Node, block: &Block, full: bool) -> Result<Value, EthErro
     };
     let all_logs: Vec<logs::EthLog> = receipts.iter().flat_map(receipt_logs).collect();
     let bloom = logs::bloom(&all_logs);
+    // The price this block's transactions paid (Keel's base fee; no tips).
+    let gas_price = node.gas_price_of_block(h.height)?;
     let txs: Vec<Value> = block
         .transactions
         .iter()
@@ -545,7 +550,7 @@ fn render_block(node: &Node, block: &Block, full: bool) -> Result<Value, EthErro
                     height: h.height,
                     index: u32::try_from(i).unwrap_or(u32::MAX),
                 };
-                render_tx(node, t, &th, Some((loc, hash)))
+                render_tx(node, t, &th, Some((loc, hash)), gas_price)
             } else {
                 json!(th)
             }
@@ -570,7 +575,7 @@ fn render_block(node: &Node, block: &Block, full: bool) -> Result<Value, EthErro
         "gasUsed": qty(h.gas_used),
         "timestamp": qty(h.timestamp_ms / 1000),
         "mixHash": Hash([0; 32]),
-        "baseFeePerGas": qty(node.chain_params().gas_price),
+        "baseFeePerGas": qty(gas_price),
         "transactions": txs,
         "uncles": [],
     }))
@@ -849,16 +854,17 @@ pub fn dispatch(
         Value::Array(a) => a,
         _ => return Err(EthError::params("params must be a JSON array")),
     };
-    let params_ = node.chain_params();
+    // Chain id from genesis; the gas price is read from the head state where it is needed.
+    let chain_id = node.genesis().chain_id;
     match method {
         "web3_clientVersion" => Ok(json!(format!("keel/v{}", env!("CARGO_PKG_VERSION")))),
-        "net_version" => Ok(json!(params_.chain_id.to_string())),
+        "net_version" => Ok(json!(chain_id.to_string())),
         "net_listening" => Ok(json!(true)),
-        "eth_chainId" => Ok(json!(qty(params_.chain_id))),
+        "eth_chainId" => Ok(json!(qty(chain_id))),
         "eth_syncing" => Ok(json!(false)),
         "eth_accounts" => Ok(json!([])),
         "eth_blockNumber" => Ok(json!(qty(node.head().height))),
-        "eth_gasPrice" => Ok(json!(qty(params_.gas_price))),
+        "eth_gasPrice" => Ok(json!(qty(node.chain_params()?.gas_price))),
         "eth_maxPriorityFeePerGas" => Ok(json!("0x0")),
         "eth_getBalance" | "eth_getTransactionCount" | "eth_getCode" => {
             let addr = parse_addr(required(p, 0, "address")?, "address")?;
@@ -872,11 +878,12 @@ pub fn dispatch(
                     Ok(json!(qty(a.balance)))
                 }
                 "eth_getTransactionCount" => {
-                    let a = keel_evm::db::read_account(&view, alg, &addr)?.unwrap_or_default();
                     let n = if tag.and_then(|t| t.as_str()) == Some("pending") {
-                        node.mempool().pending_nonce(&addr, a.nonce)
+                        node.pending_nonce(&addr)?
                     } else {
-                        a.nonce
+                        keel_evm::db::read_account(&view, alg, &addr)?
+                            .unwrap_or_default()
+                            .nonce
                     };
                     Ok(json!(qty(n)))
                 }
@@ -894,6 +901,7 @@ pub fn dispatch(
         "eth_call" => {
             let req = call_request(required(p, 0, "transaction")?)?;
             let h = block_height(node, param(p, 1))?;
+            let params_ = node.chain_params_at(h)?;
             match exec::call(&node.state_at(h), &params_, node.call_context(h), &req)? {
                 CallOutcome::Success { output, .. } => Ok(json!(hex0x(&output))),
                 other => Err(outcome_error(other)),
@@ -902,6 +910,7 @@ pub fn dispatch(
         "eth_estimateGas" => {
             let req = call_request(required(p, 0, "transaction")?)?;
             let h = block_height(node, param(p, 1))?;
+            let params_ = node.chain_params_at(h)?;
             match exec::estimate_gas(&node.state_at(h), &params_, node.call_context(h), &req)? {
                 Ok(g) => Ok(json!(qty(g))),
                 Err(o) => Err(outcome_error(o)),
@@ -926,7 +935,7 @@ pub fn dispatch(
             let n = (newest - oldest + 2) as usize;
             let mut out = json!({
                 "oldestBlock": qty(oldest),
-                "baseFeePerGas": vec![qty(params_.gas_price); n],
+                "baseFeePerGas": vec![qty(node.chain_params()?.gas_price); n],
                 "gasUsedRatio": ratios,
             });
             if percentiles > 0 {
@@ -943,17 +952,19 @@ pub fn dispatch(
             let hash = parse_hash(required(p, 0, "hash")?, "hash")?;
             let Some((t, loc)) = node.transaction(&hash)? else {
                 // Pending in this node's pool: no block fields yet.
+                let price = node.chain_params()?.gas_price;
                 return Ok(node
                     .mempool()
                     .get(&hash)
-                    .map_or(Value::Null, |p| render_tx(node, &p.tx, &hash, None)));
+                    .map_or(Value::Null, |p| render_tx(node, &p.tx, &hash, None, price)));
             };
             let block_hash = node
                 .chain()
                 .header(loc.height)?
                 .map(|h| h.hash(node.suite().hash()))
                 .unwrap_or(Hash([0; 32]));
-            Ok(render_tx(node, &t, &hash, Some((loc, block_hash))))
+            let price = node.gas_price_of_block(loc.height)?;
+            Ok(render_tx(node, &t, &hash, Some((loc, block_hash)), price))
         }
         "eth_getTransactionReceipt" => {
             let hash = parse_hash(required(p, 0, "hash")?, "hash")?;

@@ -44,7 +44,7 @@ fn tx_proof(node: &Node, params: &Value) -> Result<Value, RpcError> {
         _ => return Err(RpcError::invalid_params(what)),
     };
     let alg = node.suite().hash();
-    let Some(loc) = node.chain().tx_location(&hash)? else {
+    let Some(loc) = node.tx_location(&hash)? else {
         return Ok(Value::Null);
     };
     let Some(block) = node.chain().block(loc.height)? else {

@@ -259,7 +259,7 @@ pub(crate) fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Valu
         }
         "keel_chainInfo" => {
             p.max_arity(0)?;
-            serde_json::to_value(node.chain_info()).map_err(|e| RpcError::internal(e.to_string()))
+            serde_json::to_value(node.chain_info()?).map_err(|e| RpcError::internal(e.to_string()))
         }
         "keel_status" => {
             p.max_arity(0)?;

@@ -55,6 +55,10 @@ fn rpc_doc_lists_every_method_and_error() {
         },
         AdmitError::NonceAlreadyPending { nonce: 0 },
         AdmitError::SenderQueueFull { pending: 0 },
+        AdmitError::FeeTooLow {
+            max_fee_per_gas: 0,
+            gas_price: 0,
+        },
         AdmitError::NotAdmitted(String::new()),
         AdmitError::AccountFrozen(String::new()),
         AdmitError::NotPermitted(String::new()),

@@ -205,7 +205,7 @@ fn eth_methods_over_http() {
     );
     assert_eq!(
         (c, e["data"]["name"].as_str()),
-        (-32000, Some("INVALID_FIELD")),
+        (-32000, Some("FEE_TOO_LOW")),
         "fee cap below the gas price"
     );
     let (c, _) = h.err("eth_subscribe", json!(["newHeads"]));
