@@ -400,6 +400,12 @@ pub fn call(
     })
 }
 
+/// Most EVM runs one estimate makes, its first full-limit run included.
+pub const MAX_ESTIMATE_RUNS: u32 = 20;
+/// An estimate stops once its bracket is narrower than this share of the answer, per mille
+/// (geth: 15).
+pub const ESTIMATE_TOLERANCE_PER_MILLE: u64 = 15;
+
 /// Smallest gas limit (binary search, at most [`BLOCK_GAS_LIMIT`]) with which the call does not
 /// run out of gas; the revert outcome if it reverts even with the full limit.
 pub fn estimate_gas(
@@ -408,19 +414,49 @@ pub fn estimate_gas(
     ctx: BlockContext,
     req: &CallRequest,
 ) -> Result<Result<u64, CallOutcome>, ExecutionError> {
+    estimate_gas_metered(view, params, ctx, req, |_| Ok(()))
+}
+
+/// [`estimate_gas`] with a meter: `meter(gas_limit)` runs before every EVM run and may stop the
+/// estimate (a caller's gas budget or deadline). At most [`MAX_ESTIMATE_RUNS`] runs; the answer
+/// is within [`ESTIMATE_TOLERANCE_PER_MILLE`] above the smallest limit that succeeds.
+pub fn estimate_gas_metered<E: From<ExecutionError>>(
+    view: &dyn StateView,
+    params: &ChainParams,
+    ctx: BlockContext,
+    req: &CallRequest,
+    mut meter: impl FnMut(u64) -> Result<(), E>,
+) -> Result<Result<u64, CallOutcome>, E> {
     let cap = req.gas.clamp(21_000, BLOCK_GAS_LIMIT);
     let mut r = req.clone();
-    r.gas = cap;
-    let used = match call(view, params, ctx, &r)? {
+    let mut probe = |gas: u64| -> Result<CallOutcome, E> {
+        meter(gas)?;
+        r.gas = gas;
+        Ok(call(view, params, ctx, &r)?)
+    };
+    let used = match probe(cap)? {
         CallOutcome::Success { gas_used, .. } => gas_used,
         other => return Ok(Err(other)),
     };
     let (mut lo, mut hi) = (used.saturating_sub(1), cap);
-    // Bounded: at most log2(30M) ≈ 25 probes.
-    while hi - lo > 1 {
+    // Most calls succeed with a little more than they used (the 63/64 rule of EIP-150 holds
+    // back gas for sub-calls): try that first, so the search usually starts narrow.
+    let optimistic = used.saturating_add(2_300).saturating_mul(64) / 63;
+    let mut runs = 1;
+    if optimistic < hi {
+        runs += 1;
+        match probe(optimistic)? {
+            CallOutcome::Success { .. } => hi = optimistic,
+            _ => lo = optimistic,
+        }
+    }
+    while hi - lo > 1 && runs < MAX_ESTIMATE_RUNS {
+        if (hi - lo) * 1_000 <= hi * ESTIMATE_TOLERANCE_PER_MILLE {
+            break;
+        }
+        runs += 1;
         let mid = lo + (hi - lo) / 2;
-        r.gas = mid;
-        match call(view, params, ctx, &r)? {
+        match probe(mid)? {
             CallOutcome::Success { .. } => hi = mid,
             _ => lo = mid,
         }

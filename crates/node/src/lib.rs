@@ -31,6 +31,7 @@ mod stages;
 pub use chain::{ChainStore, TxLocation};
 pub use config::{
     CertConfig, DEFAULT_EXPIRY_WARNING_DAYS, NodeConfig, P2pConfig, PeerConfig, ProducerConfig,
+    RpcLimits,
 };
 pub use error::NodeError;
 pub use evm::HeightView;
