@@ -263,3 +263,21 @@ impl NodeConfig {
         std::fs::write(path, text).map_err(|e| NodeError::io(path, e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rpc_limits_take_defaults_for_missing_keys_and_refuse_unknown_ones() {
+        let base = "genesis_file = \"g\"\nkey_file = \"k\"\ndata_dir = \"d\"\n\
+                    rpc_listen = \"127.0.0.1:0\"\n";
+        let c: NodeConfig = toml::from_str(base).expect("no [rpc]");
+        assert_eq!(c.rpc, RpcLimits::default());
+        let c: NodeConfig =
+            toml::from_str(&format!("{base}[rpc]\ncall_gas_cap = 5\n")).expect("[rpc]");
+        assert_eq!(c.rpc.call_gas_cap, 5);
+        assert_eq!(c.rpc.max_connections, RpcLimits::default().max_connections);
+        assert!(toml::from_str::<NodeConfig>(&format!("{base}[rpc]\nbogus = 1\n")).is_err());
+    }
+}
