@@ -414,25 +414,57 @@ pub fn estimate_gas(
     ctx: BlockContext,
     req: &CallRequest,
 ) -> Result<Result<u64, CallOutcome>, ExecutionError> {
-    estimate_gas_metered(view, params, ctx, req, |_| Ok(()))
+    struct Free;
+    impl RunMeter for Free {
+        type Stop = ExecutionError;
+        fn before(&mut self, _: u64) -> Result<(), ExecutionError> {
+            Ok(())
+        }
+        fn after(&mut self, _: u64) {}
+    }
+    estimate_gas_metered(view, params, ctx, req, &mut Free)
 }
 
-/// [`estimate_gas`] with a meter: `meter(gas_limit)` runs before every EVM run and may stop the
-/// estimate (a caller's gas budget or deadline). At most [`MAX_ESTIMATE_RUNS`] runs; the answer
-/// is within [`ESTIMATE_TOLERANCE_PER_MILLE`] above the smallest limit that succeeds.
-pub fn estimate_gas_metered<E: From<ExecutionError>>(
+/// Accounting of an estimate's EVM runs: a caller's gas budget and deadline.
+pub trait RunMeter {
+    /// Why the estimate stopped.
+    type Stop: From<ExecutionError>;
+    /// Before a run with `gas_limit`; `Err` stops the estimate.
+    fn before(&mut self, gas_limit: u64) -> Result<(), Self::Stop>;
+    /// After the run: the gas it used (all of its limit when it halted).
+    fn after(&mut self, gas_used: u64);
+}
+
+impl CallOutcome {
+    /// Gas the run used; a halt uses its whole `gas_limit`.
+    pub fn gas_used(&self, gas_limit: u64) -> u64 {
+        match self {
+            CallOutcome::Success { gas_used, .. } | CallOutcome::Revert { gas_used, .. } => {
+                *gas_used
+            }
+            CallOutcome::Halt { .. } => gas_limit,
+        }
+    }
+}
+
+/// [`estimate_gas`] with a [`RunMeter`] around every EVM run. At most [`MAX_ESTIMATE_RUNS`]
+/// runs; the answer is within [`ESTIMATE_TOLERANCE_PER_MILLE`] above the smallest limit that
+/// succeeds.
+pub fn estimate_gas_metered<M: RunMeter>(
     view: &dyn StateView,
     params: &ChainParams,
     ctx: BlockContext,
     req: &CallRequest,
-    mut meter: impl FnMut(u64) -> Result<(), E>,
-) -> Result<Result<u64, CallOutcome>, E> {
+    meter: &mut M,
+) -> Result<Result<u64, CallOutcome>, M::Stop> {
     let cap = req.gas.clamp(21_000, BLOCK_GAS_LIMIT);
     let mut r = req.clone();
-    let mut probe = |gas: u64| -> Result<CallOutcome, E> {
-        meter(gas)?;
+    let mut probe = |gas: u64| -> Result<CallOutcome, M::Stop> {
+        meter.before(gas)?;
         r.gas = gas;
-        Ok(call(view, params, ctx, &r)?)
+        let out = call(view, params, ctx, &r)?;
+        meter.after(out.gas_used(gas));
+        Ok(out)
     };
     let used = match probe(cap)? {
         CallOutcome::Success { gas_used, .. } => gas_used,

@@ -931,25 +931,40 @@ pub(crate) struct CallCtx<'a> {
 fn metered_call(node: &Node, ctx: &CallCtx<'_>, p: &[Value]) -> Result<Value, EthError> {
     let req = call_request(required(p, 0, "transaction")?, ctx.limits.call_gas_cap)?;
     let h = block_height(node, param(p, 1))?;
-    ctx.budget.charge_gas(req.gas)?;
+    ctx.budget.reserve_gas(req.gas)?;
     let _pass = ctx.evm.enter(ctx.budget.wait_bound())?;
     let params = node.chain_params();
-    match exec::call(&node.state_at(h), &params, node.call_context(h), &req)? {
+    let out = exec::call(&node.state_at(h), &params, node.call_context(h), &req)?;
+    ctx.budget.spend_gas(out.gas_used(req.gas));
+    match out {
         CallOutcome::Success { output, .. } => Ok(json!(hex0x(&output))),
         other => Err(outcome_error(other)),
     }
 }
 
-/// Estimate gas: every probe is charged to the request's gas budget, all under one EVM slot.
+/// The request's budget as the meter of an estimate's runs.
+struct BudgetMeter<'a>(&'a RequestBudget);
+
+impl exec::RunMeter for BudgetMeter<'_> {
+    type Stop = EthError;
+    fn before(&mut self, gas_limit: u64) -> Result<(), EthError> {
+        Ok(self.0.reserve_gas(gas_limit)?)
+    }
+    fn after(&mut self, gas_used: u64) {
+        self.0.spend_gas(gas_used);
+    }
+}
+
+/// Estimate gas: every probe is metered by the request's gas budget, all under one EVM slot.
 fn metered_estimate(node: &Node, ctx: &CallCtx<'_>, p: &[Value]) -> Result<Value, EthError> {
     let req = call_request(required(p, 0, "transaction")?, ctx.limits.call_gas_cap)?;
     let h = block_height(node, param(p, 1))?;
     ctx.budget.check_deadline()?;
     let _pass = ctx.evm.enter(ctx.budget.wait_bound())?;
     let params = node.chain_params();
-    let charge = |gas: u64| ctx.budget.charge_gas(gas).map_err(EthError::from);
     let view = node.state_at(h);
-    match exec::estimate_gas_metered(&view, &params, node.call_context(h), &req, charge)? {
+    let mut meter = BudgetMeter(ctx.budget);
+    match exec::estimate_gas_metered(&view, &params, node.call_context(h), &req, &mut meter)? {
         Ok(g) => Ok(json!(qty(g))),
         Err(o) => Err(outcome_error(o)),
     }

@@ -34,15 +34,21 @@ impl RequestBudget {
         Ok(())
     }
 
-    /// Take `gas` from the budget before an EVM run that may use that much.
-    pub(crate) fn charge_gas(&self, gas: u64) -> Result<(), RpcError> {
+    /// Before an EVM run with `gas_limit`: the deadline has not passed and what is left of
+    /// the budget covers the whole limit, so no run can take the request over its budget.
+    pub(crate) fn reserve_gas(&self, gas_limit: u64) -> Result<(), RpcError> {
         self.check_deadline()?;
         let left = self.gas_left.get();
-        if gas > left {
-            return Err(RpcError::gas_budget(gas, left));
+        if gas_limit > left {
+            return Err(RpcError::gas_budget(gas_limit, left));
         }
-        self.gas_left.set(left - gas);
         Ok(())
+    }
+
+    /// After an EVM run: take the gas it used from the budget.
+    pub(crate) fn spend_gas(&self, gas_used: u64) {
+        self.gas_left
+            .set(self.gas_left.get().saturating_sub(gas_used));
     }
 
     /// How long this request may wait for a busy resource.
@@ -114,15 +120,18 @@ mod tests {
     }
 
     #[test]
-    fn budget_charges_gas_until_spent() {
+    fn budget_reserves_limits_and_spends_what_runs_used() {
         let limits = RpcLimits {
             request_gas_budget: 100,
             ..RpcLimits::default()
         };
         let b = RequestBudget::new(&limits, Instant::now());
-        assert!(b.charge_gas(60).is_ok());
-        assert_eq!(b.charge_gas(60).expect_err("over budget").code, 1103);
-        assert!(b.charge_gas(40).is_ok());
+        assert!(b.reserve_gas(100).is_ok());
+        b.spend_gas(60);
+        assert_eq!(b.reserve_gas(41).expect_err("over budget").code, 1103);
+        assert!(b.reserve_gas(40).is_ok());
+        b.spend_gas(1_000);
+        assert_eq!(b.reserve_gas(1).expect_err("spent").code, 1103);
     }
 
     #[test]

@@ -40,7 +40,7 @@ impl Default for RpcConfig {
 /// WebSockets, and the `keel_validators` scan cache.
 #[derive(Debug)]
 pub(crate) struct Work {
-    requests: tokio::sync::Semaphore,
+    requests: Arc<tokio::sync::Semaphore>,
     pub(crate) evm: Gate,
     pub(crate) ws: Arc<crate::conn::ConnCounter>,
     pub(crate) signed: crate::explorer::SignedCache,
@@ -71,7 +71,9 @@ fn router_with(
     closing: Option<tokio::sync::watch::Receiver<bool>>,
 ) -> Router {
     let work = Work {
-        requests: tokio::sync::Semaphore::new(cfg.limits.max_concurrent_requests.max(1)),
+        requests: Arc::new(tokio::sync::Semaphore::new(
+            cfg.limits.max_concurrent_requests.max(1),
+        )),
         evm: Gate::new(cfg.limits.max_concurrent_evm),
         ws: Arc::default(),
         signed: Default::default(),
@@ -120,7 +122,7 @@ pub(crate) async fn run_blocking<T: Send + 'static>(
     let limits = app.cfg.limits;
     let wait = Duration::from_millis(limits.busy_wait_ms);
     let work = app.work.clone();
-    let permit = match tokio::time::timeout(wait, work.requests.acquire()).await {
+    let permit = match tokio::time::timeout(wait, work.requests.clone().acquire_owned()).await {
         Ok(Ok(p)) => p,
         _ => {
             return Err(RpcError::busy(
@@ -130,12 +132,13 @@ pub(crate) async fn run_blocking<T: Send + 'static>(
     };
     let app2 = app.clone();
     let task = tokio::task::spawn_blocking(move || {
+        // The slot is held until the job ends, even when its client stopped waiting.
+        let _slot = permit;
         let budget = RequestBudget::new(&limits, started);
         job(&app2, &budget)
     });
     let deadline = Duration::from_millis(limits.request_timeout_ms);
     let out = tokio::time::timeout(deadline.saturating_sub(started.elapsed()), task).await;
-    drop(permit);
     match out {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(RpcError::internal(e.to_string())),

@@ -329,6 +329,17 @@ fn hostile_clients_get_documented_codes_and_cannot_stop_the_node() {
         table.len()
     );
 
+    // The gas budget counts gas used: a batch of 100 cheap calls (each allowed the whole cap)
+    // is served in full.
+    let views: Vec<Value> = (0..100)
+        .map(|i| json!({"jsonrpc":"2.0","id":i,"method":"eth_call","params":[{"to": "0x0707070707070707070707070707070707070707"}]}))
+        .collect();
+    let (_, v) = h.post(Value::Array(views).to_string().as_bytes());
+    assert!(
+        v.as_array().unwrap().iter().all(|r| r["result"] == "0x"),
+        "{v}"
+    );
+
     bystander.ids_are_random();
     floods::slow_clients(&h);
     floods::connection_flood(&h);

@@ -364,8 +364,10 @@ fn every_bad_input_has_a_specific_error_and_nothing_accepted_is_lost() {
         )),
         (1004, "SCHEME_NOT_ALLOWED".into())
     );
-    // Replayed transaction / nonce.
-    assert_eq!(send_code(&good).1, "ALREADY_KNOWN");
+    // Replayed transaction / nonce: still pending, or already committed (blocks come every
+    // 50 ms, so either may hold here).
+    let (_, name) = send_code(&good);
+    assert!(name == "ALREADY_KNOWN" || name == "NONCE_TOO_LOW", "{name}");
     h.wait_receipt(&good_hash);
     assert_eq!(send_code(&good), (1006, "NONCE_TOO_LOW".into()));
     // Nonce too far ahead.
