@@ -283,6 +283,7 @@ pub(crate) fn run_node(
         on_ready(node.clone(), url);
         let rpc_cfg = keel_rpc::RpcConfig {
             max_body_bytes: cfg.rpc_max_body_bytes,
+            limits: cfg.rpc,
         };
         let watched = node.clone();
         let halted = async move {

@@ -429,6 +429,12 @@ pub fn call(
     })
 }
 
+/// Most EVM runs one estimate makes, its first full-limit run included.
+pub const MAX_ESTIMATE_RUNS: u32 = 20;
+/// An estimate stops once its bracket is narrower than this share of the answer, per mille
+/// (geth: 15).
+pub const ESTIMATE_TOLERANCE_PER_MILLE: u64 = 15;
+
 /// Smallest gas limit (binary search, at most [`BLOCK_GAS_LIMIT`]) with which the call does not
 /// run out of gas; the revert outcome if it reverts even with the full limit.
 pub fn estimate_gas(
@@ -437,19 +443,81 @@ pub fn estimate_gas(
     ctx: BlockContext,
     req: &CallRequest,
 ) -> Result<Result<u64, CallOutcome>, ExecutionError> {
+    struct Free;
+    impl RunMeter for Free {
+        type Stop = ExecutionError;
+        fn before(&mut self, _: u64) -> Result<(), ExecutionError> {
+            Ok(())
+        }
+        fn after(&mut self, _: u64) {}
+    }
+    estimate_gas_metered(view, params, ctx, req, &mut Free)
+}
+
+/// Accounting of an estimate's EVM runs: a caller's gas budget and deadline.
+pub trait RunMeter {
+    /// Why the estimate stopped.
+    type Stop: From<ExecutionError>;
+    /// Before a run with `gas_limit`; `Err` stops the estimate.
+    fn before(&mut self, gas_limit: u64) -> Result<(), Self::Stop>;
+    /// After the run: the gas it used (all of its limit when it halted).
+    fn after(&mut self, gas_used: u64);
+}
+
+impl CallOutcome {
+    /// Gas the run used; a halt uses its whole `gas_limit`.
+    pub fn gas_used(&self, gas_limit: u64) -> u64 {
+        match self {
+            CallOutcome::Success { gas_used, .. } | CallOutcome::Revert { gas_used, .. } => {
+                *gas_used
+            }
+            CallOutcome::Halt { .. } => gas_limit,
+        }
+    }
+}
+
+/// [`estimate_gas`] with a [`RunMeter`] around every EVM run. At most [`MAX_ESTIMATE_RUNS`]
+/// runs; the answer is within [`ESTIMATE_TOLERANCE_PER_MILLE`] above the smallest limit that
+/// succeeds.
+pub fn estimate_gas_metered<M: RunMeter>(
+    view: &dyn StateView,
+    params: &ChainParams,
+    ctx: BlockContext,
+    req: &CallRequest,
+    meter: &mut M,
+) -> Result<Result<u64, CallOutcome>, M::Stop> {
     let cap = req.gas.clamp(21_000, BLOCK_GAS_LIMIT);
     let mut r = req.clone();
-    r.gas = cap;
-    let used = match call(view, params, ctx, &r)? {
+    let mut probe = |gas: u64| -> Result<CallOutcome, M::Stop> {
+        meter.before(gas)?;
+        r.gas = gas;
+        let out = call(view, params, ctx, &r)?;
+        meter.after(out.gas_used(gas));
+        Ok(out)
+    };
+    let used = match probe(cap)? {
         CallOutcome::Success { gas_used, .. } => gas_used,
         other => return Ok(Err(other)),
     };
     let (mut lo, mut hi) = (used.saturating_sub(1), cap);
-    // Bounded: at most log2(30M) ≈ 25 probes.
-    while hi - lo > 1 {
+    // Most calls succeed with a little more than they used (the 63/64 rule of EIP-150 holds
+    // back gas for sub-calls): try that first, so the search usually starts narrow.
+    let optimistic = used.saturating_add(2_300).saturating_mul(64) / 63;
+    let mut runs = 1;
+    if optimistic < hi {
+        runs += 1;
+        match probe(optimistic)? {
+            CallOutcome::Success { .. } => hi = optimistic,
+            _ => lo = optimistic,
+        }
+    }
+    while hi - lo > 1 && runs < MAX_ESTIMATE_RUNS {
+        if (hi - lo) * 1_000 <= hi * ESTIMATE_TOLERANCE_PER_MILLE {
+            break;
+        }
+        runs += 1;
         let mid = lo + (hi - lo) / 2;
-        r.gas = mid;
-        match call(view, params, ctx, &r)? {
+        match probe(mid)? {
             CallOutcome::Success { .. } => hi = mid,
             _ => lo = mid,
         }

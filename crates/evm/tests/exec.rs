@@ -417,3 +417,66 @@ fn ethereum_transaction_and_evidence_precompile() {
             .is_some()
     );
 }
+
+/// Counts an estimate's runs and the gas they asked for and used.
+#[derive(Default)]
+struct Counting {
+    runs: u32,
+    asked: u64,
+    used: u64,
+}
+
+impl keel_evm::exec::RunMeter for Counting {
+    type Stop = keel_execution::ExecutionError;
+    fn before(&mut self, gas_limit: u64) -> Result<(), Self::Stop> {
+        self.runs += 1;
+        self.asked += gas_limit;
+        Ok(())
+    }
+    fn after(&mut self, gas_used: u64) {
+        self.used += gas_used;
+    }
+}
+
+#[test]
+fn estimate_is_bounded_in_runs_and_its_answer_suffices() {
+    let alice = Address([0xa1; 20]);
+    let chain = Chain::new(&[(alice, 10u128.pow(24))]);
+    let req = CallRequest {
+        from: alice,
+        to: None,
+        value: 0,
+        data: [artefact("KeelToken"), encode_ctor("Keel", "KEEL", 1_000)].concat(),
+        gas: keel_evm::BLOCK_GAS_LIMIT,
+    };
+    let mut meter = Counting::default();
+    let est = keel_evm::exec::estimate_gas_metered(
+        &chain.state,
+        &params(),
+        chain.ctx(),
+        &req,
+        &mut meter,
+    )
+    .unwrap()
+    .expect("the deployment succeeds");
+    // A plain binary search over [used, 30M] takes about 24 runs; the optimistic first probe
+    // ends it in a few.
+    assert!(meter.runs <= 6, "{} runs", meter.runs);
+    assert!(meter.used <= meter.asked);
+    let with = |gas| {
+        keel_evm::exec::call(
+            &chain.state,
+            &params(),
+            chain.ctx(),
+            &CallRequest { gas, ..req.clone() },
+        )
+        .unwrap()
+    };
+    assert!(matches!(with(est), CallOutcome::Success { .. }));
+    // Within the tolerance of the smallest limit that works.
+    let tolerance = est * keel_evm::exec::ESTIMATE_TOLERANCE_PER_MILLE / 1_000 + 1;
+    assert!(!matches!(
+        with(est - tolerance),
+        CallOutcome::Success { .. }
+    ));
+}

@@ -26,6 +26,61 @@ impl Default for ProducerConfig {
     }
 }
 
+/// `[rpc]`: what one RPC client may cost the node. Every limit, its default and the error a
+/// client gets on hitting it are listed in docs/rpc.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RpcLimits {
+    /// Most gas one `eth_call` / `eth_estimateGas` run may use (creations included).
+    pub call_gas_cap: u64,
+    /// Most EVM gas one HTTP request (a whole batch) or WebSocket message may ask for, summed
+    /// over its calls and estimate probes.
+    pub request_gas_budget: u64,
+    /// Wall-clock budget of one request; work not started by then is refused.
+    pub request_timeout_ms: u64,
+    /// Requests processed at once (storage reads, signature checks, EVM) on blocking threads.
+    pub max_concurrent_requests: usize,
+    /// EVM runs (`eth_call`, estimate probes) at once; keep it below the core count so
+    /// consensus keeps a core.
+    pub max_concurrent_evm: usize,
+    /// How long a request waits for a free slot before it gets `SERVER_BUSY`.
+    pub busy_wait_ms: u64,
+    /// Open HTTP connections (WebSockets included).
+    pub max_connections: usize,
+    /// Open HTTP connections from one IP address.
+    pub max_connections_per_ip: usize,
+    /// A request's headers must arrive within this time.
+    pub header_read_timeout_ms: u64,
+    /// A request's body must arrive within this time.
+    pub body_read_timeout_ms: u64,
+    /// Open WebSocket connections.
+    pub max_ws_connections: usize,
+    /// Open WebSocket connections from one IP address.
+    pub max_ws_connections_per_ip: usize,
+    /// A WebSocket that sends nothing (not even a pong to the server's ping) this long is closed.
+    pub ws_idle_timeout_ms: u64,
+}
+
+impl Default for RpcLimits {
+    fn default() -> Self {
+        RpcLimits {
+            call_gas_cap: 10_000_000,
+            request_gas_budget: 50_000_000,
+            request_timeout_ms: 10_000,
+            max_concurrent_requests: 16,
+            max_concurrent_evm: 1,
+            busy_wait_ms: 2_000,
+            max_connections: 512,
+            max_connections_per_ip: 128,
+            header_read_timeout_ms: 10_000,
+            body_read_timeout_ms: 10_000,
+            max_ws_connections: 256,
+            max_ws_connections_per_ip: 32,
+            ws_idle_timeout_ms: 120_000,
+        }
+    }
+}
+
 /// Node configuration file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +96,9 @@ pub struct NodeConfig {
     /// Largest JSON-RPC request body, bytes.
     #[serde(default = "default_rpc_body")]
     pub rpc_max_body_bytes: usize,
+    /// `[rpc]`: limits that keep hostile RPC clients from hurting the node (docs/rpc.md).
+    #[serde(default)]
+    pub rpc: RpcLimits,
     /// Most pending transactions.
     #[serde(default = "default_mempool_txs")]
     pub mempool_max_txs: usize,
@@ -149,6 +207,7 @@ impl NodeConfig {
             data_dir: "data".into(),
             rpc_listen,
             rpc_max_body_bytes: default_rpc_body(),
+            rpc: RpcLimits::default(),
             mempool_max_txs: default_mempool_txs(),
             producer: ProducerConfig::default(),
             storage_cache_mib: default_cache(),
@@ -202,5 +261,23 @@ impl NodeConfig {
             reason: e.to_string(),
         })?;
         std::fs::write(path, text).map_err(|e| NodeError::io(path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rpc_limits_take_defaults_for_missing_keys_and_refuse_unknown_ones() {
+        let base = "genesis_file = \"g\"\nkey_file = \"k\"\ndata_dir = \"d\"\n\
+                    rpc_listen = \"127.0.0.1:0\"\n";
+        let c: NodeConfig = toml::from_str(base).expect("no [rpc]");
+        assert_eq!(c.rpc, RpcLimits::default());
+        let c: NodeConfig =
+            toml::from_str(&format!("{base}[rpc]\ncall_gas_cap = 5\n")).expect("[rpc]");
+        assert_eq!(c.rpc.call_gas_cap, 5);
+        assert_eq!(c.rpc.max_connections, RpcLimits::default().max_connections);
+        assert!(toml::from_str::<NodeConfig>(&format!("{base}[rpc]\nbogus = 1\n")).is_err());
     }
 }

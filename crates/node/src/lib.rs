@@ -20,6 +20,7 @@ pub mod producer;
 
 pub use config::{
     CertConfig, DEFAULT_EXPIRY_WARNING_DAYS, NodeConfig, P2pConfig, PeerConfig, ProducerConfig,
+    RpcLimits,
 };
 pub use error::NodeError;
 pub use host::Node;

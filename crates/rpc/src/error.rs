@@ -70,6 +70,41 @@ impl RpcError {
             message: format!("{n} entries in one batch; the limit is {max}"),
         }
     }
+    /// 1102: every slot for this kind of work is taken (HTTP 503 for a whole request).
+    pub fn busy(msg: impl Into<String>) -> Self {
+        RpcError {
+            code: 1102,
+            name: "SERVER_BUSY",
+            message: msg.into(),
+        }
+    }
+    /// 1103: the request's EVM gas budget cannot cover the next run.
+    pub fn gas_budget(asked: u64, left: u64) -> Self {
+        RpcError {
+            code: 1103,
+            name: "GAS_BUDGET_EXCEEDED",
+            message: format!(
+                "this request asks for {asked} more gas of EVM work but only {left} is left of \
+                 its budget (rpc.request_gas_budget); split the batch"
+            ),
+        }
+    }
+    /// 1104: the request (or its body) did not complete in time.
+    pub fn timeout(msg: impl Into<String>) -> Self {
+        RpcError {
+            code: 1104,
+            name: "REQUEST_TIMEOUT",
+            message: msg.into(),
+        }
+    }
+    /// 1105: too many open connections (in total or from this address).
+    pub fn too_many_connections(msg: impl Into<String>) -> Self {
+        RpcError {
+            code: 1105,
+            name: "TOO_MANY_CONNECTIONS",
+            message: msg.into(),
+        }
+    }
     /// JSON form.
     pub fn to_json(&self) -> Value {
         json!({ "code": self.code, "message": self.message, "data": { "name": self.name } })

@@ -10,11 +10,12 @@
 //! [`MAX_FILTERS`]).
 
 use crate::error::RpcError;
+use crate::limits::{Gate, RequestBudget};
 use keel_evm::exec::{self, CallOutcome, CallRequest};
 use keel_evm::{ethtx, logs};
 use keel_ledger::TxLocation;
 use keel_mempool::AdmitError;
-use keel_node::Node;
+use keel_node::{Node, RpcLimits};
 use keel_types::{Address, Block, Hash, Payload, Receipt, SignedTransaction, TxStatus};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -59,14 +60,20 @@ pub const ETH_METHODS: &[&str] = &[
 pub const MAX_LOG_BLOCK_RANGE: u64 = 10_000;
 /// Most logs one query returns.
 pub const MAX_LOGS: usize = 10_000;
-/// Most installed filters per server; a filter idle for [`FILTER_TTL`] is removed.
+/// Most installed filters per server (HTTP); a filter idle for [`FILTER_TTL`] is removed.
 pub const MAX_FILTERS: usize = 1_024;
+/// Most addresses plus topics over all filters installed over HTTP (≈ 32 bytes each).
+pub const MAX_FILTER_CRITERIA_TOTAL: usize = 200_000;
+/// Most addresses in one log filter (geth: 1,000).
+pub const MAX_FILTER_ADDRESSES: usize = 1_000;
+/// Most alternatives for one topic position of a log filter (geth: 1,000).
+pub const MAX_FILTER_TOPIC_ALTERNATIVES: usize = 1_000;
+/// Most reward percentiles in one `eth_feeHistory` (geth: 100).
+pub const MAX_REWARD_PERCENTILES: usize = 100;
 /// Idle lifetime of a filter.
 pub const FILTER_TTL: Duration = Duration::from_secs(300);
 /// Most blocks `eth_feeHistory` reports.
 pub const MAX_FEE_HISTORY: u64 = 1_024;
-/// Gas used by `eth_call` / `eth_estimateGas` when the request names none.
-pub const DEFAULT_CALL_GAS: u64 = keel_evm::BLOCK_GAS_LIMIT;
 
 /// True for methods this module serves.
 pub fn is_eth_method(method: &str) -> bool {
@@ -625,6 +632,12 @@ impl LogFilter {
         match o.get("address") {
             None | Some(Value::Null) => {}
             Some(Value::Array(list)) => {
+                if list.len() > MAX_FILTER_ADDRESSES {
+                    return Err(limit_exceeded(format!(
+                        "{} addresses in one filter; the limit is {MAX_FILTER_ADDRESSES}",
+                        list.len()
+                    )));
+                }
                 for a in list {
                     f.addresses.push(parse_addr(a, "address")?.0);
                 }
@@ -638,6 +651,13 @@ impl LogFilter {
             for t in ts {
                 let alts = match t {
                     Value::Null => vec![],
+                    Value::Array(alts) if alts.len() > MAX_FILTER_TOPIC_ALTERNATIVES => {
+                        return Err(limit_exceeded(format!(
+                            "{} alternatives for one topic; the limit is \
+                             {MAX_FILTER_TOPIC_ALTERNATIVES}",
+                            alts.len()
+                        )));
+                    }
                     Value::Array(alts) => alts
                         .iter()
                         .map(|x| parse_hash(x, "topic").map(|h| h.0))
@@ -648,6 +668,11 @@ impl LogFilter {
             }
         }
         Ok(f)
+    }
+
+    /// Addresses plus topic alternatives: what the filter costs to keep and to match.
+    pub(crate) fn criteria(&self) -> usize {
+        self.addresses.len() + self.topics.iter().map(Vec::len).sum::<usize>()
     }
 
     pub(crate) fn matches(&self, l: &logs::EthLog) -> bool {
@@ -698,6 +723,24 @@ fn block_height_clamped(node: &Node, v: &Value) -> Result<u64, EthError> {
     block_height(node, Some(v))
 }
 
+/// The logs of block `height` matching each of `filters` (the block's receipts are read once).
+pub(crate) fn block_matches(
+    node: &Node,
+    height: u64,
+    filters: &[&LogFilter],
+) -> Result<Vec<Vec<Value>>, EthError> {
+    let logs = block_logs(node, height)?;
+    Ok(filters
+        .iter()
+        .map(|f| {
+            logs.iter()
+                .filter(|l| f.matches(&l.log))
+                .map(render_log)
+                .collect()
+        })
+        .collect())
+}
+
 pub(crate) fn query_logs(
     node: &Node,
     f: &LogFilter,
@@ -744,11 +787,19 @@ struct Installed {
     touched: Instant,
 }
 
-/// Installed filters (per server).
-#[derive(Default)]
+/// Installed filters: one set per server for HTTP, one per WebSocket connection (a
+/// connection's filters are its own). Ids are random 128-bit numbers, so a client cannot
+/// guess another's.
 pub struct EthState {
-    filters: Mutex<HashMap<u64, Installed>>,
-    next_id: Mutex<u64>,
+    filters: Mutex<HashMap<u128, Installed>>,
+    max_filters: usize,
+    max_criteria: usize,
+}
+
+impl Default for EthState {
+    fn default() -> Self {
+        EthState::new(MAX_FILTERS, MAX_FILTER_CRITERIA_TOTAL)
+    }
 }
 
 impl std::fmt::Debug for EthState {
@@ -757,20 +808,50 @@ impl std::fmt::Debug for EthState {
     }
 }
 
+/// `-32005 LIMIT_EXCEEDED`.
+pub(crate) fn limit_exceeded(message: impl Into<String>) -> EthError {
+    EthError::new(-32005, "LIMIT_EXCEEDED", message)
+}
+
+/// A random 128-bit id from the OS generator, as `0x` + 32 hex digits.
+pub(crate) fn random_id() -> Result<(u128, String), EthError> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(|e| EthError::internal(format!("OS random source: {e}")))?;
+    let id = u128::from_be_bytes(b);
+    Ok((id, format!("0x{id:032x}")))
+}
+
 impl EthState {
+    /// At most `max_filters` filters holding at most `max_criteria` addresses and topics.
+    pub(crate) fn new(max_filters: usize, max_criteria: usize) -> Self {
+        EthState {
+            filters: Mutex::new(HashMap::new()),
+            max_filters,
+            max_criteria,
+        }
+    }
+
     fn install(&self, kind: FilterKind, cursor: u64) -> Result<String, EthError> {
         let mut filters = self.filters.lock().unwrap_or_else(|p| p.into_inner());
         filters.retain(|_, f| f.touched.elapsed() < FILTER_TTL);
-        if filters.len() >= MAX_FILTERS {
-            return Err(EthError::new(
-                -32005,
-                "LIMIT_EXCEEDED",
-                format!("{MAX_FILTERS} filters installed; uninstall some"),
-            ));
+        if filters.len() >= self.max_filters {
+            return Err(limit_exceeded(format!(
+                "{} filters installed; uninstall some",
+                self.max_filters
+            )));
         }
-        let mut next = self.next_id.lock().unwrap_or_else(|p| p.into_inner());
-        *next += 1;
-        let id = *next;
+        let criteria = |k: &FilterKind| match k {
+            FilterKind::Logs(f) => f.criteria(),
+            FilterKind::Blocks => 0,
+        };
+        let held: usize = filters.values().map(|f| criteria(&f.kind)).sum();
+        if held + criteria(&kind) > self.max_criteria {
+            return Err(limit_exceeded(format!(
+                "installed filters would hold over {} addresses and topics; uninstall some",
+                self.max_criteria
+            )));
+        }
+        let (id, text) = random_id()?;
         filters.insert(
             id,
             Installed {
@@ -779,18 +860,20 @@ impl EthState {
                 touched: Instant::now(),
             },
         );
-        Ok(qty(id))
+        Ok(text)
     }
 }
 
-fn filter_id(v: &Value) -> Result<u64, EthError> {
-    u64::try_from(parse_qty(v, "filter id")?).map_err(|_| EthError::params("filter id"))
+fn filter_id(v: &Value) -> Result<u128, EthError> {
+    parse_qty(v, "filter id")
 }
 
 // ------------------------------------------------------------------------------------------
 // Calls
 
-fn call_request(v: &Value) -> Result<CallRequest, EthError> {
+/// The call of an `eth_call` / `eth_estimateGas`; its gas (default: all of it) is capped at
+/// `gas_cap`, like geth's `RPCGasCap`.
+fn call_request(v: &Value, gas_cap: u64) -> Result<CallRequest, EthError> {
     let o = v
         .as_object()
         .ok_or_else(|| EthError::params("call: expected a transaction object"))?;
@@ -814,8 +897,8 @@ fn call_request(v: &Value) -> Result<CallRequest, EthError> {
     let gas = get("gas")
         .map(|x| parse_qty(x, "gas"))
         .transpose()?
-        .map_or(DEFAULT_CALL_GAS, |g| {
-            u64::try_from(g).unwrap_or(u64::MAX).min(DEFAULT_CALL_GAS)
+        .map_or(gas_cap, |g| {
+            u64::try_from(g).unwrap_or(u64::MAX).min(gas_cap)
         });
     Ok(CallRequest {
         from,
@@ -841,13 +924,97 @@ fn outcome_error(o: CallOutcome) -> EthError {
 // ------------------------------------------------------------------------------------------
 // Dispatch
 
+/// What the calls of one request share: the server's limits, the request's budget, the EVM
+/// gate and the filters of the client (the server's for HTTP, the connection's for WebSocket).
+pub(crate) struct CallCtx<'a> {
+    pub(crate) limits: &'a RpcLimits,
+    pub(crate) budget: &'a RequestBudget,
+    pub(crate) evm: &'a Gate,
+    pub(crate) filters: &'a EthState,
+}
+
+/// Run one EVM call within the request's gas budget and the EVM gate.
+fn metered_call(node: &Node, ctx: &CallCtx<'_>, p: &[Value]) -> Result<Value, EthError> {
+    let req = call_request(required(p, 0, "transaction")?, ctx.limits.call_gas_cap)?;
+    let h = block_height(node, param(p, 1))?;
+    ctx.budget.reserve_gas(req.gas)?;
+    let _pass = ctx.evm.enter(ctx.budget.wait_bound())?;
+    let params = node.chain_params_at(h)?;
+    let out = exec::call(&node.state_at(h), &params, node.call_context(h), &req)?;
+    ctx.budget.spend_gas(out.gas_used(req.gas));
+    match out {
+        CallOutcome::Success { output, .. } => Ok(json!(hex0x(&output))),
+        other => Err(outcome_error(other)),
+    }
+}
+
+/// The request's budget as the meter of an estimate's runs.
+struct BudgetMeter<'a>(&'a RequestBudget);
+
+impl exec::RunMeter for BudgetMeter<'_> {
+    type Stop = EthError;
+    fn before(&mut self, gas_limit: u64) -> Result<(), EthError> {
+        Ok(self.0.reserve_gas(gas_limit)?)
+    }
+    fn after(&mut self, gas_used: u64) {
+        self.0.spend_gas(gas_used);
+    }
+}
+
+/// Estimate gas: every probe is metered by the request's gas budget, all under one EVM slot.
+fn metered_estimate(node: &Node, ctx: &CallCtx<'_>, p: &[Value]) -> Result<Value, EthError> {
+    let req = call_request(required(p, 0, "transaction")?, ctx.limits.call_gas_cap)?;
+    let h = block_height(node, param(p, 1))?;
+    ctx.budget.check_deadline()?;
+    let _pass = ctx.evm.enter(ctx.budget.wait_bound())?;
+    let params = node.chain_params_at(h)?;
+    let view = node.state_at(h);
+    let mut meter = BudgetMeter(ctx.budget);
+    match exec::estimate_gas_metered(&view, &params, node.call_context(h), &req, &mut meter)? {
+        Ok(g) => Ok(json!(qty(g))),
+        Err(o) => Err(outcome_error(o)),
+    }
+}
+
+/// Number of reward percentiles of `eth_feeHistory`: at most [`MAX_REWARD_PERCENTILES`]
+/// numbers in 0..=100, non-decreasing.
+fn reward_percentiles(v: Option<&Value>) -> Result<usize, EthError> {
+    let Some(v) = v else { return Ok(0) };
+    let list = v
+        .as_array()
+        .ok_or_else(|| EthError::params("rewardPercentiles: expected an array of numbers"))?;
+    if list.len() > MAX_REWARD_PERCENTILES {
+        return Err(EthError::params(format!(
+            "rewardPercentiles: {} values; the limit is {MAX_REWARD_PERCENTILES}",
+            list.len()
+        )));
+    }
+    let mut previous = 0.0;
+    for (i, x) in list.iter().enumerate() {
+        let f = x
+            .as_f64()
+            .filter(|f| (0.0..=100.0).contains(f))
+            .ok_or_else(|| {
+                EthError::params(format!("rewardPercentiles[{i}]: expected a number 0..=100"))
+            })?;
+        if f < previous {
+            return Err(EthError::params(format!(
+                "rewardPercentiles[{i}]: {f} is below the previous value {previous}"
+            )));
+        }
+        previous = f;
+    }
+    Ok(list.len())
+}
+
 /// Serve one Ethereum method.
-pub fn dispatch(
+pub(crate) fn dispatch(
     node: &Node,
-    state: &EthState,
+    ctx: &CallCtx<'_>,
     method: &str,
     params: &Value,
 ) -> Result<Value, EthError> {
+    let state = ctx.filters;
     let empty = Vec::new();
     let p: &[Value] = match params {
         Value::Null => &empty,
@@ -898,33 +1065,15 @@ pub fn dispatch(
                 keel_evm::db::read_storage(&node.state_at(h), node.suite().hash(), &addr, &slot)?;
             Ok(json!(hex0x(&v)))
         }
-        "eth_call" => {
-            let req = call_request(required(p, 0, "transaction")?)?;
-            let h = block_height(node, param(p, 1))?;
-            let params_ = node.chain_params_at(h)?;
-            match exec::call(&node.state_at(h), &params_, node.call_context(h), &req)? {
-                CallOutcome::Success { output, .. } => Ok(json!(hex0x(&output))),
-                other => Err(outcome_error(other)),
-            }
-        }
-        "eth_estimateGas" => {
-            let req = call_request(required(p, 0, "transaction")?)?;
-            let h = block_height(node, param(p, 1))?;
-            let params_ = node.chain_params_at(h)?;
-            match exec::estimate_gas(&node.state_at(h), &params_, node.call_context(h), &req)? {
-                Ok(g) => Ok(json!(qty(g))),
-                Err(o) => Err(outcome_error(o)),
-            }
-        }
+        "eth_call" => metered_call(node, ctx, p),
+        "eth_estimateGas" => metered_estimate(node, ctx, p),
         "eth_feeHistory" => {
             let count = u64::try_from(parse_qty(required(p, 0, "block count")?, "blockCount")?)
                 .unwrap_or(u64::MAX)
                 .clamp(1, MAX_FEE_HISTORY);
             let newest = block_height(node, param(p, 1))?;
             let oldest = newest.saturating_sub(count - 1);
-            let percentiles = param(p, 2)
-                .and_then(|v| v.as_array())
-                .map_or(0, |a| a.len());
+            let percentiles = reward_percentiles(param(p, 2))?;
             let mut ratios = Vec::new();
             let mut rewards = Vec::new();
             for h in oldest..=newest {

@@ -8,10 +8,12 @@
 //! because they touch storage and verify signatures.
 
 mod certs;
+mod conn;
 mod error;
 pub mod eth;
 mod explorer;
 mod gov;
+mod limits;
 pub(crate) mod methods;
 mod metrics;
 pub use methods::METHODS;

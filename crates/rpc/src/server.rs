@@ -1,6 +1,9 @@
-//! HTTP transport.
+//! HTTP transport: the router, request processing on bounded blocking threads, and the
+//! per-request budget (docs/rpc.md, "Limits").
 
 use crate::error::RpcError;
+use crate::eth::{CallCtx, EthState};
+use crate::limits::{Gate, RequestBudget};
 use crate::metrics::{self, RpcCounters};
 use crate::{MAX_BATCH, methods};
 use axum::Router;
@@ -9,36 +12,51 @@ use axum::extract::State;
 use axum::http::{HeaderValue, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use keel_node::Node;
+use keel_node::{Node, RpcLimits};
 use serde_json::{Value, json};
 use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Transport limits.
 #[derive(Clone, Copy, Debug)]
 pub struct RpcConfig {
     /// Largest request body in bytes.
     pub max_body_bytes: usize,
+    /// Everything else a client may cost (`[rpc]` in `node.toml`).
+    pub limits: RpcLimits,
 }
 
 impl Default for RpcConfig {
     fn default() -> Self {
         RpcConfig {
             max_body_bytes: 2 * 1024 * 1024,
+            limits: RpcLimits::default(),
         }
     }
+}
+
+/// What bounds the server's work: blocking-thread slots for requests, EVM slots, open
+/// WebSockets, and the `keel_validators` scan cache.
+#[derive(Debug)]
+pub(crate) struct Work {
+    requests: Arc<tokio::sync::Semaphore>,
+    pub(crate) evm: Gate,
+    pub(crate) ws: Arc<crate::conn::ConnCounter>,
+    pub(crate) signed: crate::explorer::SignedCache,
 }
 
 #[derive(Clone)]
 pub(crate) struct App {
     pub(crate) node: Arc<Node>,
-    cfg: RpcConfig,
+    pub(crate) cfg: RpcConfig,
     pub(crate) counters: Arc<RpcCounters>,
-    /// Becomes true when [`serve`] is shutting down: long-lived responses (`/events`) end so
-    /// the graceful shutdown does not wait for browsers to close their tabs.
+    /// Becomes true when [`serve`] is shutting down: long-lived responses (`/events`, `/ws`)
+    /// end so the graceful shutdown does not wait for clients to close.
     pub(crate) closing: Option<tokio::sync::watch::Receiver<bool>>,
-    /// Ethereum filters (ADR 0009).
-    pub(crate) eth: Arc<crate::eth::EthState>,
+    /// Ethereum filters installed over HTTP (ADR 0009).
+    pub(crate) eth: Arc<EthState>,
+    pub(crate) work: Arc<Work>,
 }
 
 /// The HTTP router: `POST /` JSON-RPC, `GET /health` liveness, `GET /metrics` Prometheus,
@@ -52,6 +70,14 @@ fn router_with(
     cfg: RpcConfig,
     closing: Option<tokio::sync::watch::Receiver<bool>>,
 ) -> Router {
+    let work = Work {
+        requests: Arc::new(tokio::sync::Semaphore::new(
+            cfg.limits.max_concurrent_requests.max(1),
+        )),
+        evm: Gate::new(cfg.limits.max_concurrent_evm),
+        ws: Arc::default(),
+        signed: Default::default(),
+    };
     Router::new()
         .route("/", post(handle))
         .route("/health", get(health))
@@ -66,11 +92,13 @@ fn router_with(
             cfg,
             counters: Arc::new(RpcCounters::default()),
             closing,
-            eth: Arc::new(crate::eth::EthState::default()),
+            eth: Arc::new(EthState::default()),
+            work: Arc::new(work),
         })
 }
 
-/// Serve until `shutdown` resolves; then open event streams end and in-flight requests finish.
+/// Serve until `shutdown` resolves; then open event streams and WebSockets end and in-flight
+/// requests finish. Connections are capped and timed (`crate::conn`).
 pub async fn serve(
     node: Arc<Node>,
     listener: tokio::net::TcpListener,
@@ -78,16 +106,63 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (closing_tx, closing_rx) = tokio::sync::watch::channel(false);
-    axum::serve(listener, router_with(node, cfg, Some(closing_rx)))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = closing_tx.send(true);
-        })
-        .await
+    let router = router_with(node, cfg, Some(closing_rx));
+    crate::conn::accept_loop(listener, router, cfg.limits, closing_tx, shutdown).await;
+    Ok(())
+}
+
+/// Run `job` on a blocking thread once one of `max_concurrent_requests` slots is free (waiting
+/// at most `busy_wait_ms`), and wait at most `request_timeout_ms` for it. The job gets the
+/// request's budget, whose deadline it checks between calls.
+pub(crate) async fn run_blocking<T: Send + 'static>(
+    app: &App,
+    job: impl FnOnce(&App, &RequestBudget) -> T + Send + 'static,
+) -> Result<T, RpcError> {
+    let started = Instant::now();
+    let limits = app.cfg.limits;
+    let wait = Duration::from_millis(limits.busy_wait_ms);
+    let work = app.work.clone();
+    let permit = match tokio::time::timeout(wait, work.requests.clone().acquire_owned()).await {
+        Ok(Ok(p)) => p,
+        _ => {
+            return Err(RpcError::busy(
+                "every request slot is in use; retry shortly",
+            ));
+        }
+    };
+    let app2 = app.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        // The slot is held until the job ends, even when its client stopped waiting.
+        let _slot = permit;
+        let budget = RequestBudget::new(&limits, started);
+        job(&app2, &budget)
+    });
+    let deadline = Duration::from_millis(limits.request_timeout_ms);
+    let out = tokio::time::timeout(deadline.saturating_sub(started.elapsed()), task).await;
+    match out {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(RpcError::internal(e.to_string())),
+        Err(_) => Err(RpcError::timeout(format!(
+            "no answer within {} ms (rpc.request_timeout_ms)",
+            limits.request_timeout_ms
+        ))),
+    }
+}
+
+/// HTTP status of an error that answers a whole request.
+fn status_of(e: &RpcError) -> StatusCode {
+    match e.code {
+        1102 | 1105 => StatusCode::SERVICE_UNAVAILABLE,
+        1104 => StatusCode::REQUEST_TIMEOUT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
 async fn prometheus(State(app): State<App>) -> Response {
-    let text = metrics::render(&app.node, &app.counters);
+    let text = match run_blocking(&app, |app, _| metrics::render(&app.node, &app.counters)).await {
+        Ok(t) => t,
+        Err(e) => return error_response(status_of(&e), &e),
+    };
     let mut r = (StatusCode::OK, text).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -126,35 +201,47 @@ fn error_response(status: StatusCode, e: &RpcError) -> Response {
 
 async fn handle(State(app): State<App>, req: Request<Body>) -> Response {
     let limit = app.cfg.max_body_bytes;
-    let bytes = match axum::body::to_bytes(req.into_body(), limit).await {
-        Ok(b) => b,
-        Err(_) => {
-            return error_response(StatusCode::PAYLOAD_TOO_LARGE, &RpcError::too_large(limit));
-        }
-    };
-    let node = app.node.clone();
-    let counters = app.counters.clone();
-    let started = std::time::Instant::now();
-    let eth = app.eth.clone();
-    let out = tokio::task::spawn_blocking(move || process(&node, &counters, &eth, &bytes)).await;
+    let body_wait = Duration::from_millis(app.cfg.limits.body_read_timeout_ms);
+    let bytes =
+        match tokio::time::timeout(body_wait, axum::body::to_bytes(req.into_body(), limit)).await {
+            Ok(Ok(b)) => b,
+            Ok(Err(_)) => {
+                return error_response(StatusCode::PAYLOAD_TOO_LARGE, &RpcError::too_large(limit));
+            }
+            Err(_) => {
+                let e = RpcError::timeout(format!(
+                    "the request body did not arrive within {} ms (rpc.body_read_timeout_ms)",
+                    body_wait.as_millis()
+                ));
+                return error_response(StatusCode::REQUEST_TIMEOUT, &e);
+            }
+        };
+    let started = Instant::now();
+    let out = run_blocking(&app, move |app, budget| {
+        process(app, &app.eth, budget, &bytes)
+    })
+    .await;
     app.counters.record_request(started.elapsed());
     match out {
         Ok(Some(v)) => json_response(StatusCode::OK, &v),
         Ok(None) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => error_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &RpcError::internal(e.to_string()),
-        ),
+        Err(e) => error_response(status_of(&e), &e),
     }
 }
 
 /// Process a request body: a single call or a batch. `None` when only notifications came.
 pub(crate) fn process(
-    node: &Node,
-    counters: &RpcCounters,
-    eth: &crate::eth::EthState,
+    app: &App,
+    filters: &EthState,
+    budget: &RequestBudget,
     body: &[u8],
 ) -> Option<Value> {
+    let ctx = CallCtx {
+        limits: &app.cfg.limits,
+        budget,
+        evm: &app.work.evm,
+        filters,
+    };
     let parsed: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
         Err(e) => {
@@ -176,22 +263,15 @@ pub(crate) fn process(
                     json!({ "jsonrpc": "2.0", "id": Value::Null, "error": err.to_json() }),
                 );
             }
-            let out: Vec<Value> = calls
-                .iter()
-                .filter_map(|c| call(node, counters, eth, c))
-                .collect();
+            let out: Vec<Value> = calls.iter().filter_map(|c| call(app, &ctx, c)).collect();
             (!out.is_empty()).then_some(Value::Array(out))
         }
-        single => call(node, counters, eth, &single),
+        single => call(app, &ctx, &single),
     }
 }
 
-fn call(
-    node: &Node,
-    counters: &RpcCounters,
-    eth: &crate::eth::EthState,
-    c: &Value,
-) -> Option<Value> {
+fn call(app: &App, ctx: &CallCtx<'_>, c: &Value) -> Option<Value> {
+    let node = &app.node;
     let Some(obj) = c.as_object() else {
         let err = RpcError::invalid_request("a call must be a JSON object");
         return Some(json!({ "jsonrpc": "2.0", "id": Value::Null, "error": err.to_json() }));
@@ -217,13 +297,18 @@ fn call(
         .into())));
     };
     let params = obj.get("params").unwrap_or(&Value::Null);
-    // Ethereum methods (ADR 0009) have their own error codes and `data`.
-    let result = if crate::eth::is_eth_method(method) {
-        crate::eth::dispatch(node, eth, method, params)
+    let result = if let Err(e) = ctx.budget.check_deadline() {
+        // Later calls of a batch that ran out of time are refused, not run.
+        Err(e.into())
+    } else if crate::eth::is_eth_method(method) {
+        // Ethereum methods (ADR 0009) have their own error codes and `data`.
+        crate::eth::dispatch(node, ctx, method, params)
+    } else if method == "keel_validators" {
+        crate::explorer::validators(node, &app.work.signed, params).map_err(Into::into)
     } else {
         methods::dispatch(node, method, params).map_err(Into::into)
     };
-    counters.record(
+    app.counters.record(
         method,
         result.as_ref().map(|_| "ok").unwrap_or_else(|e| e.name),
     );

@@ -90,6 +90,18 @@ fn rpc_doc_lists_every_method_and_error() {
         let row = format!("| {} | `{}` |", c.code(), c.name());
         assert!(doc.contains(&row), "docs/rpc.md lacks the row {row}");
     }
+    // Transport and limit errors (docs/rpc.md "Limits").
+    for e in [
+        keel_rpc::RpcError::too_large(0),
+        keel_rpc::RpcError::batch_too_large(0, 0),
+        keel_rpc::RpcError::busy(""),
+        keel_rpc::RpcError::gas_budget(0, 0),
+        keel_rpc::RpcError::timeout(""),
+        keel_rpc::RpcError::too_many_connections(""),
+    ] {
+        let row = format!("| {} | `{}` |", e.code, e.name);
+        assert!(doc.contains(&row), "docs/rpc.md lacks the row {row}");
+    }
     // Governance refusal rule names carried in `GOV_REFUSED` messages.
     for rule in [
         "QUORUM_UNREACHABLE",

@@ -76,6 +76,7 @@ fn start(suite: Suite, max_body: usize) -> Harness {
         },
         keel_rpc::RpcConfig {
             max_body_bytes: max_body,
+            ..keel_rpc::RpcConfig::default()
         },
     );
     Harness {

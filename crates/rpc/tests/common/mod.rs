@@ -3,6 +3,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod client;
+
 use keel_crypto::{KeyPair, Suite};
 use keel_ledger::Genesis;
 use keel_mempool::MempoolConfig;
