@@ -2,13 +2,13 @@
 //! (bound to the proposal: proposer, height and parent), fetch missing ancestors by hash,
 //! serve blocks by hash, and commit what consensus committed.
 
-use keel_ledger::certificate::certificate_of;
 use super::clock::Now;
 use super::config::MAX_FETCH_DEPTH;
 use super::host::Driver;
 use super::wire::WireMsg;
-use keel_ledger::{ExecutedBlock, VerifiedTx};
 use keel_consensus::{BlockMeta, CommitInfo, CommitProof, Input, Round};
+use keel_ledger::certificate::certificate_of;
+use keel_ledger::{ExecutedBlock, VerifiedTx};
 use keel_mempool::{AccountSource, BlockBudget};
 use keel_types::{Address, CommitCertificate, Hash, Header};
 use std::sync::Arc;
@@ -190,10 +190,15 @@ impl Driver {
         let refs: Vec<&ExecutedBlock> = chain.iter().map(|b| &**b).collect();
         let deltas: Vec<&keel_state::StateDelta> = refs.iter().map(|b| &*b.delta).collect();
         let height = parent.height + 1;
-        let picked = match self
-            .block_budget(&refs)
-            .and_then(|b| Ok((b, self.node.state().snapshot(&deltas).map_err(keel_ledger::LedgerError::from)?)))
-        {
+        let picked = match self.block_budget(&refs).and_then(|b| {
+            Ok((
+                b,
+                self.node
+                    .state()
+                    .snapshot(&deltas)
+                    .map_err(keel_ledger::LedgerError::from)?,
+            ))
+        }) {
             Ok((budget, snapshot)) => {
                 let accounts = PendingAccounts {
                     snapshot,

@@ -7,8 +7,8 @@ use super::host::Driver;
 use super::next_epoch::Buffered;
 use super::sync::{MAX_SYNC_BLOCKS, linked_above, within_response_budget};
 use super::wire::{WireMsg, kind_of};
-use keel_ledger::ExecutedBlock;
 use keel_consensus::{ConsensusMessage, Input};
+use keel_ledger::ExecutedBlock;
 use keel_types::{Address, Block, CommitCertificate, Hash, codec};
 use std::time::Instant;
 
