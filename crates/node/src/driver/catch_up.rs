@@ -197,7 +197,12 @@ impl Driver {
                 return;
             }
         };
-        if epoch == self.epoch {
+        if self.revoked.refuses(&msg) {
+            self.node
+                .counters
+                .record_consensus_rejection("RevokedAuthor");
+            tracing::debug!(%from, author = %msg.author(), "message of a revoked validator ignored");
+        } else if epoch == self.epoch {
             self.node
                 .counters
                 .record_consensus_message("received", kind_of(&msg));

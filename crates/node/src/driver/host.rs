@@ -9,6 +9,7 @@ use super::config::{
 use super::gossip::{GOSSIP_QUEUE_TXS, Gossip, MAX_GOSSIP_BATCH};
 use super::next_epoch::NextEpochBuffer;
 use super::pacer::{Pace, ProposalPacer};
+use super::revoked::RevokedAuthors;
 use super::sync::BlockSync;
 use super::wire::{WireMsg, kind_of};
 use crate::{Node, NodeError};
@@ -45,6 +46,8 @@ pub struct Driver {
     pub(super) epoch: u64,
     /// Consensus messages of the next epoch, replayed after the switch.
     pub(super) next_epoch: NextEpochBuffer,
+    /// Validators whose certificate is revoked: their messages are ignored even when relayed.
+    pub(super) revoked: RevokedAuthors,
 }
 
 impl std::fmt::Debug for Driver {
@@ -85,6 +88,7 @@ impl Driver {
             awaiting_propose: None,
             epoch: built.epoch,
             next_epoch: NextEpochBuffer::default(),
+            revoked: RevokedAuthors::default(),
         };
         driver.restore_pending(Now::read())?;
         Ok(driver)
@@ -136,7 +140,10 @@ impl Driver {
                     }
                 }
                 _ = sync_tick.tick() => self.check_sync(Now::read()),
-                _ = status_tick.tick() => self.publish_status(),
+                _ = status_tick.tick() => {
+                    self.refresh_revoked();
+                    self.publish_status();
+                }
                 _ = shutdown.changed() => {}
             }
         }
@@ -346,6 +353,12 @@ impl Driver {
             WireMsg::SyncRequest { from: lo, to: hi } => self.serve_sync(from, lo, hi, now),
             WireMsg::BlockRequest { id } => self.serve_block(from, id),
             WireMsg::SyncResponse { blocks } => self.apply_sync(from, blocks, now),
+        }
+    }
+
+    fn refresh_revoked(&mut self) {
+        for a in self.revoked.refresh(self.net.revoked_peers()) {
+            tracing::warn!(validator = %a, "certificate revoked: its consensus messages are ignored, relayed or not");
         }
     }
 

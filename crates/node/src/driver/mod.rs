@@ -6,7 +6,7 @@
 //! [`body_cache::BodyCache`] (received bodies, bounded per peer and by a height window),
 //! [`sync::BlockSync`] (who was asked for which blocks, the serving budget),
 //! [`pacer::ProposalPacer`], [`gossip::Gossip`] (batches, per-peer admission budget) and
-//! [`next_epoch::NextEpochBuffer`]. The [`Driver`] (`host.rs`) owns them and runs the select
+//! [`next_epoch::NextEpochBuffer`], [`revoked::RevokedAuthors`]. The [`Driver`] (`host.rs`) owns them and runs the select
 //! loop and the effects; `blocks.rs` proposes, validates, fetches and commits blocks;
 //! `catch_up.rs` applies block sync and switches epochs. Imports go one way: `blocks` and
 //! `catch_up` → `host` → the parts.
@@ -21,6 +21,7 @@ pub mod gossip;
 mod host;
 pub mod next_epoch;
 pub mod pacer;
+pub mod revoked;
 pub mod sync;
 mod wire;
 
