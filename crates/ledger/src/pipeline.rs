@@ -37,6 +37,17 @@ pub struct VerifiedTx {
     pub sender: Address,
 }
 
+impl From<keel_mempool::PooledTx> for VerifiedTx {
+    /// A pooled transaction was verified at admission.
+    fn from(p: keel_mempool::PooledTx) -> VerifiedTx {
+        VerifiedTx {
+            tx: p.tx,
+            hash: p.hash,
+            sender: p.sender,
+        }
+    }
+}
+
 /// A block executed on top of its parent, not yet committed.
 #[derive(Clone, Debug)]
 pub struct ExecutedBlock {
@@ -497,14 +508,7 @@ impl Ledger {
         if picked.is_empty() && !allow_empty {
             return Ok(None);
         }
-        let txs = picked
-            .into_iter()
-            .map(|p| VerifiedTx {
-                tx: p.tx,
-                hash: p.hash,
-                sender: p.sender,
-            })
-            .collect();
+        let txs = picked.into_iter().map(VerifiedTx::from).collect();
         let executed = match self.execute_on(&[], txs, now_ms, self.validator) {
             Ok(e) => e,
             Err(BlockError::Ledger(e)) => return Err(e),

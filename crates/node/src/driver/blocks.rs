@@ -213,14 +213,7 @@ impl Driver {
                 return;
             }
         };
-        let txs = picked
-            .into_iter()
-            .map(|p| VerifiedTx {
-                tx: p.tx,
-                hash: p.hash,
-                sender: p.sender,
-            })
-            .collect();
+        let txs = picked.into_iter().map(VerifiedTx::from).collect();
         let executed =
             tokio::task::block_in_place(|| self.node.execute_on(&refs, txs, now.wall_ms, self.me));
         match executed {

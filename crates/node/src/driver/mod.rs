@@ -33,3 +33,23 @@ pub use config::{
 pub use gossip::{GOSSIP_QUEUE_TXS, MAX_GOSSIP_BATCH};
 pub use host::Driver;
 pub use sync::MAX_SYNC_BLOCKS;
+
+/// A vote with no signature by `author` (unit tests of the parts that look at authors).
+#[cfg(test)]
+fn test_vote(author: keel_types::Address) -> keel_consensus::ConsensusMessage {
+    use keel_consensus::{BlockMeta, ConsensusMessage, Vote, VoteData};
+    ConsensusMessage::Vote(Vote {
+        data: VoteData {
+            block: BlockMeta {
+                id: keel_types::Hash::ZERO,
+                parent_id: keel_types::Hash::ZERO,
+                height: 1,
+            },
+            round: 1,
+            parent_round: 0,
+            commit: None,
+        },
+        author,
+        signature: Vec::new(),
+    })
+}

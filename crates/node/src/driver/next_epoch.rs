@@ -59,25 +59,7 @@ impl NextEpochBuffer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use keel_consensus::{BlockMeta, Vote, VoteData};
-    use keel_types::Hash;
-
-    fn vote(author: Address) -> ConsensusMessage {
-        ConsensusMessage::Vote(Vote {
-            data: VoteData {
-                block: BlockMeta {
-                    id: Hash::ZERO,
-                    parent_id: Hash::ZERO,
-                    height: 1,
-                },
-                round: 1,
-                parent_round: 0,
-                commit: None,
-            },
-            author,
-            signature: Vec::new(),
-        })
-    }
+    use crate::driver::test_vote as vote;
 
     #[test]
     fn one_peer_cannot_fill_the_buffer_nor_relay_others_messages() {

@@ -36,25 +36,7 @@ impl RevokedAuthors {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use keel_consensus::{BlockMeta, Vote, VoteData};
-    use keel_types::Hash;
-
-    fn vote(author: Address) -> ConsensusMessage {
-        ConsensusMessage::Vote(Vote {
-            data: VoteData {
-                block: BlockMeta {
-                    id: Hash::ZERO,
-                    parent_id: Hash::ZERO,
-                    height: 1,
-                },
-                round: 1,
-                parent_round: 0,
-                commit: None,
-            },
-            author,
-            signature: Vec::new(),
-        })
-    }
+    use crate::driver::test_vote as vote;
 
     #[test]
     fn a_revoked_validators_messages_are_refused_until_the_revocation_is_lifted() {
