@@ -18,6 +18,7 @@ use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Signature, TxKind, U256};
 use common::client;
 use keel_crypto::{KeyPair, Scheme, Suite};
+use keel_ledger::gov::{GenesisGovernance, GenesisRoleAccount};
 use keel_ledger::{Genesis, GenesisAccount};
 use keel_node::{KeyFile, Node, ProducerConfig};
 use keel_types::{Address, Payload, SignedTransaction, Signer, Transaction};
@@ -58,6 +59,12 @@ pub(crate) struct Harness {
     pub alice: KeyPair,
     /// SM2 account without funds.
     pub poor: KeyPair,
+    /// Funded SM2 account, frozen by governance before the table runs.
+    pub ice: KeyPair,
+    /// Funded SM2 account never admitted (the chain is permissioned).
+    pub stranger: KeyPair,
+    /// The validator: the whole governance committee.
+    pub validator: KeyPair,
     /// secp256k1 account with funds (Ethereum transactions).
     pub eth: KeyPair,
     _keep: common::Keep,
@@ -73,6 +80,13 @@ fn start(limits: keel_node::RpcLimits) -> Harness {
     let alice = KeyPair::from_seed(Scheme::Sm2, &[2; 32]);
     let poor = KeyPair::from_seed(Scheme::Sm2, &[9; 32]);
     let eth = KeyPair::from_seed(Scheme::Secp256k1, &[5; 32]);
+    let ice = KeyPair::from_seed(Scheme::Sm2, &[11; 32]);
+    let stranger = KeyPair::from_seed(Scheme::Sm2, &[12; 32]);
+    let client = |k: &KeyPair| GenesisRoleAccount {
+        address: addr(k),
+        role: "client".into(),
+        org: "clients".into(),
+    };
     let vkf = KeyFile::from_key(&v, suite);
     let genesis = Genesis {
         chain_id: CHAIN_ID,
@@ -81,7 +95,8 @@ fn start(limits: keel_node::RpcLimits) -> Harness {
         timestamp_ms: 1,
         gas_price: GAS_PRICE,
         validators: vec![vkf.genesis_validator("v")],
-        alloc: [&alice, &eth]
+        // The validator pays for its governance proposal.
+        alloc: [&v, &alice, &eth, &ice, &stranger]
             .iter()
             .map(|k| GenesisAccount {
                 address: addr(k),
@@ -89,11 +104,15 @@ fn start(limits: keel_node::RpcLimits) -> Harness {
             })
             .collect(),
         observers: vec![],
-        governance: None,
+        governance: Some(GenesisGovernance {
+            permissioned: true,
+            accounts: [&alice, &eth, &poor, &ice].map(client).to_vec(),
+            ..GenesisGovernance::default()
+        }),
     };
     let served = common::serve_solo(
         genesis,
-        v,
+        v.clone(),
         suite,
         GAS_PRICE,
         ProducerConfig {
@@ -114,6 +133,9 @@ fn start(limits: keel_node::RpcLimits) -> Harness {
         alice,
         poor,
         eth,
+        ice,
+        stranger,
+        validator: v,
         _keep: served.keep,
     }
 }

@@ -2,7 +2,7 @@
 
 use super::{EthTx, Harness, call, eth_raw, hex0x, transfer};
 use keel_crypto::{KeyPair, Scheme};
-use keel_types::{ContentHashAlg, EvidencePut, Hash, Payload};
+use keel_types::{ContentHashAlg, EvidencePut, GovAction, GovPayload, Hash, Payload};
 use serde_json::{Value, json};
 
 pub struct Case {
@@ -35,6 +35,20 @@ impl Committed {
         let eth = eth_raw(&h.eth, EthTx::default());
         let hash = h.ok("eth_sendRawTransaction", json!([eth]));
         h.wait_receipt(&hash);
+        // Freeze `ice` (the validator is the whole committee: its proposal passes at once).
+        let ice = super::addr(&h.ice);
+        let freeze = h.native(
+            &h.validator,
+            0,
+            Payload::Gov(GovPayload::Propose {
+                action: GovAction::Freeze { address: ice },
+                ttl_blocks: 0,
+            }),
+            |_| {},
+        );
+        let sent = h.call("keel_sendTransaction", json!([hex0x(&freeze.encode())]));
+        let r = h.wait_receipt(&sent["result"]["hash"]);
+        assert_eq!(r["status"], "success", "{r}");
         Committed {
             native,
             eth,
@@ -544,6 +558,18 @@ fn native_txs(h: &Harness, c: &Committed) -> Vec<Case> {
             send(h.native(&ed, 0, transfer(), |_| {})),
             1004,
             "SCHEME_NOT_ALLOWED",
+        ),
+        named(
+            "sender not admitted (permissioned chain)",
+            send(h.native(&h.stranger, 0, transfer(), |_| {})),
+            1030,
+            "NOT_ADMITTED",
+        ),
+        named(
+            "sender frozen by governance",
+            send(h.native(&h.ice, 0, transfer(), |_| {})),
+            1031,
+            "ACCOUNT_FROZEN",
         ),
     ]
 }
