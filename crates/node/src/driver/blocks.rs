@@ -214,8 +214,9 @@ impl Driver {
             }
         };
         let txs = picked.into_iter().map(VerifiedTx::from).collect();
-        let executed =
-            tokio::task::block_in_place(|| self.node.execute_on(&refs, txs, now.wall_ms, self.me));
+        let executed = super::blocking::run_blocking(|| {
+            self.node.execute_on(&refs, txs, now.wall_ms, self.me)
+        });
         match executed {
             Ok(e) => {
                 let meta = BlockMeta {
@@ -276,7 +277,8 @@ impl Driver {
             return invalid;
         };
         let refs: Vec<&ExecutedBlock> = chain.iter().map(|b| &**b).collect();
-        match tokio::task::block_in_place(|| self.node.validate_block(&body, &refs, now.wall_ms)) {
+        match super::blocking::run_blocking(|| self.node.validate_block(&body, &refs, now.wall_ms))
+        {
             Ok(e) if e.hash == id => {
                 // Stored before the vote (made durable by the safety-state fsync before it).
                 if let Err(err) = self.node.persist_pending_block(&e.block, &id) {
@@ -423,7 +425,7 @@ impl Driver {
                 CommitCertificate::default()
             };
             if let Err(e) =
-                tokio::task::block_in_place(|| self.node.commit_block(executed, cert, started))
+                super::blocking::run_blocking(|| self.node.commit_block(executed, cert, started))
             {
                 self.node.halt(format!(
                     "commit of block {} failed: {e}",

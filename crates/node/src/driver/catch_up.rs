@@ -113,7 +113,7 @@ impl Driver {
         for (hash, block) in run {
             let refs: Vec<&ExecutedBlock> = executed.iter().collect();
             let at = now.wall_ms.max(block.header.timestamp_ms);
-            match tokio::task::block_in_place(|| self.node.validate_block(block, &refs, at)) {
+            match super::blocking::run_blocking(|| self.node.validate_block(block, &refs, at)) {
                 Ok(e) if e.hash == *hash => executed.push(e),
                 Ok(_) => return false,
                 Err(e) => {
@@ -129,7 +129,7 @@ impl Driver {
                 CommitCertificate::default()
             };
             if let Err(err) =
-                tokio::task::block_in_place(|| self.node.commit_block(e, cert, started))
+                super::blocking::run_blocking(|| self.node.commit_block(e, cert, started))
             {
                 self.node
                     .halt(format!("commit of synced block failed: {err}"));

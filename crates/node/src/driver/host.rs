@@ -7,6 +7,7 @@ use super::config::{
     CHANNEL_CONSENSUS, CHANNEL_TXS, DriverConfig, MAX_WIRE_BYTES, STATUS_PUBLISH_MS,
 };
 use super::gossip::{GOSSIP_QUEUE_TXS, Gossip, MAX_GOSSIP_BATCH};
+use super::net::DriverNet;
 use super::next_epoch::NextEpochBuffer;
 use super::pacer::{Pace, ProposalPacer};
 use super::revoked::RevokedAuthors;
@@ -22,10 +23,29 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
+/// One event of the driver ([`Driver::step`]).
+#[derive(Debug)]
+pub enum Step {
+    /// A message from an authenticated peer.
+    Inbound(InboundMessage),
+    /// A transaction this node admitted, to gossip.
+    Admitted(Vec<u8>),
+    /// The round timer may be due.
+    Timer,
+    /// The paced own proposal may be due.
+    ProposeDue,
+    /// Send the gossip batch.
+    GossipFlush,
+    /// Ask for blocks if behind.
+    SyncCheck,
+    /// Refresh revoked peers and publish the status.
+    StatusTick,
+}
+
 /// Runs until `shutdown` flips to true or the node halts.
 pub struct Driver {
     pub(super) node: Arc<Node>,
-    pub(super) net: NetworkHandle,
+    pub(super) net: Arc<dyn DriverNet>,
     /// `None` for an observer: it never votes, it follows the chain by block sync.
     pub(super) consensus: Option<Consensus<KeelCrypto>>,
     pub(super) cfg: DriverConfig,
@@ -66,6 +86,16 @@ impl Driver {
         net: NetworkHandle,
         cfg: DriverConfig,
     ) -> Result<Driver, NodeError> {
+        Driver::with_net(node, Arc::new(net), cfg, Now::read())
+    }
+
+    /// [`Driver::new`] over any network (a simulator's), with the clock given.
+    pub fn with_net(
+        node: Arc<Node>,
+        net: Arc<dyn DriverNet>,
+        cfg: DriverConfig,
+        now: Now,
+    ) -> Result<Driver, NodeError> {
         let built = crate::epoch::build(&node, cfg.pacemaker)?;
         let (tx, gossip_rx) = mpsc::channel(GOSSIP_QUEUE_TXS);
         node.set_gossip(tx);
@@ -90,7 +120,7 @@ impl Driver {
             next_epoch: NextEpochBuffer::default(),
             revoked: RevokedAuthors::default(),
         };
-        driver.restore_pending(Now::read())?;
+        driver.restore_pending(now)?;
         Ok(driver)
     }
 
@@ -99,17 +129,14 @@ impl Driver {
         self.consensus.as_ref().map(|c| c.status())
     }
 
-    /// The event loop. Must run on a multi-threaded tokio runtime: block execution and
-    /// validation use `block_in_place` so they do not stall the other tasks.
+    /// The event loop: each select arm reads the clocks once and performs one [`Step`].
+    /// Block execution runs through `block_in_place` on a multi-threaded runtime.
     pub async fn run(
         mut self,
         mut inbound: mpsc::Receiver<InboundMessage>,
         mut shutdown: watch::Receiver<bool>,
     ) {
-        if let Some(c) = self.consensus.as_mut() {
-            let effects = c.start();
-            self.perform_all(effects, Now::read());
-        }
+        self.start(Now::read());
         let mut gossip_tick =
             tokio::time::interval(Duration::from_millis(self.cfg.gossip_flush_ms.max(1)));
         let mut sync_tick =
@@ -118,35 +145,96 @@ impl Driver {
         while !*shutdown.borrow() && self.node.halted().is_none() {
             let timer = self.timer.map(|(_, at)| at);
             let propose = self.pacer.next_check();
-            tokio::select! {
+            let step = tokio::select! {
                 msg = inbound.recv() => match msg {
-                    Some(m) => self.on_inbound(m, Now::read()),
+                    Some(m) => Step::Inbound(m),
                     None => break,
                 },
-                Some(raw) = self.gossip_rx.recv() => {
-                    if let Some(batch) = self.gossip.push(raw) {
-                        self.send_gossip(&batch);
-                    }
+                Some(raw) = self.gossip_rx.recv() => Step::Admitted(raw),
+                _ = sleep_opt(timer) => Step::Timer,
+                _ = sleep_opt(propose) => Step::ProposeDue,
+                _ = gossip_tick.tick() => Step::GossipFlush,
+                _ = sync_tick.tick() => Step::SyncCheck,
+                _ = status_tick.tick() => Step::StatusTick,
+                _ = shutdown.changed() => continue,
+            };
+            self.step(step, Now::read());
+        }
+    }
+
+    /// Start the consensus instance (once, before the first step).
+    pub fn start(&mut self, now: Now) {
+        if let Some(c) = self.consensus.as_mut() {
+            let effects = c.start();
+            self.perform_all(effects, now);
+        }
+    }
+
+    /// Perform one event at `now`. The select loop of [`Driver::run`] calls this; a simulator
+    /// calls it directly (with its own clock and network, no async runtime needed).
+    pub fn step(&mut self, step: Step, now: Now) {
+        match step {
+            Step::Inbound(m) => self.on_inbound(m, now),
+            Step::Admitted(raw) => self.on_admitted(raw),
+            Step::Timer => {
+                if let Some((round, at)) = self.timer
+                    && at <= now.mono
+                {
+                    self.timer = None;
+                    self.feed(Input::Timeout { round }, now);
                 }
-                _ = sleep_opt(timer) => {
-                    if let Some((round, _)) = self.timer.take() {
-                        self.feed(Input::Timeout { round }, Now::read());
-                    }
+            }
+            Step::ProposeDue => self.on_propose_due(now),
+            Step::GossipFlush => {
+                if let Some(batch) = self.gossip.take() {
+                    self.send_gossip(&batch);
                 }
-                _ = sleep_opt(propose) => self.on_propose_due(Now::read()),
-                _ = gossip_tick.tick() => {
-                    if let Some(batch) = self.gossip.take() {
-                        self.send_gossip(&batch);
-                    }
-                }
-                _ = sync_tick.tick() => self.check_sync(Now::read()),
-                _ = status_tick.tick() => {
-                    self.refresh_revoked();
-                    self.publish_status();
-                }
-                _ = shutdown.changed() => {}
+            }
+            Step::SyncCheck => self.check_sync(now),
+            Step::StatusTick => {
+                self.refresh_revoked();
+                self.publish_status();
             }
         }
+    }
+
+    /// Move the transactions this node admitted since the last call into the gossip batch
+    /// (at most [`GOSSIP_QUEUE_TXS`]): the select loop does this per transaction; a simulator
+    /// calls this after each step.
+    pub fn drain_admitted(&mut self) {
+        for _ in 0..GOSSIP_QUEUE_TXS {
+            match self.gossip_rx.try_recv() {
+                Ok(raw) => self.on_admitted(raw),
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn on_admitted(&mut self, raw: Vec<u8>) {
+        if let Some(batch) = self.gossip.push(raw) {
+            self.send_gossip(&batch);
+        }
+    }
+
+    /// The earliest deadline of [`Step::Timer`] or [`Step::ProposeDue`] (the periodic steps
+    /// run every [`DriverConfig::gossip_flush_ms`], [`DriverConfig::sync_check_ms`] and
+    /// [`STATUS_PUBLISH_MS`]).
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let timer = self.timer.map(|(_, at)| at);
+        match (timer, self.pacer.next_check()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The hosted node.
+    pub fn node(&self) -> &Arc<Node> {
+        &self.node
+    }
+
+    /// The current epoch.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
     }
 
     fn on_propose_due(&mut self, now: Now) {
@@ -270,15 +358,15 @@ impl Driver {
     }
 
     pub(super) fn broadcast(&self, msg: &WireMsg) {
-        let _ = self.net.broadcast(CHANNEL_CONSENSUS, codec::encode(msg));
+        self.net.broadcast(CHANNEL_CONSENSUS, codec::encode(msg));
     }
 
     pub(super) fn send(&self, to: &Address, msg: &WireMsg) {
-        let _ = self.net.send(to, CHANNEL_CONSENSUS, codec::encode(msg));
+        self.net.send(to, CHANNEL_CONSENSUS, codec::encode(msg));
     }
 
     fn send_gossip(&self, batch: &Vec<Vec<u8>>) {
-        let _ = self.net.broadcast(CHANNEL_TXS, codec::encode(batch));
+        self.net.broadcast(CHANNEL_TXS, codec::encode(batch));
     }
 
     fn on_inbound(&mut self, m: InboundMessage, now: Now) {
@@ -315,7 +403,7 @@ impl Driver {
                     return;
                 }
                 let node = self.node.clone();
-                tokio::task::block_in_place(|| node.submit_from_peer(&raws));
+                super::blocking::run_blocking(|| node.submit_from_peer(&raws));
             }
             _ => {
                 self.node

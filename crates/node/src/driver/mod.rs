@@ -11,6 +11,7 @@
 //! `catch_up.rs` applies block sync and switches epochs. Imports go one way: `blocks` and
 //! `catch_up` → `host` → the parts.
 
+mod blocking;
 mod blocks;
 pub mod body_cache;
 pub mod budget;
@@ -19,6 +20,7 @@ pub mod clock;
 mod config;
 pub mod gossip;
 mod host;
+mod net;
 pub mod next_epoch;
 pub mod pacer;
 pub mod revoked;
@@ -31,7 +33,8 @@ pub use config::{
     STATUS_PUBLISH_MS,
 };
 pub use gossip::{GOSSIP_QUEUE_TXS, MAX_GOSSIP_BATCH};
-pub use host::Driver;
+pub use host::{Driver, Step};
+pub use net::DriverNet;
 pub use sync::MAX_SYNC_BLOCKS;
 
 /// A vote with no signature by `author` (unit tests of the parts that look at authors).

@@ -1,0 +1,44 @@
+//! The driver's view of the network: send to one peer, broadcast on a channel, the peer list
+//! and the revoked peers. Production uses [`keel_network::NetworkHandle`]; a simulator
+//! implements it over its own seeded network.
+
+use keel_network::{NetworkHandle, NetworkMetrics, PeerStatus};
+use keel_types::Address;
+
+/// What the driver needs from the network. Sends are best effort (a full queue or an unknown
+/// peer drops the frame, as the network itself does).
+pub trait DriverNet: Send + Sync {
+    /// Queue `payload` on `channel` for peer `to`.
+    fn send(&self, to: &Address, channel: u8, payload: Vec<u8>);
+    /// Queue `payload` on `channel` for every linked peer.
+    fn broadcast(&self, channel: u8, payload: Vec<u8>);
+    /// Every known peer (block sync asks the connected ones).
+    fn peers(&self) -> Vec<PeerStatus>;
+    /// Peers whose certificate is revoked (sorted).
+    fn revoked_peers(&self) -> Vec<Address>;
+    /// Counters for the status page.
+    fn metrics(&self) -> NetworkMetrics;
+}
+
+impl DriverNet for NetworkHandle {
+    fn send(&self, to: &Address, channel: u8, payload: Vec<u8>) {
+        // Dropped frames are counted by the network; consensus recovers by timeouts and sync.
+        let _ = NetworkHandle::send(self, to, channel, payload);
+    }
+
+    fn broadcast(&self, channel: u8, payload: Vec<u8>) {
+        let _ = NetworkHandle::broadcast(self, channel, payload);
+    }
+
+    fn peers(&self) -> Vec<PeerStatus> {
+        NetworkHandle::peers(self)
+    }
+
+    fn revoked_peers(&self) -> Vec<Address> {
+        NetworkHandle::revoked_peers(self)
+    }
+
+    fn metrics(&self) -> NetworkMetrics {
+        NetworkHandle::metrics(self)
+    }
+}
