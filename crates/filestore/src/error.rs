@@ -1,0 +1,53 @@
+//! The crate's one error type.
+
+/// Every way a file store operation fails.
+#[derive(Debug, thiserror::Error)]
+pub enum FileStoreError {
+    /// The file is larger than the store accepts.
+    #[error("file of {len_bytes} bytes exceeds the limit of {max_bytes} bytes")]
+    FileTooLarge { len_bytes: u64, max_bytes: u64 },
+    /// `k`, `m` or the chunk size are outside their bounds.
+    #[error("invalid parameters: k = {k}, m = {m}, chunk size {chunk_size_bytes} bytes")]
+    InvalidParams { k: u8, m: u8, chunk_size_bytes: u32 },
+    /// An encoded manifest is larger than [`crate::MANIFEST_MAX_BYTES`].
+    #[error("manifest of {len_bytes} bytes exceeds the limit of {max_bytes} bytes")]
+    ManifestTooLarge { len_bytes: usize, max_bytes: usize },
+    /// The manifest bytes do not decode.
+    #[error("manifest does not decode")]
+    ManifestMalformed,
+    /// The manifest's version is not one this build reads.
+    #[error("unsupported manifest version {version}")]
+    UnsupportedVersion { version: u8 },
+    /// The manifest decodes but contradicts itself (counts or lengths).
+    #[error("inconsistent manifest: {what}")]
+    ManifestInconsistent { what: &'static str },
+    /// Fewer than `k` shards of a stripe were available and matched their address.
+    #[error("stripe {stripe}: {valid} valid shards ({corrupt} corrupt), {needed} needed")]
+    NotEnoughShards {
+        stripe: u64,
+        valid: usize,
+        corrupt: usize,
+        needed: usize,
+    },
+    /// The erasure coder refused its input.
+    #[error("erasure coding failed: {0}")]
+    Erasure(#[from] reed_solomon_simd::Error),
+    /// A stripe's ciphertext failed authentication (wrong key or tampering past the shards).
+    #[error("stripe {stripe} failed authenticated decryption")]
+    DecryptFailed { stripe: u64 },
+    /// The decrypted file does not hash to the manifest's plaintext hash.
+    #[error("plaintext hash does not match the manifest")]
+    PlaintextHashMismatch,
+    /// Too few members to put every shard of a stripe on a distinct node.
+    #[error("{members} members cannot hold {shards} shards on distinct nodes")]
+    NotEnoughMembers { members: usize, shards: usize },
+    /// Wrapping a data key for a grantee failed (bad public key).
+    #[error("key wrap failed: {0}")]
+    WrapFailed(keel_crypto::CryptoError),
+    /// Unwrapping failed: wrong key or tampered wrapped key.
+    #[error("key unwrap failed")]
+    UnwrapFailed,
+    /// The operating system's random source failed.
+    #[error("random source failed")]
+    Entropy,
+}

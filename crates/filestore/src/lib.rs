@@ -1,0 +1,30 @@
+//! Keel's consortium file store core (issue 16, first part), offline only: not yet wired to the
+//! node, the network or the chain.
+//!
+//! A file is cut into chunks ([`CHUNK_SIZE_DEFAULT_BYTES`]); each chunk is sealed with the file's
+//! fresh data key (SM4-GCM on `gm`, AES-256-GCM on `intl`) and becomes one stripe, split into
+//! `k` data shards plus `m` Reed-Solomon parity shards. Every shard is addressed by the suite's
+//! hash of its bytes; a [`Manifest`] lists the stripes and has its own address. Any `k` valid
+//! shards per stripe rebuild the file; a shard that does not match its address is skipped.
+//! See `docs/filestore.md`.
+
+mod address;
+mod cipher;
+mod error;
+mod manifest;
+mod placement;
+mod read;
+mod wrap;
+mod write;
+
+pub use address::ShardAddress;
+pub use cipher::DataKey;
+pub use error::FileStoreError;
+pub use manifest::{MANIFEST_MAX_BYTES, MANIFEST_VERSION, Manifest, SHARDS_PER_STRIPE_MAX, Stripe};
+pub use placement::place_stripe;
+pub use read::decode_file;
+pub use wrap::{unwrap_key_sm2, wrap_key_sm2};
+pub use write::{
+    CHUNK_SIZE_DEFAULT_BYTES, CHUNK_SIZE_MAX_BYTES, CHUNK_SIZE_MIN_BYTES, EncodedFile,
+    FILE_SIZE_MAX_BYTES, Params, encode_file, encode_file_with_key,
+};
