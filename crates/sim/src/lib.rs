@@ -23,6 +23,7 @@ mod crypto;
 mod invariants;
 mod report;
 mod rng;
+pub mod whole;
 mod world;
 
 pub use config::{Byzantine, Faults, SimConfig};

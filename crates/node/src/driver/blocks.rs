@@ -248,8 +248,15 @@ impl Driver {
             return Some(Input::BlockValidated { id, valid });
         }
         let Some(body) = self.bodies.get(&id) else {
-            tracing::debug!(block = %id, "proposal without body");
-            return invalid;
+            // The body is late (it left on another path) or was lost (a full queue drops
+            // frames): ask for it and answer once it is here, as for an unknown parent.
+            // Answering "invalid" cost the round (found by the whole-node simulator).
+            tracing::debug!(block = %id, "proposal body not here yet; asking for it");
+            if self.bodies.want(id) {
+                self.broadcast(&WireMsg::BlockRequest { id });
+            }
+            self.awaiting_validation = Some(proposal.clone());
+            return None;
         };
         if let Err(e) = check_body(proposal, &body.header) {
             tracing::warn!(block = %id, error = %e, "proposal body does not match the proposal");
@@ -338,19 +345,22 @@ impl Driver {
         if let Some(p) = self.awaiting_validation.clone()
             && self.fetch_missing(&p.block.parent_id, now)
         {
-            self.awaiting_validation = None;
-            let answer = match self
+            // No body yet: keep waiting (it was asked for); the round timer bounds the wait.
+            if let Some(checked) = self
                 .bodies
                 .get(&p.block.id)
                 .map(|b| check_body(&p, &b.header))
             {
-                Some(Ok(())) => self.validate_known(p.block.id, now),
-                _ => Input::BlockValidated {
-                    id: p.block.id,
-                    valid: false,
-                },
-            };
-            self.feed(answer, now);
+                self.awaiting_validation = None;
+                let answer = match checked {
+                    Ok(()) => self.validate_known(p.block.id, now),
+                    Err(_) => Input::BlockValidated {
+                        id: p.block.id,
+                        valid: false,
+                    },
+                };
+                self.feed(answer, now);
+            }
         }
         if let Some((round, parent)) = self.awaiting_propose
             && self.chain_to(&parent.id).is_some()

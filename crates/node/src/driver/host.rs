@@ -423,9 +423,20 @@ impl Driver {
             WireMsg::EpochConsensus { epoch, msg } => self.on_epoch_message(from, epoch, &msg, now),
             WireMsg::Body(block) => {
                 let id = block.hash(alg);
-                if let Err(e) = self.bodies.insert_body(id, block, from, bytes, head) {
-                    self.node.counters.record_consensus_rejection("BodyRefused");
-                    tracing::debug!(%from, block = %id, error = %e, "proposal body refused");
+                match self.bodies.insert_body(id, block, from, bytes, head) {
+                    Ok(()) => {
+                        if self
+                            .awaiting_validation
+                            .as_ref()
+                            .is_some_and(|p| p.block.id == id)
+                        {
+                            self.resume_awaiting(now);
+                        }
+                    }
+                    Err(e) => {
+                        self.node.counters.record_consensus_rejection("BodyRefused");
+                        tracing::debug!(%from, block = %id, error = %e, "proposal body refused");
+                    }
                 }
             }
             WireMsg::BlockResponse { block } => {

@@ -36,6 +36,7 @@ pub use gossip::{GOSSIP_QUEUE_TXS, MAX_GOSSIP_BATCH};
 pub use host::{Driver, Step};
 pub use net::DriverNet;
 pub use sync::MAX_SYNC_BLOCKS;
+pub use wire::WireMsg;
 
 /// A vote with no signature by `author` (unit tests of the parts that look at authors).
 #[cfg(test)]
