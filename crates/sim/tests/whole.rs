@@ -29,14 +29,59 @@ fn sweep(validators: usize, seeds: std::ops::Range<u64>) {
     );
 }
 
-#[test]
-fn whole_four_validators() {
-    sweep(4, 0..40 * scale());
+/// CI runs 2,000 whole-node seeds: 1,600 with four validators and 400 with seven, in eight
+/// parts so that they spread over the test runner's threads.
+const FOUR_PER_PART: u64 = 400;
+const SEVEN_PER_PART: u64 = 100;
+
+fn four(part: u64) {
+    let n = FOUR_PER_PART * scale();
+    sweep(4, part * n..(part + 1) * n);
+}
+
+fn seven(part: u64) {
+    let n = SEVEN_PER_PART * scale();
+    sweep(7, 100_000 + part * n..100_000 + (part + 1) * n);
 }
 
 #[test]
-fn whole_seven_validators() {
-    sweep(7, 1_000..1_000 + 10 * scale());
+fn whole_four_validators_a() {
+    four(0);
+}
+
+#[test]
+fn whole_four_validators_b() {
+    four(1);
+}
+
+#[test]
+fn whole_four_validators_c() {
+    four(2);
+}
+
+#[test]
+fn whole_four_validators_d() {
+    four(3);
+}
+
+#[test]
+fn whole_seven_validators_a() {
+    seven(0);
+}
+
+#[test]
+fn whole_seven_validators_b() {
+    seven(1);
+}
+
+#[test]
+fn whole_seven_validators_c() {
+    seven(2);
+}
+
+#[test]
+fn whole_seven_validators_d() {
+    seven(3);
 }
 
 #[test]
@@ -99,4 +144,19 @@ fn a_proposal_that_overtakes_its_body_is_still_voted_for() {
     config.deadline_ms = 12_000;
     let report = run_whole(&config).unwrap_or_else(|f| panic!("{f}"));
     assert!(report.height >= 40, "{report}");
+}
+
+/// Governance admits the observer as a validator: the run crosses an epoch switch and the
+/// five validators keep committing.
+#[test]
+fn the_committee_admits_a_validator_mid_run() {
+    for validators in [4, 7] {
+        let mut config = WholeConfig::calm(8, validators);
+        config.observer = Some(false);
+        config.epoch_change = true;
+        config.transactions = 8;
+        config.target_height = 30;
+        let report = run_whole(&config).unwrap_or_else(|f| panic!("{f}"));
+        assert_eq!(report.epoch, 1, "{report}");
+    }
 }

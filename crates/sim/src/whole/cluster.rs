@@ -1,6 +1,7 @@
 //! The simulated consortium: keys, genesis, one temp-dir database per node, and the node
 //! lifecycle (start, crash, restart that may lose the buffered tail).
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -88,6 +89,10 @@ pub(crate) struct Member {
     pub seen_height: u64,
     /// Whether it ever crashed (its clients' transactions may be lost with its mempool).
     pub crashed: bool,
+    /// Stored pending blocks known durable: those present at its last fsynced write (a vote,
+    /// a timeout or a commit follows a `Durability::Sync` write, which makes every earlier
+    /// buffered write durable). A power loss takes the others.
+    pub durable_pending: BTreeSet<Vec<u8>>,
     dir: tempfile::TempDir,
 }
 
@@ -117,7 +122,22 @@ impl Member {
         let driver = Driver::with_net(node.clone(), self.net.clone(), driver_config(), now)
             .map_err(|e| format!("driver {}: {e}", self.address))?;
         self.live = Some(Live { node, driver });
+        self.mark_durable();
         Ok(())
+    }
+
+    /// Record that everything stored so far is durable (called after a step that wrote with
+    /// `Durability::Sync`).
+    pub fn mark_durable(&mut self) {
+        if let Some(l) = &self.live
+            && let Ok(kvs) =
+                l.node
+                    .chain()
+                    .store()
+                    .scan_prefix(Table::Meta, PENDING_PREFIX, usize::MAX)
+        {
+            self.durable_pending = kvs.into_iter().map(|(k, _)| k).collect();
+        }
     }
 
     /// Start the consensus instance of a freshly started node.
@@ -136,17 +156,24 @@ impl Member {
         self.crashed = true;
         self.net.drain();
         if lose_tail {
-            forget_pending_blocks(self.path()).map_err(|e| format!("{}: {e}", self.address))?;
+            forget_unsynced(self.path(), &self.durable_pending)
+                .map_err(|e| format!("{}: {e}", self.address))?;
         }
         Ok(())
     }
 }
 
-fn forget_pending_blocks(path: &Path) -> Result<(), keel_storage::StorageError> {
+/// Delete the stored pending blocks written after the last fsynced write.
+fn forget_unsynced(
+    path: &Path,
+    durable: &BTreeSet<Vec<u8>>,
+) -> Result<(), keel_storage::StorageError> {
     let store = Store::open(path, StoreOptions::default())?;
     let mut batch = store.batch();
     for (k, _) in store.scan_prefix(Table::Meta, PENDING_PREFIX, usize::MAX)? {
-        batch.delete(Table::Meta, &k);
+        if !durable.contains(&k) {
+            batch.delete(Table::Meta, &k);
+        }
     }
     batch.commit(Durability::Sync)
 }
@@ -245,6 +272,7 @@ impl Consortium {
                 deadline_at: None,
                 seen_height: 0,
                 crashed: false,
+                durable_pending: BTreeSet::new(),
                 dir,
             });
         }

@@ -85,6 +85,9 @@ pub struct WholeConfig {
     pub gst_ms: u64,
     /// Client transfers submitted before GST.
     pub transactions: usize,
+    /// Whether the committee admits the (honest) observer as a validator during the run (an
+    /// epoch switch).
+    pub epoch_change: bool,
     /// Every honest node must reach this committed height after GST...
     pub target_height: u64,
     /// ...and commit every transaction whose node stayed up, before this simulated time.
@@ -131,19 +134,22 @@ impl WholeConfig {
             faults,
             delay_ms_max: rng.range(1, 40),
             fifo_links: !rng.chance(100),
-            gst_ms: rng.range(300, 1_500),
+            gst_ms: rng.range(200, 1_000),
             transactions: rng.range(0, 24) as usize,
+            epoch_change: observer == Some(false) && rng.chance(500),
             target_height: 8,
             deadline_ms: 60_000,
         }
     }
 
-    /// No faults, no attackers, no observer.
+    /// No faults, no attackers, no observer, no epoch switch, in-order links.
     pub fn calm(seed: u64, validators: usize) -> WholeConfig {
         WholeConfig {
             attackers: 0,
             observer: None,
             faults: Faults::none(),
+            fifo_links: true,
+            epoch_change: false,
             ..WholeConfig::for_seed(seed, validators)
         }
     }

@@ -9,7 +9,8 @@
 //! also lose what was written with buffered durability (stored pending blocks). Up to `f`
 //! validators, and optionally the observer, are attackers ([`Attacks`]): they run the real
 //! driver and also speak the real wire protocol with hostile intent. Client accounts submit
-//! transfers to their home validator.
+//! transfers to their home validator. In some seeds the committee admits the observer as a
+//! validator by governance, so the run crosses an epoch switch.
 //!
 //! Checked after every step of an honest node ([`WholeViolation`]): agreement on committed
 //! blocks, state roots equal to each node's own state tree, every non-implied commit
@@ -23,6 +24,7 @@ mod attack;
 mod check;
 mod cluster;
 mod config;
+mod govern;
 mod net;
 mod report;
 mod traffic;

@@ -25,6 +25,8 @@ pub struct WholeReport {
     pub acknowledged: u64,
     /// Lowest committed height among the honest nodes at the end.
     pub height: u64,
+    /// Highest epoch among the honest nodes at the end (0: no validator-set change).
+    pub epoch: u64,
     /// Simulated time at the end, ms.
     pub sim_ms: u64,
     /// Hash of everything delivered and committed: equal for equal seeds.
@@ -35,13 +37,14 @@ impl std::fmt::Display for WholeReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "seed {} n={} byzantine={}: height {} at {} ms simulated; {} events, {} frames \
+            "seed {} n={} byzantine={}: height {} epoch {} at {} ms simulated; {} events, {} frames \
              delivered, {} dropped, {} hostile; {} crashes ({} power losses); {} transactions \
              acknowledged; trace {:016x}",
             self.seed,
             self.validators,
             self.attackers,
             self.height,
+            self.epoch,
             self.sim_ms,
             self.events,
             self.delivered,

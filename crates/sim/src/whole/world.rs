@@ -11,6 +11,7 @@ use super::attack::Attacker;
 use super::check::{Checker, WholeViolation};
 use super::cluster::{Consortium, Role, SimClock};
 use super::config::WholeConfig;
+use super::govern::{GovPlan, admit, gov_tx, votes_needed};
 use super::net::Envelope;
 use super::report::{WholeReport, fold};
 use super::traffic::Client;
@@ -66,6 +67,7 @@ enum Event {
     Attack {
         node: usize,
     },
+    Govern,
 }
 
 /// One whole-node run.
@@ -83,6 +85,7 @@ pub(crate) struct World {
     /// Per directed link, the latest scheduled delivery: links are FIFO, as a TCP stream is
     /// (a delay spike holds back what follows on the same link).
     link_clock: Vec<u64>,
+    gov: GovPlan,
     check: Checker,
     pub report: WholeReport,
 }
@@ -137,6 +140,7 @@ impl World {
             clients,
             partition: None,
             link_clock: vec![0; n * n],
+            gov: GovPlan::default(),
             check: Checker::default(),
             report,
             cfg,
@@ -223,6 +227,12 @@ impl World {
                 self.at(back, Event::Restart { node });
             }
         }
+        if self.cfg.epoch_change {
+            let honest = (0..self.cfg.validators).filter(|i| self.c.members[*i].honest());
+            self.gov.pending = honest.take(1 + votes_needed(self.cfg.validators)).collect();
+            let t = self.rng.range(1, gst.max(2) / 2);
+            self.at(t, Event::Govern);
+        }
         if faults.partitions {
             for _ in 0..self.rng.range(1, 2) {
                 let t = self.rng.range(1, gst);
@@ -270,6 +280,7 @@ impl World {
                 Ok(())
             }
             Event::Attack { node } => self.attack(node),
+            Event::Govern => self.govern(),
         }
     }
 
@@ -334,6 +345,7 @@ impl World {
 
     fn after_step(&mut self, i: usize) -> Result<(), WholeViolation> {
         let out = self.c.members[i].net.drain();
+        let synced = self.cfg.faults.crashes && out.iter().any(signs_round);
         let out = match (self.attackers[i].as_mut(), self.c.members[i].live.as_ref()) {
             (Some(a), Some(live)) => a.rewrite(&mut self.rng, &live.node, out),
             _ => out,
@@ -373,13 +385,14 @@ impl World {
             });
         }
         let before = m.seen_height;
-        m.seen_height = self.check.on_commits(&live.node, m.seen_height)?;
-        if m.seen_height > before && std::env::var("KEEL_SIM_DEBUG").is_ok() {
-            eprintln!("{} node {i} committed {}", self.now, m.seen_height);
-        }
-        if m.seen_height > before {
+        let seen = self.check.on_commits(&live.node, m.seen_height)?;
+        if seen > before {
             let head = live.node.head().hash;
             self.report.trace = fold(self.report.trace, head.as_bytes());
+        }
+        m.seen_height = seen;
+        if synced || (self.cfg.faults.crashes && seen > before) {
+            m.mark_durable();
         }
         Ok(())
     }
@@ -520,6 +533,50 @@ impl World {
         Ok(())
     }
 
+    /// The next governance action of the epoch switch: the proposal, then each vote once the
+    /// voter's node has committed the proposal.
+    fn govern(&mut self) -> Result<(), WholeViolation> {
+        let Some(&who) = self.gov.pending.first() else {
+            return Ok(());
+        };
+        let retry = self.now + 50;
+        let Some(observer) = self
+            .c
+            .members
+            .get(self.cfg.validators)
+            .map(|m| m.key.clone())
+        else {
+            return Ok(());
+        };
+        let Some(live) = self.c.members[who].live.as_ref() else {
+            self.at(retry, Event::Govern);
+            return Ok(());
+        };
+        let payload = match self.gov.proposal {
+            None => admit(&observer),
+            Some(id) if Checker::has(&live.node, &id) => keel_types::GovPayload::Vote {
+                proposal: id,
+                approve: true,
+            },
+            Some(_) => {
+                self.at(retry, Event::Govern);
+                return Ok(());
+            }
+        };
+        let (raw, hash) = gov_tx(&self.c.members[who].key, 0, payload);
+        if live.node.submit(&[raw]).iter().all(|r| r.is_ok()) {
+            self.gov.proposal.get_or_insert(hash);
+            self.gov.pending.remove(0);
+        }
+        if let Some(live) = self.c.members[who].live.as_mut() {
+            live.driver.drain_admitted();
+        }
+        if !self.gov.pending.is_empty() {
+            self.at(retry, Event::Govern);
+        }
+        self.after_step(who)
+    }
+
     /// Every honest node is up, at the target height, and has committed every transaction
     /// acknowledged by a node that never crashed.
     fn done(&self) -> bool {
@@ -566,7 +623,33 @@ impl World {
             }
         }
         self.report.height = lowest;
+        self.report.epoch = self
+            .c
+            .members
+            .iter()
+            .filter(|m| m.honest())
+            .filter_map(|m| m.live.as_ref().map(|l| l.driver.epoch()))
+            .max()
+            .unwrap_or(0);
         self.report.sim_ms = self.now;
         Ok(())
     }
+}
+
+/// Whether a frame carries this node's vote or timeout: consensus persisted its safety state
+/// (fsynced) before sending it.
+fn signs_round(e: &Envelope) -> bool {
+    use keel_consensus::ConsensusMessage;
+    use keel_node::driver::{CHANNEL_CONSENSUS, WireMsg};
+    if e.channel != CHANNEL_CONSENSUS {
+        return false;
+    }
+    let msg = match keel_types::codec::decode::<WireMsg>("wire", &e.payload, usize::MAX) {
+        Ok(WireMsg::EpochConsensus { msg, .. } | WireMsg::Consensus(msg)) => msg,
+        _ => return false,
+    };
+    matches!(
+        ConsensusMessage::decode(&msg),
+        Ok(ConsensusMessage::Vote(_) | ConsensusMessage::Timeout(_))
+    )
 }
