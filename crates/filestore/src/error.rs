@@ -48,9 +48,15 @@ pub enum FileStoreError {
     /// Wrapping a data key for a grantee failed (bad public key).
     #[error("key wrap failed: {0}")]
     WrapFailed(keel_crypto::CryptoError),
-    /// Unwrapping failed: wrong key or tampered wrapped key.
+    /// Unwrapping failed: wrong key, wrong file, or a tampered wrapped key.
     #[error("key unwrap failed")]
     UnwrapFailed,
+    /// A grantee's public key cannot receive a wrapped key (wrong length, low-order point).
+    #[error("invalid grantee public key: {what}")]
+    GranteeKeyInvalid { what: &'static str },
+    /// A wrapped key does not have the documented form (length, version, ephemeral key).
+    #[error("malformed wrapped key: {what}")]
+    WrappedKeyMalformed { what: &'static str },
     /// The operating system's random source failed.
     #[error("random source failed")]
     Entropy,

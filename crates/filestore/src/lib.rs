@@ -32,7 +32,10 @@ pub use source::ShardSource;
 pub use store::{
     OpenReport, OwnerId, PutOutcome, Quota, SHARD_SIZE_MAX_BYTES, ShardStore, StoreConfig, Usage,
 };
-pub use wrap::{unwrap_key_sm2, wrap_key_sm2};
+pub use wrap::{
+    WRAPPED_KEY_X25519_LEN_BYTES, X25519SecretKey, unwrap_key_sm2, unwrap_key_x25519, wrap_key_sm2,
+    wrap_key_x25519,
+};
 pub use write::{
     CHUNK_SIZE_DEFAULT_BYTES, CHUNK_SIZE_MAX_BYTES, CHUNK_SIZE_MIN_BYTES, EncodedFile,
     FILE_SIZE_MAX_BYTES, Params, encode_file, encode_file_with_key,
