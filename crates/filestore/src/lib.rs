@@ -9,6 +9,10 @@
 //!
 //! A node keeps its shards in a [`ShardStore`]: its own folder, one checked file per shard,
 //! durable writes, per-owner quotas; [`decode_file`] reads from it directly ([`ShardSource`]).
+//! A file's data key is wrapped per grantee: SM2 encryption on `gm` ([`wrap_key_sm2`]),
+//! X25519 + HKDF-SHA256 + AES-256-GCM bound to the manifest address on `intl`
+//! ([`wrap_key_x25519`]).
+//!
 //! See `docs/filestore.md`.
 
 mod address;

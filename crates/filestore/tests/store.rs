@@ -354,6 +354,11 @@ fn a_file_decodes_from_the_store_after_losing_m_shards_per_stripe() {
 #[test]
 fn the_folder_is_locked_versioned_and_strays_are_left_alone() {
     let dir = tempfile::tempdir().expect("tempdir");
+    let nested = dir.path().join("node/filestore");
+    assert!(
+        open(&nested).list().expect("list").is_empty(),
+        "created on first open"
+    );
     let store = open(dir.path());
     assert!(matches!(
         ShardStore::open(dir.path(), config()),

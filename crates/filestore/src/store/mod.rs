@@ -14,6 +14,7 @@
 
 mod disk;
 mod scan;
+mod types;
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions, TryLockError};
@@ -26,8 +27,7 @@ use self::disk::{Header, Stored, ensure_dir, io_error, load, read_header, sync_d
 use crate::cipher::TAG_LEN_BYTES;
 use crate::{CHUNK_SIZE_MAX_BYTES, FileStoreError, ShardAddress};
 
-mod types;
-pub use types::{OpenReport, OwnerId, PutOutcome, Quota, StoreConfig, Usage};
+pub use self::types::{OpenReport, OwnerId, PutOutcome, Quota, StoreConfig, Usage};
 
 /// Largest shard any store holds: a whole sealed chunk of the largest size (`k = 1`).
 pub const SHARD_SIZE_MAX_BYTES: u32 = CHUNK_SIZE_MAX_BYTES + TAG_LEN_BYTES as u32;
@@ -52,7 +52,7 @@ impl ShardStore {
     /// checks the layout version and recomputes every owner's usage from the shard headers.
     pub fn open(root: &Path, config: StoreConfig) -> Result<ShardStore, FileStoreError> {
         config.check()?;
-        fs::create_dir_all(root).map_err(|e| io_error("create store folder", root, e))?;
+        create_root(root)?;
         let lock = lock(root)?;
         ensure_dir(&root.join("tmp"))?;
         let temp_files_removed = scan::clean_temp(&root.join("tmp"))?;
@@ -299,6 +299,16 @@ fn check_address(address: &ShardAddress) -> Result<(), FileStoreError> {
             what: "Keccak-256 does not address shards",
         }),
     }
+}
+
+/// Creates the store folder if needed, making its entry durable in its parent.
+fn create_root(root: &Path) -> Result<(), FileStoreError> {
+    if fs::symlink_metadata(root).is_ok() {
+        return Ok(());
+    }
+    fs::create_dir_all(root).map_err(|e| io_error("create store folder", root, e))?;
+    let parent = root.parent().filter(|p| !p.as_os_str().is_empty());
+    sync_dir(parent.unwrap_or(Path::new(".")))
 }
 
 fn lock(root: &Path) -> Result<File, FileStoreError> {

@@ -1,7 +1,7 @@
 //! Wrapping a file's data key for a grantee: one module per suite.
 //!
-//! `gm`: SM2 public-key encryption ([`sm2`]). `intl`: ephemeral-static X25519, HKDF-SHA256 and
-//! AES-256-GCM, bound to the file's manifest address ([`x25519`]).
+//! `gm`: SM2 public-key encryption (`sm2.rs`). `intl`: ephemeral-static X25519, HKDF-SHA256 and
+//! AES-256-GCM, bound to the file's manifest address (`x25519.rs`).
 
 mod sm2;
 mod x25519;
