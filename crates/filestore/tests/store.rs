@@ -99,8 +99,9 @@ fn leftover_temp_files_are_removed_on_open_and_never_visible() {
     // What a kill between write and rename leaves: a temp file, full or torn.
     fs::write(dir.path().join("tmp/7.tmp"), &lost.1).expect("write");
     fs::write(dir.path().join("tmp/8.tmp"), &lost.1[..3]).expect("write");
+    fs::create_dir_all(dir.path().join("tmp/odd/deeper")).expect("mkdir");
     let store = open(dir.path());
-    assert_eq!(store.open_report().temp_files_removed, 2);
+    assert_eq!(store.open_report().temp_files_removed, 3);
     assert_eq!(temp_entries(dir.path()), 0);
     assert_eq!(store.list().expect("list"), vec![kept.0]);
     assert!(!store.has(&lost.0).expect("has"));

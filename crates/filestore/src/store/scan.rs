@@ -17,7 +17,14 @@ pub(super) fn clean_temp(tmp: &Path) -> Result<u64, FileStoreError> {
         let path = entry
             .map_err(|e| io_error("list temp folder", tmp, e))?
             .path();
-        fs::remove_file(&path).map_err(|e| io_error("remove temp file", &path, e))?;
+        // Everything in tmp/ is the store's own; a folder there is removed too, not fatal.
+        let is_dir = fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+        let removed_entry = if is_dir {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        removed_entry.map_err(|e| io_error("remove temp file", &path, e))?;
         removed += 1;
     }
     if removed > 0 {

@@ -76,7 +76,7 @@ pub enum PutOutcome {
 /// What [`crate::ShardStore::open`] found on disk.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct OpenReport {
-    /// Temp files of interrupted writes, removed.
+    /// Entries of the temp folder (interrupted writes), removed.
     pub temp_files_removed: u64,
     /// Shard files whose header was read and charged to its owner.
     pub shards: u64,
