@@ -12,6 +12,8 @@
 //! returned `Ok` survives a crash, and a killed put leaves only a temp file, never a half shard
 //! at a shard's path. Per-owner usage is recomputed from the shard headers on open.
 
+#[cfg(test)]
+mod crash_tests;
 mod disk;
 mod scan;
 mod types;
@@ -43,8 +45,22 @@ pub struct ShardStore {
     usage: HashMap<OwnerId, Usage>,
     report: OpenReport,
     temp_count: u64,
+    /// Test builds: the step at which the next put stops as if the process died there.
+    #[cfg(test)]
+    crash_at: Option<CrashPoint>,
     /// Holds the folder's lock until the store is dropped.
     _lock: File,
+}
+
+/// The steps of a put a crash can fall between (see `crash_tests.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CrashPoint {
+    /// While the temp file is being written.
+    TempTorn,
+    /// After the temp file is written and fsynced, before the rename.
+    TempWritten,
+    /// After the rename, before the folder's fsync.
+    Renamed,
 }
 
 impl ShardStore {
@@ -70,6 +86,8 @@ impl ShardStore {
             usage,
             report,
             temp_count: 0,
+            #[cfg(test)]
+            crash_at: None,
             _lock: lock,
         })
     }
@@ -255,17 +273,36 @@ impl ShardStore {
             .root
             .join("tmp")
             .join(format!("{}.tmp", self.temp_count));
-        let written = disk::write_new_synced(&temp, &[&header.encode(), bytes])
-            .and_then(|()| fs::rename(&temp, path).map_err(|e| io_error("rename", path, e)));
-        if let Err(e) = written {
+        self.crash_point(CrashPoint::TempTorn, &temp)?;
+        let written = disk::write_new_synced(&temp, &[&header.encode(), bytes]);
+        self.crash_point(CrashPoint::TempWritten, &temp)?;
+        let renamed =
+            written.and_then(|()| fs::rename(&temp, path).map_err(|e| io_error("rename", path, e)));
+        if let Err(e) = renamed {
             let _ = fs::remove_file(&temp); // Best effort: open() removes leftovers anyway.
             return Err(e);
         }
+        self.crash_point(CrashPoint::Renamed, &temp)?;
         if let Err(e) = sync_dir(folder) {
             // Not acknowledged, so not kept: a retry must write and fsync again.
             let _ = fs::remove_file(path);
             return Err(e);
         }
+        Ok(())
+    }
+
+    /// Test builds: stops a put at `point` as a crash would (no cleanup; `TempTorn` leaves a
+    /// partly written temp file). A no-op otherwise.
+    fn crash_point(&self, point: CrashPoint, temp: &Path) -> Result<(), FileStoreError> {
+        #[cfg(test)]
+        if self.crash_at == Some(point) {
+            if point == CrashPoint::TempTorn {
+                fs::write(temp, b"KSHD\x01torn").map_err(|e| io_error("torn write", temp, e))?;
+            }
+            let source = std::io::Error::other("simulated crash");
+            return Err(io_error("crash point", temp, source));
+        }
+        let _ = (point, temp);
         Ok(())
     }
 
