@@ -15,17 +15,18 @@
 #[cfg(test)]
 mod crash_tests;
 mod disk;
+mod folder;
 mod scan;
 mod types;
 
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::Read;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use keel_crypto::HashAlgorithm;
 
 use self::disk::{Header, Stored, ensure_dir, io_error, load, read_header, sync_dir};
+use self::folder::{check_version, create_root, lock};
 use crate::cipher::TAG_LEN_BYTES;
 use crate::{CHUNK_SIZE_MAX_BYTES, FileStoreError, ShardAddress};
 
@@ -33,8 +34,6 @@ pub use self::types::{OpenReport, OwnerId, PutOutcome, Quota, StoreConfig, Usage
 
 /// Largest shard any store holds: a whole sealed chunk of the largest size (`k = 1`).
 pub const SHARD_SIZE_MAX_BYTES: u32 = CHUNK_SIZE_MAX_BYTES + TAG_LEN_BYTES as u32;
-
-const VERSION_TEXT: &[u8] = b"keel-filestore shard store 1\n";
 
 /// A node's local shard store. One per folder; [`ShardStore::open`] takes the folder's lock.
 #[derive(Debug)]
@@ -335,55 +334,5 @@ fn check_address(address: &ShardAddress) -> Result<(), FileStoreError> {
         HashAlgorithm::Keccak256 => Err(FileStoreError::AddressMalformed {
             what: "Keccak-256 does not address shards",
         }),
-    }
-}
-
-/// Creates the store folder if needed, making its entry durable in its parent.
-fn create_root(root: &Path) -> Result<(), FileStoreError> {
-    if fs::symlink_metadata(root).is_ok() {
-        return Ok(());
-    }
-    fs::create_dir_all(root).map_err(|e| io_error("create store folder", root, e))?;
-    let parent = root.parent().filter(|p| !p.as_os_str().is_empty());
-    sync_dir(parent.unwrap_or(Path::new(".")))
-}
-
-fn lock(root: &Path) -> Result<File, FileStoreError> {
-    let path = root.join("LOCK");
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| io_error("open lock file", &path, e))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(TryLockError::WouldBlock) => Err(FileStoreError::StoreLocked { path }),
-        Err(TryLockError::Error(e)) => Err(io_error("lock", &path, e)),
-    }
-}
-
-/// Writes `VERSION` on a new store; refuses a store written by another layout version.
-fn check_version(root: &Path) -> Result<(), FileStoreError> {
-    let path = root.join("VERSION");
-    match File::open(&path) {
-        Ok(file) => {
-            let mut text = Vec::new();
-            let limit = VERSION_TEXT.len() as u64 + 1;
-            file.take(limit)
-                .read_to_end(&mut text)
-                .map_err(|e| io_error("read", &path, e))?;
-            if text != VERSION_TEXT {
-                return Err(FileStoreError::StoreVersionUnsupported { path });
-            }
-            Ok(())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let temp = root.join("tmp").join("VERSION.tmp");
-            disk::write_new_synced(&temp, &[VERSION_TEXT])?;
-            fs::rename(&temp, &path).map_err(|e| io_error("rename", &path, e))?;
-            sync_dir(root)
-        }
-        Err(e) => Err(io_error("open", &path, e)),
     }
 }
