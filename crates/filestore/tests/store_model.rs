@@ -147,3 +147,44 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Whatever sits at a shard's path, `get` returns checked bytes or `ShardCorrupt`, never
+    /// panics, and open still works.
+    #[test]
+    fn arbitrary_shard_files_are_reported_not_trusted(
+        content in prop::collection::vec(any::<u8>(), 0..200),
+        keep_header in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (address, bytes) = shard(1);
+        let mut store = open(dir.path());
+        store.put(OWNERS[0], &address, &bytes).expect("put");
+        let d = address.digest();
+        let path = dir.path().join("shards")
+            .join(format!("{:02x}/{:02x}", d[0], d[1]))
+            .join(address.to_hex());
+        let mut on_disk = if keep_header { std::fs::read(&path).expect("read")[..29].to_vec() } else { Vec::new() };
+        on_disk.extend_from_slice(&content);
+        std::fs::write(&path, &on_disk).expect("write");
+        drop(store);
+        let store = open(dir.path());
+        match store.get(&address) {
+            Ok(Some(got)) => prop_assert!(address.matches(&got)),
+            Err(FileStoreError::ShardCorrupt { .. }) => {}
+            other => prop_assert!(false, "unexpected {:?}", other),
+        }
+    }
+
+    /// Address parsing: anything that parses prints back to the same text.
+    #[test]
+    fn address_parsing_is_strict(text in "[0-9a-fA-F]{0,80}", raw in prop::collection::vec(any::<u8>(), 0..40)) {
+        if let Ok(address) = ShardAddress::from_hex(&text) {
+            prop_assert_eq!(address.to_hex(), text);
+        }
+        if let Ok(address) = ShardAddress::from_multihash(&raw) {
+            prop_assert_eq!(address.to_multihash(), raw);
+        }
+    }
+}

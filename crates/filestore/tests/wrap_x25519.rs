@@ -113,3 +113,17 @@ fn malformed_wraps_and_bad_grantee_keys_are_specific_errors() {
         ));
     }
 }
+
+proptest::proptest! {
+    /// Arbitrary bytes never unwrap and never panic.
+    #[test]
+    fn arbitrary_bytes_do_not_unwrap(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100)) {
+        let grantee = X25519SecretKey::from_bytes([5; 32]);
+        let result = unwrap_key_x25519(&grantee, &manifest_address(b"a"), &bytes);
+        let specific = matches!(
+            result,
+            Err(FileStoreError::UnwrapFailed | FileStoreError::WrappedKeyMalformed { .. })
+        );
+        proptest::prop_assert!(specific, "unexpected {:?}", result);
+    }
+}

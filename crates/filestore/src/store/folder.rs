@@ -19,6 +19,7 @@ pub(super) fn create_root(root: &Path) -> Result<(), FileStoreError> {
     sync_dir(parent.unwrap_or(Path::new(".")))
 }
 
+/// Takes the folder's exclusive lock (`flock` through `File::try_lock`), held until drop.
 pub(super) fn lock(root: &Path) -> Result<File, FileStoreError> {
     let path = root.join("LOCK");
     let file = OpenOptions::new()
