@@ -1,5 +1,9 @@
 //! The crate's one error type.
 
+use std::path::PathBuf;
+
+use crate::{OwnerId, ShardAddress};
+
 /// Every way a file store operation fails.
 #[derive(Debug, thiserror::Error)]
 pub enum FileStoreError {
@@ -44,10 +48,69 @@ pub enum FileStoreError {
     /// Wrapping a data key for a grantee failed (bad public key).
     #[error("key wrap failed: {0}")]
     WrapFailed(keel_crypto::CryptoError),
-    /// Unwrapping failed: wrong key or tampered wrapped key.
+    /// Unwrapping failed: wrong key, wrong file, or a tampered wrapped key.
     #[error("key unwrap failed")]
     UnwrapFailed,
+    /// A grantee's public key cannot receive a wrapped key (wrong length, low-order point).
+    #[error("invalid grantee public key: {what}")]
+    GranteeKeyInvalid { what: &'static str },
+    /// A wrapped key does not have the documented form (length, version, ephemeral key).
+    #[error("malformed wrapped key: {what}")]
+    WrappedKeyMalformed { what: &'static str },
     /// The operating system's random source failed.
     #[error("random source failed")]
     Entropy,
+    /// A shard offered to the store is empty or larger than its per-shard limit.
+    #[error("shard of {len_bytes} bytes is outside 1..={max_bytes} bytes")]
+    ShardSizeInvalid { len_bytes: u64, max_bytes: u32 },
+    /// A shard's bytes do not hash to the address it was offered under.
+    #[error("shard bytes hash to {actual}, not to {expected}")]
+    ShardAddressMismatch {
+        expected: ShardAddress,
+        actual: ShardAddress,
+    },
+    /// A stored shard failed its check on read (bit rot, truncation, a bad header).
+    #[error("stored shard {address} is corrupt: {what}")]
+    ShardCorrupt {
+        address: ShardAddress,
+        what: &'static str,
+    },
+    /// The shard is already stored, charged to another owner.
+    #[error("shard {address} is already stored for another owner")]
+    ShardOwnedByOther { address: ShardAddress },
+    /// Storing the shard would take its owner over the byte quota.
+    #[error("owner {owner}: {used_bytes} + {shard_bytes} bytes exceeds the quota of {quota_bytes}")]
+    QuotaBytesExceeded {
+        owner: OwnerId,
+        used_bytes: u64,
+        shard_bytes: u64,
+        quota_bytes: u64,
+    },
+    /// Storing the shard would take its owner over the shard-count quota.
+    #[error("owner {owner}: {used_shards} shards stored, quota {quota_shards}")]
+    QuotaShardsExceeded {
+        owner: OwnerId,
+        used_shards: u64,
+        quota_shards: u64,
+    },
+    /// Bytes or text that are not a shard address this crate reads.
+    #[error("malformed shard address: {what}")]
+    AddressMalformed { what: &'static str },
+    /// The store's configuration is out of bounds.
+    #[error("invalid store configuration: {what}")]
+    StoreConfigInvalid { what: &'static str },
+    /// Another process (or another `ShardStore` in this one) has the store open.
+    #[error("shard store {path} is locked by another user")]
+    StoreLocked { path: PathBuf },
+    /// The store folder was written by an unknown version of this code.
+    #[error("shard store {path} has an unsupported layout version")]
+    StoreVersionUnsupported { path: PathBuf },
+    /// A file-system operation failed.
+    #[error("{op} {path}: {source}")]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }

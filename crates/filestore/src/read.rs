@@ -3,17 +3,18 @@
 use std::collections::HashMap;
 
 use crate::cipher::{DataKey, open_chunk};
-use crate::{FileStoreError, Manifest, ShardAddress};
+use crate::{FileStoreError, Manifest, ShardSource};
 
 /// Rebuilds a file from its manifest, its key and a shard source.
 ///
-/// `fetch` returns the bytes it has for an address, or `None`. Every returned shard is checked
-/// against its address (and length) before use; a shard that fails is skipped as if missing,
-/// never decoded. Each stripe needs `k` good shards.
+/// `source` is a closure returning the bytes it has for an address (or `None`), or a
+/// [`crate::ShardStore`] (see [`ShardSource`]). Every returned shard is checked against its
+/// address (and length) before use; a shard that fails, or that the source reports corrupt, is
+/// skipped as if missing, never decoded. Each stripe needs `k` good shards.
 pub fn decode_file(
     manifest: &Manifest,
     key: &DataKey,
-    mut fetch: impl FnMut(&ShardAddress) -> Option<Vec<u8>>,
+    mut source: impl ShardSource,
 ) -> Result<Vec<u8>, FileStoreError> {
     manifest.check()?;
     let count = manifest.stripes.len() as u64;
@@ -21,7 +22,7 @@ pub fn decode_file(
         usize::try_from(manifest.plaintext_len_bytes).expect("bounded by FILE_SIZE_MAX_BYTES");
     let mut out = Vec::with_capacity(capacity);
     for i in 0..manifest.stripes.len() {
-        let ct = stripe_ciphertext(manifest, i, &mut fetch)?;
+        let ct = stripe_ciphertext(manifest, i, &mut source)?;
         out.extend(open_chunk(manifest.suite(), key, i as u64, count, &ct)?);
     }
     if manifest.hash().digest(&out) != manifest.plaintext_hash {
@@ -34,7 +35,7 @@ pub fn decode_file(
 fn stripe_ciphertext(
     manifest: &Manifest,
     i: usize,
-    fetch: &mut impl FnMut(&ShardAddress) -> Option<Vec<u8>>,
+    source: &mut impl ShardSource,
 ) -> Result<Vec<u8>, FileStoreError> {
     let stripe = &manifest.stripes[i];
     let (k, len) = (usize::from(manifest.k), stripe.shard_len_bytes as usize);
@@ -46,12 +47,13 @@ fn stripe_ciphertext(
         let address = manifest
             .shard_address(i, index)
             .expect("index within the stripe");
-        match fetch(&address) {
-            Some(bytes) if bytes.len() == len && address.matches(&bytes) => {
+        match source.fetch(&address) {
+            Ok(Some(bytes)) if bytes.len() == len && address.matches(&bytes) => {
                 good.insert(index, bytes);
             }
-            Some(_) => corrupt += 1,
-            None => {}
+            Ok(Some(_)) | Err(FileStoreError::ShardCorrupt { .. }) => corrupt += 1,
+            Ok(None) => {}
+            Err(e) => return Err(e),
         }
     }
     if good.len() < k {

@@ -32,7 +32,9 @@ fn read(
     file: &EncodedFile,
     shards: &HashMap<ShardAddress, Vec<u8>>,
 ) -> Result<Vec<u8>, FileStoreError> {
-    decode_file(&file.manifest, &file.key, |a| shards.get(a).cloned())
+    decode_file(&file.manifest, &file.key, |a: &ShardAddress| {
+        shards.get(a).cloned()
+    })
 }
 
 #[test]
@@ -123,13 +125,17 @@ fn corrupted_shards_are_skipped_not_decoded() {
 fn wrong_key_and_tampered_hash_fail() {
     let file = encode_file(&params(Suite::Gm, 2, 1), &data(2000)).expect("encodes");
     let wrong = DataKey::from_bytes([9; 32]);
-    let err = decode_file(&file.manifest, &wrong, |a| store(&file).get(a).cloned())
-        .expect_err("wrong key");
+    let err = decode_file(&file.manifest, &wrong, |a: &ShardAddress| {
+        store(&file).get(a).cloned()
+    })
+    .expect_err("wrong key");
     assert!(matches!(err, FileStoreError::DecryptFailed { stripe: 0 }));
     let mut manifest = file.manifest.clone();
     manifest.plaintext_hash[0] ^= 1;
-    let err =
-        decode_file(&manifest, &file.key, |a| store(&file).get(a).cloned()).expect_err("hash");
+    let err = decode_file(&manifest, &file.key, |a: &ShardAddress| {
+        store(&file).get(a).cloned()
+    })
+    .expect_err("hash");
     assert!(matches!(err, FileStoreError::PlaintextHashMismatch));
 }
 

@@ -1,7 +1,7 @@
-//! Wrapping a file's data key for a grantee.
+//! `gm` key wrap: SM2 public-key encryption (GB/T 32918.4, C1C3C2) through `keel-crypto`.
 //!
-//! `gm`: SM2 public-key encryption (GB/T 32918.4, C1C3C2) through `keel-crypto`.
-//! TODO(#16): `intl` X25519 + HKDF + AEAD is not built yet.
+//! TODO(#16): unlike the X25519 wrap, this one is not bound to the file: SM2 encryption has no
+//! associated data, so binding would need the manifest address inside the plaintext.
 
 use keel_crypto::KeyPair;
 
