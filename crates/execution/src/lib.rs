@@ -17,6 +17,8 @@
 //! * **governance** (`governance/`) — committee, roles, freezes, proposals and votes, chain
 //!   parameters and the epoch validator set (ADR 0011); every transaction is first checked by
 //!   [`governance::authorize`].
+//! * **assets** (`assets/`) — native fungible assets: issue, mint, burn, transfer,
+//!   approve / transfer-from, freeze, white list, issuer role (`docs/assets.md`).
 //! * EVM payloads go to the [`EvmHook`] (`keel-evm`).
 //!
 //! A transaction that fails still goes in the block: its nonce is consumed, the fee for the gas
@@ -34,6 +36,7 @@ pub use context::{BlockContext, ChainParams, TxInput};
 pub use error::ExecutionError;
 pub use evm::{EvmHook, EvmOutcome};
 pub use executor::{BlockOutcome, Executor};
+pub use modules::assets;
 pub use modules::evidence::EvidenceRecord;
 pub use modules::governance;
 pub use modules::token::{Account, genesis_changes};

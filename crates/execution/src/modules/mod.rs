@@ -3,6 +3,7 @@
 //! overlay. A module returns [`Applied`] (events, output) or a [`TxError`]; on a refusal the
 //! executor drops everything the module wrote.
 
+pub mod assets;
 pub(crate) mod evidence;
 pub mod governance;
 pub(crate) mod token;
