@@ -1,6 +1,6 @@
-//! Pins the exact state changes and receipts of a fixed history that exercises every native
+//! Pins the exact state changes and receipts of fixed histories that exercise every native
 //! module (token, evidence, governance: proposals, votes, a gas price change, an operation
-//! policy, a freeze). Any change to the stored encodings, the key layout, fees or events changes
+//! policy, a freeze; fee shortfalls and void transactions; assets). Any change to the stored encodings, the key layout, fees or events changes
 //! the digest, and with it every state root: such a change is a consensus change and must be
 //! deliberate (update the digest in the same commit and say why).
 
@@ -126,17 +126,21 @@ fn history() -> Vec<Vec<(Address, SignedTransaction)>> {
     ]
 }
 
-#[test]
-fn native_modules_history_is_pinned() {
+/// Runs `blocks` from [`genesis`] at gas price `gas_price`; returns the hex digest of the genesis
+/// state and every block's (changes, receipts, gas) and the receipts' error codes.
+fn run(
+    blocks: &[Vec<(Address, SignedTransaction)>],
+    gas_price: u128,
+) -> (String, Vec<Option<ExecErrorCode>>) {
     let ex = Executor::new(ChainParams {
         chain_id: 9,
         suite: Suite::Gm,
-        gas_price: 1,
+        gas_price,
     });
     let mut state = genesis();
     let mut digest_input = codec::encode(&state.0.iter().collect::<Vec<_>>());
     let mut codes = vec![];
-    for (i, block) in history().iter().enumerate() {
+    for (i, block) in blocks.iter().enumerate() {
         let inputs: Vec<TxInput<'_>> = block
             .iter()
             .map(|(sender, t)| TxInput {
@@ -154,6 +158,157 @@ fn native_modules_history_is_pinned() {
         codes.extend(out.receipts.iter().map(|r| r.error.as_ref().map(|e| e.0)));
         digest_input.extend(codec::encode(&(&out.changes, &out.receipts, out.gas_used)));
     }
+    (hex::encode(ALG.digest(&digest_input)), codes)
+}
+
+/// Fee shortfalls (nothing, or part of the fee, to pay), void transactions, and the asset
+/// module's operations and refusals. Nonces are assigned in order per sender.
+fn fees_and_assets() -> Vec<Vec<(Address, SignedTransaction)>> {
+    let issue = AssetOp::Issue(AssetIssue {
+        name: "Golden".into(),
+        symbol: "GLD".into(),
+        decimals: 3,
+        max_supply: 1_000,
+        initial_supply: 600,
+        issuer: addr(1),
+        mintable: true,
+        burnable: true,
+        freezable: true,
+        holder_list: Some(vec![addr(2), addr(3)]),
+    });
+    // addr(1)'s second transaction issues the asset.
+    let asset = tx(1, Payload::Asset(issue.clone())).hash(ALG);
+    let (a2, a3, a4) = (addr(2), addr(3), addr(4));
+    let assets: Vec<(u8, AssetOp)> = vec![
+        (1, issue),
+        (
+            1,
+            AssetOp::Transfer {
+                asset,
+                to: a2,
+                amount: 100,
+            },
+        ),
+        (
+            1,
+            AssetOp::Transfer {
+                asset,
+                to: a4,
+                amount: 1,
+            },
+        ),
+        (
+            2,
+            AssetOp::Approve {
+                asset,
+                spender: a3,
+                amount: 60,
+            },
+        ),
+        (
+            3,
+            AssetOp::TransferFrom {
+                asset,
+                from: a2,
+                to: a3,
+                amount: 50,
+            },
+        ),
+        (
+            3,
+            AssetOp::TransferFrom {
+                asset,
+                from: a2,
+                to: a3,
+                amount: 11,
+            },
+        ),
+        (
+            1,
+            AssetOp::Mint {
+                asset,
+                to: a3,
+                amount: 401,
+            },
+        ),
+        (
+            1,
+            AssetOp::Mint {
+                asset,
+                to: a3,
+                amount: 400,
+            },
+        ),
+        (1, AssetOp::Freeze { asset, holder: a3 }),
+        (3, AssetOp::Burn { asset, amount: 1 }),
+        (2, AssetOp::Burn { asset, amount: 50 }),
+        (1, AssetOp::SetIssuer { asset, issuer: a2 }),
+        (
+            2,
+            AssetOp::SetListed {
+                asset,
+                holder: a4,
+                listed: true,
+            },
+        ),
+    ];
+    let mut nonces = std::collections::HashMap::<u8, u64>::new();
+    let mut next = |who: u8| {
+        let n = nonces.entry(who).or_default();
+        *n += 1;
+        *n - 1
+    };
+    let mut expired = tx(0, transfer(1, 1));
+    expired.tx.expires_at_height = 0;
+    let first = vec![
+        (addr(30), tx(next(30), transfer(1, 0))),
+        (addr(1), tx(next(1), transfer(31, 30_000))),
+        (addr(31), tx(next(31), transfer(1, 1))),
+        (addr(2), tx(5, transfer(1, 1))),
+        (addr(4), expired),
+    ];
+    let second = assets
+        .into_iter()
+        .map(|(who, op)| (addr(who), tx(next(who), Payload::Asset(op))))
+        .collect();
+    vec![first, second]
+}
+
+#[test]
+fn fee_shortfalls_and_assets_are_pinned() {
+    let (digest, codes) = run(&fees_and_assets(), 2);
+    use ExecErrorCode::*;
+    let expected = [
+        Some(InsufficientBalance),
+        None,
+        Some(InsufficientBalance),
+        Some(NonceMismatch),
+        Some(Expired),
+        None,
+        None,
+        Some(AssetNotListed),
+        None,
+        None,
+        Some(AssetAllowanceExceeded),
+        Some(AssetMaxSupply),
+        None,
+        None,
+        Some(AssetHolderFrozen),
+        None,
+        None,
+        None,
+    ];
+    assert_eq!(codes, expected);
+    assert_eq!(digest, GOLDEN_FEES_AND_ASSETS);
+}
+
+/// [`fee_shortfalls_and_assets_are_pinned`]'s digest.
+const GOLDEN_FEES_AND_ASSETS: &str =
+    "0cfcb256c7d07937438f8004eb334a9e0ef3b80ee8064cb4b2b9d5fb12e71b8e";
+
+#[test]
+fn native_modules_history_is_pinned() {
+    let (digest, codes) = run(&history(), 1);
     // The history does what it says: refusals where expected, the rest applied.
     use ExecErrorCode::*;
     let expected = [
@@ -173,7 +328,6 @@ fn native_modules_history_is_pinned() {
         Some(AccountFrozen),
     ];
     assert_eq!(codes, expected);
-    let digest = hex::encode(ALG.digest(&digest_input));
     assert_eq!(
         digest, GOLDEN,
         "the native modules' state changes or receipts changed"
