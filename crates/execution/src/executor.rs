@@ -94,96 +94,64 @@ impl Executor {
     ) -> Result<Receipt, ExecutionError> {
         let tx = &input.tx.tx;
         if tx.payload.is_evm() {
-            // Governance permissions apply to contracts too (deploy/call policies, freezes…).
-            match governance::authorize(ov, self.alg(), &input.sender, &tx.payload) {
-                Ok(()) => return self.execute_evm(ov, ctx, input),
-                Err(Err(e)) => return Err(e),
-                Err(Ok((code, msg))) => return self.refuse_evm(ov, input, code, msg),
-            }
+            return self.route_evm(ov, ctx, input);
         }
         let sender_key = keys::account(self.alg(), &input.sender);
         let mut sender = token::read_account(ov, &sender_key)?;
-        let rejected = |code: ExecErrorCode, msg: String| Receipt {
-            tx_hash: input.hash,
-            status: TxStatus::Failed,
-            gas_used: 0,
-            fee: 0,
-            events: vec![],
-            error: Some((code, msg)),
-            output: vec![],
-        };
-        // Checks that make the transaction void: no nonce consumed, no fee.
-        if tx.nonce != sender.nonce {
-            return Ok(rejected(
-                ExecErrorCode::NonceMismatch,
-                format!(
-                    "nonce {} but the account's next nonce is {}",
-                    tx.nonce, sender.nonce
-                ),
-            ));
-        }
-        if ctx.height > tx.expires_at_height {
-            return Ok(rejected(
-                ExecErrorCode::Expired,
-                format!(
-                    "expired at height {}, block is {}",
-                    tx.expires_at_height, ctx.height
-                ),
-            ));
+        if let Some(void) = void_reason(input, &sender, ctx) {
+            return Ok(failed(input.hash, 0, 0, void));
         }
         let gas_used = tx.intrinsic_gas();
-        let mut fee = u128::from(gas_used).saturating_mul(self.params.gas_price);
         // Nonce and fee apply whatever happens next.
         sender.nonce += 1;
-        let (status, error, events, output) = if sender.balance < fee {
-            let msg = format!("balance {} does not cover the fee {}", sender.balance, fee);
-            // Charge what there is: the fee actually paid is what the receipt reports.
-            fee = sender.balance;
-            sender.balance = 0;
-            (
-                TxStatus::Failed,
-                Some((ExecErrorCode::InsufficientBalance, msg)),
-                vec![],
-                vec![],
-            )
-        } else {
-            sender.balance -= fee;
-            ov.put(sender_key, codec::encode(&sender));
-            match self.apply_payload(ov, ctx, input, &tx.payload) {
-                Ok(Applied { events, output }) => {
-                    if let Payload::EvidencePut(_) = tx.payload {
-                        new_evidence.push((input.sender, input.hash));
-                    }
-                    ov.commit_tx();
-                    return Ok(Receipt {
-                        tx_hash: input.hash,
-                        status: TxStatus::Success,
-                        gas_used,
-                        fee,
-                        events,
-                        error: None,
-                        output,
-                    });
-                }
-                Err(TxError::Fatal(e)) => return Err(e),
-                Err(TxError::Refused(code, msg)) => {
-                    (TxStatus::Failed, Some((code, msg)), vec![], vec![])
-                }
+        let fee_due = u128::from(gas_used).saturating_mul(self.params.gas_price);
+        let (fee, outcome) = match charge_fee(&mut sender, fee_due) {
+            Ok(fee) => {
+                ov.put(sender_key, codec::encode(&sender));
+                (fee, self.apply_payload(ov, ctx, input, &tx.payload))
             }
+            Err((paid, refusal)) => (paid, Err(refusal)),
         };
-        // Failure: drop the payload's effects, keep nonce + fee.
-        ov.discard_tx();
-        ov.put(sender_key, codec::encode(&sender));
-        ov.commit_tx();
-        Ok(Receipt {
-            tx_hash: input.hash,
-            status,
-            gas_used,
-            fee,
-            events,
-            error,
-            output,
-        })
+        match outcome {
+            Ok(Applied { events, output }) => {
+                if let Payload::EvidencePut(_) = tx.payload {
+                    new_evidence.push((input.sender, input.hash));
+                }
+                ov.commit_tx();
+                Ok(Receipt {
+                    tx_hash: input.hash,
+                    status: TxStatus::Success,
+                    gas_used,
+                    fee,
+                    events,
+                    error: None,
+                    output,
+                })
+            }
+            Err(TxError::Fatal(e)) => Err(e),
+            Err(TxError::Refused(code, msg)) => {
+                // Drop the payload's effects, keep nonce + fee.
+                ov.discard_tx();
+                ov.put(sender_key, codec::encode(&sender));
+                ov.commit_tx();
+                Ok(failed(input.hash, gas_used, fee, (code, msg)))
+            }
+        }
+    }
+
+    /// EVM payloads: governance permissions apply to contracts too (deploy/call policies,
+    /// freezes…), then the EVM hook runs them.
+    fn route_evm(
+        &self,
+        ov: &mut Overlay<'_>,
+        ctx: BlockContext,
+        input: &TxInput<'_>,
+    ) -> Result<Receipt, ExecutionError> {
+        match governance::authorize(ov, self.alg(), &input.sender, &input.tx.tx.payload) {
+            Ok(()) => self.execute_evm(ov, ctx, input),
+            Err(Err(e)) => Err(e),
+            Err(Ok((code, msg))) => self.refuse_evm(ov, input, code, msg),
+        }
     }
 
     /// An EVM transaction refused by governance: like the EVM's own refusals, it consumes the
@@ -211,15 +179,7 @@ impl Executor {
                 ),
             )
         };
-        Ok(Receipt {
-            tx_hash: input.hash,
-            status: TxStatus::Failed,
-            gas_used: 0,
-            fee: 0,
-            events: vec![],
-            error: Some(error),
-            output: vec![],
-        })
+        Ok(failed(input.hash, 0, 0, error))
     }
 
     fn execute_evm(
@@ -229,15 +189,8 @@ impl Executor {
         input: &TxInput<'_>,
     ) -> Result<Receipt, ExecutionError> {
         let Some(evm) = self.evm else {
-            return Ok(Receipt {
-                tx_hash: input.hash,
-                status: TxStatus::Failed,
-                gas_used: 0,
-                fee: 0,
-                events: vec![],
-                error: Some((ExecErrorCode::EvmHalted, "the EVM is not enabled".into())),
-                output: vec![],
-            });
+            let error = (ExecErrorCode::EvmHalted, "the EVM is not enabled".into());
+            return Ok(failed(input.hash, 0, 0, error));
         };
         let out = evm.execute(&*ov, &self.params, ctx, input)?;
         for (k, v) in out.writes {
@@ -276,5 +229,58 @@ impl Executor {
                 "EVM payload on the native path".into(),
             )),
         }
+    }
+}
+
+/// Why a transaction is void — not the sender's next nonce, or expired: it consumes no nonce
+/// and pays no fee.
+fn void_reason(
+    input: &TxInput<'_>,
+    sender: &token::Account,
+    ctx: BlockContext,
+) -> Option<(ExecErrorCode, String)> {
+    let tx = &input.tx.tx;
+    if tx.nonce != sender.nonce {
+        let msg = format!(
+            "nonce {} but the account's next nonce is {}",
+            tx.nonce, sender.nonce
+        );
+        return Some((ExecErrorCode::NonceMismatch, msg));
+    }
+    if ctx.height > tx.expires_at_height {
+        let msg = format!(
+            "expired at height {}, block is {}",
+            tx.expires_at_height, ctx.height
+        );
+        return Some((ExecErrorCode::Expired, msg));
+    }
+    None
+}
+
+/// Take `fee` from the sender. If the balance falls short, take what there is (the fee the
+/// receipt reports is the one actually paid) and refuse the transaction.
+fn charge_fee(sender: &mut token::Account, fee: u128) -> Result<u128, (u128, TxError)> {
+    if sender.balance < fee {
+        let msg = format!("balance {} does not cover the fee {}", sender.balance, fee);
+        let paid = std::mem::take(&mut sender.balance);
+        return Err((
+            paid,
+            TxError::Refused(ExecErrorCode::InsufficientBalance, msg),
+        ));
+    }
+    sender.balance -= fee;
+    Ok(fee)
+}
+
+/// A failed receipt: no events, no output.
+fn failed(tx_hash: Hash, gas_used: u64, fee: u128, error: (ExecErrorCode, String)) -> Receipt {
+    Receipt {
+        tx_hash,
+        status: TxStatus::Failed,
+        gas_used,
+        fee,
+        events: vec![],
+        error: Some(error),
+        output: vec![],
     }
 }
