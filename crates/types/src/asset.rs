@@ -15,7 +15,8 @@ pub const MAX_ASSET_SYMBOL_BYTES: usize = 16;
 pub const MAX_ASSET_DECIMALS: u8 = 18;
 /// Most addresses in the holder white list given at issuance.
 pub const MAX_ASSET_HOLDER_LIST: usize = 256;
-/// Base gas of an issuance (plus [`GAS_PER_STORED_BYTE`] per stored name, symbol and list byte).
+/// Base gas of an issuance, plus `GAS_PER_STORED_BYTE` (16) per stored byte of name, symbol
+/// and white list.
 pub const GAS_ASSET_ISSUE: u64 = 60_000;
 /// Gas of every other asset operation.
 pub const GAS_ASSET_OP: u64 = 30_000;
