@@ -37,3 +37,25 @@ pub fn code(alg: HashAlgorithm, addr: &Address) -> StateKey {
 pub fn storage(alg: HashAlgorithm, addr: &Address, slot: &[u8; 32]) -> StateKey {
     alg.digest_parts(&[b"keel/stor/v1", &addr.0, slot])
 }
+
+/// Key of an asset's record: `H("keel/asset/v1" || asset id)` -> `AssetInfo` (issue 15).
+pub fn asset(alg: HashAlgorithm, id: &Hash) -> StateKey {
+    alg.digest_parts(&[b"keel/asset/v1", &id.0])
+}
+
+/// Key of a holder's balance and flags in an asset: `H("keel/asset/bal/v1" || asset id ||
+/// holder)` -> `Holding`; absent = zero balance, not frozen, not listed.
+pub fn asset_holding(alg: HashAlgorithm, id: &Hash, holder: &Address) -> StateKey {
+    alg.digest_parts(&[b"keel/asset/bal/v1", &id.0, &holder.0])
+}
+
+/// Key of an allowance: `H("keel/asset/allow/v1" || asset id || owner || spender)` -> u128;
+/// absent = zero.
+pub fn asset_allowance(
+    alg: HashAlgorithm,
+    id: &Hash,
+    owner: &Address,
+    spender: &Address,
+) -> StateKey {
+    alg.digest_parts(&[b"keel/asset/allow/v1", &id.0, &owner.0, &spender.0])
+}

@@ -5,31 +5,39 @@
 //! state changes ([`BlockOutcome::changes`]) that the node applies to the authenticated state in
 //! the same atomic batch as the block. Same inputs, same outputs, on every node.
 //!
-//! Modules:
-//! * **token** — accounts (`nonce`, `balance`), transfers, genesis allocations, fees
-//!   (`gas used × gas price`; a zero gas price is allowed).
-//! * **evidence** (存证) — records a content hash with size, media type, owner and metadata.
-//!   *Duplicate rule*: a content hash (per hash algorithm) can be recorded **once per chain**;
-//!   a second `EvidencePut` with the same hash fails with `EVIDENCE_DUPLICATE`, and its receipt
-//!   names the existing record id. The record id is the hash of the transaction that created it.
+//! Layout: `executor.rs` checks nonce and expiry, charges the fee, runs the permission rule
+//! and dispatches each payload to one module under `modules/`; `context.rs` holds what every
+//! module sees; `keys.rs` the state key layout; `overlay.rs` the read view and write overlay.
 //!
-//! * **gov** — committee, roles, freezes, proposals and votes, chain parameters and the epoch
-//!   validator set (ADR 0011); every transaction is first checked by
+//! Modules (`modules/`):
+//! * **token** (`token.rs`) — accounts (`nonce`, `balance`), transfers, genesis allocations;
+//!   fees (`gas used × gas price`; a zero gas price is allowed) are charged by the executor.
+//! * **evidence** (`evidence.rs`, 存证) — records a content hash with size, media type, owner
+//!   and metadata, once per chain per content hash.
+//! * **governance** (`governance/`) — committee, roles, freezes, proposals and votes, chain
+//!   parameters and the epoch validator set (ADR 0011); every transaction is first checked by
 //!   [`governance::authorize`].
+//! * **assets** (`assets/`) — native fungible assets: issue, mint, burn, transfer,
+//!   approve / transfer-from, freeze, white list, issuer role (`docs/assets.md`).
+//! * EVM payloads go to the [`EvmHook`] (`keel-evm`).
 //!
 //! A transaction that fails still goes in the block: its nonce is consumed, the fee for the gas
 //! used is charged, none of its other effects apply, and its receipt carries the error code.
 
+mod context;
 mod error;
 mod evm;
 mod executor;
-pub mod governance;
 pub mod keys;
-mod model;
+mod modules;
 mod overlay;
 
+pub use context::{BlockContext, ChainParams, TxInput};
 pub use error::ExecutionError;
 pub use evm::{EvmHook, EvmOutcome};
-pub use executor::{BlockContext, BlockOutcome, ChainParams, Executor, TxInput, genesis_changes};
-pub use model::{Account, EvidenceRecord};
+pub use executor::{BlockOutcome, Executor};
+pub use modules::assets;
+pub use modules::evidence::EvidenceRecord;
+pub use modules::governance;
+pub use modules::token::{Account, genesis_changes};
 pub use overlay::{MemoryState, StateView};

@@ -17,6 +17,10 @@ pub enum ProofKind {
     Evidence(Hash),
     /// The content-hash index entry of evidence.
     EvidenceHash(ContentHashAlg, Hash),
+    /// A fungible asset's record (`keel_execution::assets::AssetInfo`) by asset id.
+    Asset(Hash),
+    /// A holder's position in an asset (`keel_execution::assets::Holding`).
+    AssetHolding(Hash, Address),
 }
 
 /// A self-contained proof bundle: verifiable offline with [`ProofResponse::verify`].
@@ -158,6 +162,8 @@ impl Ledger {
             ProofKind::Account(a) => keys::account(alg, &a),
             ProofKind::Evidence(id) => keys::evidence(alg, &id),
             ProofKind::EvidenceHash(c, h) => keys::evidence_by_hash(alg, c, &h),
+            ProofKind::Asset(id) => keys::asset(alg, &id),
+            ProofKind::AssetHolding(id, holder) => keys::asset_holding(alg, &id, &holder),
         };
         let (value, proof) = self.state.prove(&key, height)?;
         Ok(Some(ProofResponse {

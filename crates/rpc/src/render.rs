@@ -2,8 +2,57 @@
 
 use keel_execution::{Account, EvidenceRecord};
 use keel_ledger::TxLocation;
-use keel_types::{Address, Block, Hash, Payload, Receipt, SignedTransaction, Suite, TxStatus};
+use keel_types::{
+    Address, AssetOp, Block, Hash, Payload, Receipt, SignedTransaction, Suite, TxStatus,
+};
 use serde_json::{Value, json};
+
+/// An asset operation (`docs/assets.md`): `type` "asset", `op` its name, then its fields.
+fn asset_payload(op: &AssetOp) -> Value {
+    let fields = match op {
+        AssetOp::Issue(i) => json!({
+            "name": i.name,
+            "symbol": i.symbol,
+            "decimals": i.decimals,
+            "maxSupply": i.max_supply.to_string(),
+            "initialSupply": i.initial_supply.to_string(),
+            "issuer": i.issuer,
+            "mintable": i.mintable,
+            "burnable": i.burnable,
+            "freezable": i.freezable,
+            "holderList": i.holder_list,
+        }),
+        AssetOp::Mint { asset, to, amount } | AssetOp::Transfer { asset, to, amount } => {
+            json!({ "asset": asset, "to": to, "amount": amount.to_string() })
+        }
+        AssetOp::Burn { asset, amount } => json!({ "asset": asset, "amount": amount.to_string() }),
+        AssetOp::Approve {
+            asset,
+            spender,
+            amount,
+        } => json!({ "asset": asset, "spender": spender, "amount": amount.to_string() }),
+        AssetOp::TransferFrom {
+            asset,
+            from,
+            to,
+            amount,
+        } => json!({ "asset": asset, "from": from, "to": to, "amount": amount.to_string() }),
+        AssetOp::Freeze { asset, holder } | AssetOp::Unfreeze { asset, holder } => {
+            json!({ "asset": asset, "holder": holder })
+        }
+        AssetOp::SetListed {
+            asset,
+            holder,
+            listed,
+        } => json!({ "asset": asset, "holder": holder, "listed": listed }),
+        AssetOp::SetIssuer { asset, issuer } => json!({ "asset": asset, "issuer": issuer }),
+    };
+    let mut v = json!({ "type": "asset", "op": op.name() });
+    if let (Some(v), Value::Object(f)) = (v.as_object_mut(), fields) {
+        v.extend(f);
+    }
+    v
+}
 
 pub(crate) fn tx(
     t: &SignedTransaction,
@@ -35,6 +84,7 @@ pub(crate) fn tx(
             "type": "ethereum",
             "raw": format!("0x{}", hex::encode(raw)),
         }),
+        Payload::Asset(op) => asset_payload(op),
     };
     json!({
         "hash": hash,

@@ -86,6 +86,17 @@ fn rpc_doc_lists_every_method_and_error() {
         ExecErrorCode::GovInvalid,
         ExecErrorCode::GovLastMember,
         ExecErrorCode::GovOneValidatorPerEpoch,
+        ExecErrorCode::AssetUnknown,
+        ExecErrorCode::AssetNotIssuer,
+        ExecErrorCode::AssetMaxSupply,
+        ExecErrorCode::AssetNotMintable,
+        ExecErrorCode::AssetNotBurnable,
+        ExecErrorCode::AssetNotFreezable,
+        ExecErrorCode::AssetHolderFrozen,
+        ExecErrorCode::AssetNotListed,
+        ExecErrorCode::AssetAllowanceExceeded,
+        ExecErrorCode::AssetInsufficientBalance,
+        ExecErrorCode::AssetInvalid,
     ] {
         let row = format!("| {} | `{}` |", c.code(), c.name());
         assert!(doc.contains(&row), "docs/rpc.md lacks the row {row}");

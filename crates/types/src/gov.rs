@@ -76,18 +76,25 @@ pub enum Operation {
     DeployContract = 3,
     /// Contract call (reserved for the contract module).
     CallContract = 4,
-    /// Asset issuance (reserved for an asset module).
+    /// Asset issuance (module `assets`).
     AssetIssue = 5,
+    /// A holder moves asset balance: transfer, approve, transfer-from, burn (module `assets`).
+    AssetTransfer = 6,
+    /// An issuer administers an asset: mint, freeze, unfreeze, white list, hand on the issuer
+    /// role (module `assets`).
+    AssetAdmin = 7,
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 5] = [
+    pub const ALL: [Operation; 7] = [
         Operation::Transfer,
         Operation::EvidencePut,
         Operation::DeployContract,
         Operation::CallContract,
         Operation::AssetIssue,
+        Operation::AssetTransfer,
+        Operation::AssetAdmin,
     ];
 
     /// Stable lower-case name.
@@ -98,6 +105,8 @@ impl Operation {
             Operation::DeployContract => "deploy_contract",
             Operation::CallContract => "call_contract",
             Operation::AssetIssue => "asset_issue",
+            Operation::AssetTransfer => "asset_transfer",
+            Operation::AssetAdmin => "asset_admin",
         }
     }
 
@@ -310,6 +319,7 @@ pub fn operation_of(payload: &crate::Payload) -> Option<Operation> {
         crate::Payload::Transfer { .. } => Some(Operation::Transfer),
         crate::Payload::EvidencePut(_) => Some(Operation::EvidencePut),
         crate::Payload::Gov(_) => None,
+        crate::Payload::Asset(op) => Some(op.operation()),
         crate::Payload::EvmCall { to: None, .. } => Some(Operation::DeployContract),
         crate::Payload::EvmCall { to: Some(_), .. } => Some(Operation::CallContract),
         // A malformed envelope never verifies; treat it as the stricter operation.

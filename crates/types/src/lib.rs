@@ -11,18 +11,24 @@
 //! * [`Header`] / [`Block`] / [`CommitCertificate`]: a block commits to its transactions,
 //!   receipts and the state root; the certificate slot carries validator signatures.
 //! * [`Receipt`]: outcome of one transaction, including failures with a precise [`ExecErrorCode`].
+//! * [`AssetOp`]: native fungible asset operations and their field limits.
 //! * [`merkle`]: the RFC 6962 binary Merkle tree used for the tx and receipt roots.
 
 pub mod codec;
 pub mod limits;
 pub mod merkle;
 
+mod asset;
 mod block;
 mod gov;
 mod primitives;
 mod receipt;
 mod tx;
 
+pub use asset::{
+    AssetIssue, AssetOp, GAS_ASSET_ISSUE, GAS_ASSET_OP, MAX_ASSET_DECIMALS, MAX_ASSET_HOLDER_LIST,
+    MAX_ASSET_NAME_BYTES, MAX_ASSET_SYMBOL_BYTES,
+};
 pub use block::{Block, CommitCertificate, CommitSignature, Header};
 pub use codec::CodecError;
 pub use gov::{

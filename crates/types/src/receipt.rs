@@ -47,6 +47,28 @@ pub enum ExecErrorCode {
     GovLastMember = 24,
     /// A validator change was already accepted in this epoch.
     GovOneValidatorPerEpoch = 25,
+    /// No asset with this id.
+    AssetUnknown = 30,
+    /// Only the asset's issuer may do this (mint, freeze, unfreeze, white list, issuer role).
+    AssetNotIssuer = 31,
+    /// The mint would take the supply above the asset's max supply.
+    AssetMaxSupply = 32,
+    /// The asset is not mintable.
+    AssetNotMintable = 33,
+    /// The asset is not burnable.
+    AssetNotBurnable = 34,
+    /// The asset is not freezable.
+    AssetNotFreezable = 35,
+    /// A holder involved (sender, recipient, owner or spender) is frozen for this asset.
+    AssetHolderFrozen = 36,
+    /// A holder involved is not on the asset's white list.
+    AssetNotListed = 37,
+    /// The spender's allowance does not cover the amount.
+    AssetAllowanceExceeded = 38,
+    /// The holder's asset balance does not cover the amount.
+    AssetInsufficientBalance = 39,
+    /// The asset operation is invalid (field limits, no white list to edit, ...).
+    AssetInvalid = 40,
 }
 
 impl ExecErrorCode {
@@ -71,6 +93,17 @@ impl ExecErrorCode {
             ExecErrorCode::GovInvalid => "GOV_INVALID",
             ExecErrorCode::GovLastMember => "GOV_LAST_MEMBER",
             ExecErrorCode::GovOneValidatorPerEpoch => "GOV_ONE_VALIDATOR_PER_EPOCH",
+            ExecErrorCode::AssetUnknown => "ASSET_UNKNOWN",
+            ExecErrorCode::AssetNotIssuer => "ASSET_NOT_ISSUER",
+            ExecErrorCode::AssetMaxSupply => "ASSET_MAX_SUPPLY",
+            ExecErrorCode::AssetNotMintable => "ASSET_NOT_MINTABLE",
+            ExecErrorCode::AssetNotBurnable => "ASSET_NOT_BURNABLE",
+            ExecErrorCode::AssetNotFreezable => "ASSET_NOT_FREEZABLE",
+            ExecErrorCode::AssetHolderFrozen => "ASSET_HOLDER_FROZEN",
+            ExecErrorCode::AssetNotListed => "ASSET_NOT_LISTED",
+            ExecErrorCode::AssetAllowanceExceeded => "ASSET_ALLOWANCE_EXCEEDED",
+            ExecErrorCode::AssetInsufficientBalance => "ASSET_INSUFFICIENT_BALANCE",
+            ExecErrorCode::AssetInvalid => "ASSET_INVALID",
         }
     }
 }

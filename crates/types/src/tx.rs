@@ -149,6 +149,8 @@ pub enum Payload {
         /// EIP-2718 encoding (legacy RLP or type byte ‖ RLP).
         raw: Vec<u8>,
     },
+    /// A native fungible asset operation (issue 15; `docs/assets.md`).
+    Asset(crate::asset::AssetOp),
 }
 
 impl Payload {
@@ -243,6 +245,7 @@ impl Transaction {
                     + GAS_PER_STORED_BYTE * (e.media_type.len() + e.metadata.len()) as u64
             }
             Payload::Gov(_) => crate::gov::GAS_GOV,
+            Payload::Asset(op) => op.gas(),
             // The EVM charges the real intrinsic gas; this is the floor of every EVM tx.
             Payload::EvmCall { .. } | Payload::Ethereum { .. } => GAS_TRANSFER,
         }
@@ -356,6 +359,10 @@ impl SignedTransaction {
         }
         if let Payload::Gov(g) = &tx.payload {
             g.check()
+                .map_err(|(field, reason)| TxCheckError::InvalidField { field, reason })?;
+        }
+        if let Payload::Asset(op) = &tx.payload {
+            op.check()
                 .map_err(|(field, reason)| TxCheckError::InvalidField { field, reason })?;
         }
         if let Payload::EvmCall { data, .. } = &tx.payload

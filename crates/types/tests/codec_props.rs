@@ -96,9 +96,61 @@ fn arb_gov() -> impl Strategy<Value = GovPayload> {
             .prop_map(|(proposal, approve)| GovPayload::Vote { proposal, approve }),
     ]
 }
+fn arb_asset_issue() -> impl Strategy<Value = AssetIssue> {
+    (
+        (".{0,20}", "[A-Z0-9]{0,8}", any::<u8>()),
+        (any::<u128>(), any::<u128>(), arb_address()),
+        (any::<[bool; 3]>(), proptest::option::of(arb_addresses())),
+    )
+        .prop_map(
+            |((name, symbol, decimals), (max_supply, initial_supply, issuer), (f, list))| {
+                AssetIssue {
+                    name,
+                    symbol,
+                    decimals,
+                    max_supply,
+                    initial_supply,
+                    issuer,
+                    mintable: f[0],
+                    burnable: f[1],
+                    freezable: f[2],
+                    holder_list: list,
+                }
+            },
+        )
+}
+fn arb_asset_op() -> impl Strategy<Value = AssetOp> {
+    let (h, a, n) = (arb_hash, arb_address, any::<u128>);
+    prop_oneof![
+        arb_asset_issue().prop_map(AssetOp::Issue),
+        (h(), a(), n()).prop_map(|(asset, to, amount)| AssetOp::Mint { asset, to, amount }),
+        (h(), n()).prop_map(|(asset, amount)| AssetOp::Burn { asset, amount }),
+        (h(), a(), n()).prop_map(|(asset, to, amount)| AssetOp::Transfer { asset, to, amount }),
+        (h(), a(), n()).prop_map(|(asset, spender, amount)| AssetOp::Approve {
+            asset,
+            spender,
+            amount
+        }),
+        (h(), a(), a(), n()).prop_map(|(asset, from, to, amount)| AssetOp::TransferFrom {
+            asset,
+            from,
+            to,
+            amount
+        }),
+        (h(), a()).prop_map(|(asset, holder)| AssetOp::Freeze { asset, holder }),
+        (h(), a()).prop_map(|(asset, holder)| AssetOp::Unfreeze { asset, holder }),
+        (h(), a(), any::<bool>()).prop_map(|(asset, holder, listed)| AssetOp::SetListed {
+            asset,
+            holder,
+            listed
+        }),
+        (h(), a()).prop_map(|(asset, issuer)| AssetOp::SetIssuer { asset, issuer }),
+    ]
+}
 fn arb_payload() -> impl Strategy<Value = Payload> {
     prop_oneof![
         arb_gov().prop_map(Payload::Gov),
+        arb_asset_op().prop_map(Payload::Asset),
         (arb_address(), any::<u128>()).prop_map(|(to, amount)| Payload::Transfer { to, amount }),
         (
             arb_hash(),

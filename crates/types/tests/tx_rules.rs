@@ -104,6 +104,143 @@ fn stateless_rejections_are_specific() {
     ));
 }
 
+fn issue() -> AssetIssue {
+    AssetIssue {
+        name: "Keel Dollar".into(),
+        symbol: "KUSD".into(),
+        decimals: 6,
+        max_supply: 1_000_000,
+        initial_supply: 1_000,
+        issuer: Address([9; 20]),
+        mintable: true,
+        burnable: true,
+        freezable: true,
+        holder_list: None,
+    }
+}
+
+#[test]
+fn asset_field_limits_are_specific_and_gas_counts_stored_bytes() {
+    let key = KeyPair::from_seed(Scheme::Ed25519, &[1; 32]);
+    let with = |i: AssetIssue| {
+        let mut tx = transfer(Scheme::Ed25519, &key, 7);
+        tx.tx.gas_limit = u64::MAX;
+        tx.tx.payload = Payload::Asset(AssetOp::Issue(i));
+        tx.check_stateless(7, Suite::Intl)
+    };
+    with(issue()).unwrap();
+    let field_of = |r: Result<(), TxCheckError>| match r {
+        Err(TxCheckError::InvalidField { field, .. }) => field,
+        other => panic!("expected an invalid field, got {other:?}"),
+    };
+    let cases: Vec<(&str, AssetIssue)> = vec![
+        (
+            "name",
+            AssetIssue {
+                name: String::new(),
+                ..issue()
+            },
+        ),
+        (
+            "name",
+            AssetIssue {
+                name: "n".repeat(MAX_ASSET_NAME_BYTES + 1),
+                ..issue()
+            },
+        ),
+        (
+            "name",
+            AssetIssue {
+                name: "a\nb".into(),
+                ..issue()
+            },
+        ),
+        (
+            "symbol",
+            AssetIssue {
+                symbol: String::new(),
+                ..issue()
+            },
+        ),
+        (
+            "symbol",
+            AssetIssue {
+                symbol: "K-USD".into(),
+                ..issue()
+            },
+        ),
+        (
+            "symbol",
+            AssetIssue {
+                symbol: "S".repeat(MAX_ASSET_SYMBOL_BYTES + 1),
+                ..issue()
+            },
+        ),
+        (
+            "decimals",
+            AssetIssue {
+                decimals: MAX_ASSET_DECIMALS + 1,
+                ..issue()
+            },
+        ),
+        (
+            "max_supply",
+            AssetIssue {
+                max_supply: 0,
+                initial_supply: 0,
+                ..issue()
+            },
+        ),
+        (
+            "initial_supply",
+            AssetIssue {
+                initial_supply: 1_000_001,
+                ..issue()
+            },
+        ),
+        (
+            "holder_list",
+            AssetIssue {
+                holder_list: Some(vec![Address::ZERO; MAX_ASSET_HOLDER_LIST + 1]),
+                ..issue()
+            },
+        ),
+    ];
+    for (field, bad) in cases {
+        assert_eq!(field_of(with(bad.clone())), field, "{bad:?}");
+    }
+    // Boundaries are accepted.
+    with(AssetIssue {
+        decimals: MAX_ASSET_DECIMALS,
+        name: "n".repeat(MAX_ASSET_NAME_BYTES),
+        ..issue()
+    })
+    .unwrap();
+    // Gas: base + 16 per stored name, symbol and white-list byte; other operations are flat.
+    let op = AssetOp::Issue(AssetIssue {
+        holder_list: Some(vec![Address::ZERO; 2]),
+        ..issue()
+    });
+    assert_eq!(op.gas(), GAS_ASSET_ISSUE + 16 * (11 + 4 + 40));
+    let burn = AssetOp::Burn {
+        asset: Hash::ZERO,
+        amount: 1,
+    };
+    assert_eq!(burn.gas(), GAS_ASSET_OP);
+    assert_eq!(
+        operation_of(&Payload::Asset(op)),
+        Some(Operation::AssetIssue)
+    );
+    assert_eq!(
+        operation_of(&Payload::Asset(burn)),
+        Some(Operation::AssetTransfer)
+    );
+    assert_eq!(
+        Operation::from_name("asset_admin"),
+        Some(Operation::AssetAdmin)
+    );
+}
+
 #[test]
 fn merkle_root_matches_rfc6962_reference_tree() {
     let path = concat!(

@@ -1,0 +1,205 @@
+//! What an action checks before it is proposed and applied, and what it does once accepted.
+
+use super::proposals::{TxResult, load_epoch, refuse};
+use super::state::{
+    EpochState, GovState, MAX_MEMBERS, MAX_VALIDATORS, Member, account_key, account_perm,
+    block_gas_key, epoch_key, policy_key, proposal, revoked_key, validator_address,
+};
+use crate::context::BlockContext;
+use crate::overlay::Overlay;
+use keel_crypto::HashAlgorithm;
+use keel_types::{ChainParam, ExecErrorCode, GovAction, codec, limits};
+
+/// Checks an action against the current state, at proposal time and again before applying:
+/// never remove the last member, at most one validator change per epoch (and one open
+/// validator proposal at a time), targets must exist / must not exist.
+pub(super) fn precheck(
+    ov: &Overlay<'_>,
+    alg: HashAlgorithm,
+    ctx: BlockContext,
+    state: &GovState,
+    action: &GovAction,
+) -> TxResult<()> {
+    match action {
+        GovAction::AddMember { address, .. } => {
+            if state.weight_of(address).is_some() {
+                return refuse(
+                    ExecErrorCode::GovInvalid,
+                    format!("{address} is already a member"),
+                );
+            }
+            if state.members.len() >= MAX_MEMBERS {
+                return refuse(
+                    ExecErrorCode::GovInvalid,
+                    format!("the committee has {MAX_MEMBERS} members"),
+                );
+            }
+        }
+        GovAction::RemoveMember { address } => {
+            if state.weight_of(address).is_none() {
+                return refuse(
+                    ExecErrorCode::GovInvalid,
+                    format!("{address} is not a member"),
+                );
+            }
+            if state.members.len() == 1 {
+                return refuse(
+                    ExecErrorCode::GovLastMember,
+                    format!(
+                        "{address} is the last committee member; the committee cannot be empty"
+                    ),
+                );
+            }
+        }
+        GovAction::AddValidator(_) | GovAction::RemoveValidator { .. } => {
+            let epoch = load_epoch(ov, alg)?;
+            if epoch.start_height == ctx.height && epoch.epoch > 0 {
+                return refuse(
+                    ExecErrorCode::GovOneValidatorPerEpoch,
+                    "a validator change was already accepted in this block's epoch",
+                );
+            }
+            let addrs = epoch.addresses(alg);
+            match action {
+                GovAction::AddValidator(v) => {
+                    let Some(a) = validator_address(alg, v) else {
+                        return refuse(ExecErrorCode::GovInvalid, "the validator key is invalid");
+                    };
+                    if addrs.contains(&a) {
+                        return refuse(
+                            ExecErrorCode::GovInvalid,
+                            format!("{a} is already a validator"),
+                        );
+                    }
+                    if addrs.len() >= MAX_VALIDATORS {
+                        return refuse(ExecErrorCode::GovInvalid, "the validator set is full");
+                    }
+                }
+                GovAction::RemoveValidator { address } => {
+                    if !addrs.contains(address) {
+                        return refuse(
+                            ExecErrorCode::GovInvalid,
+                            format!("{address} is not a validator"),
+                        );
+                    }
+                    if addrs.len() == 1 {
+                        return refuse(
+                            ExecErrorCode::GovInvalid,
+                            "cannot remove the last validator",
+                        );
+                    }
+                }
+                _ => {}
+            }
+            // Only one validator proposal open at a time (another open one would be a second
+            // change in the same epoch once both pass).
+            for id in &state.open {
+                if let Some(p) = proposal(ov, alg, id).map_err(Err)?
+                    && p.action.changes_validators()
+                    && p.action != *action
+                {
+                    return refuse(
+                        ExecErrorCode::GovOneValidatorPerEpoch,
+                        format!(
+                            "validator proposal {id} is still open; one validator change per epoch"
+                        ),
+                    );
+                }
+            }
+        }
+        GovAction::SetParam(ChainParam::MaxBlockTxs(0))
+        | GovAction::SetParam(ChainParam::BlockIntervalMs(0))
+        | GovAction::SetParam(ChainParam::ProposalTtlBlocks(0)) => {
+            return refuse(ExecErrorCode::GovInvalid, "the parameter must be positive");
+        }
+        GovAction::SetParam(ChainParam::MaxBlockGas(n)) if *n < limits::MIN_BLOCK_EVM_GAS => {
+            return refuse(
+                ExecErrorCode::GovInvalid,
+                format!(
+                    "max_block_gas must be at least {}",
+                    limits::MIN_BLOCK_EVM_GAS
+                ),
+            );
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+pub(super) fn apply_action(
+    ov: &mut Overlay<'_>,
+    alg: HashAlgorithm,
+    ctx: BlockContext,
+    state: &mut GovState,
+    action: &GovAction,
+) -> TxResult<()> {
+    match action {
+        GovAction::AddMember {
+            address,
+            weight,
+            org,
+        } => state.members.push(Member {
+            address: *address,
+            weight: *weight,
+            org: org.clone(),
+            cert_fingerprint: None,
+        }),
+        GovAction::RemoveMember { address } => state.members.retain(|m| m.address != *address),
+        GovAction::AddValidator(v) => {
+            let mut epoch = load_epoch(ov, alg)?;
+            epoch.validators.push(v.clone());
+            next_epoch(ov, alg, ctx, epoch);
+        }
+        GovAction::RemoveValidator { address } => {
+            let mut epoch = load_epoch(ov, alg)?;
+            epoch
+                .validators
+                .retain(|v| validator_address(alg, v) != Some(*address));
+            next_epoch(ov, alg, ctx, epoch);
+        }
+        GovAction::SetAccount {
+            address,
+            role,
+            org,
+            cert_fingerprint,
+        } => {
+            let mut perm = account_perm(ov, alg, address).map_err(Err)?;
+            perm.admitted = true;
+            perm.role = *role;
+            perm.org = org.clone();
+            perm.cert_fingerprint = *cert_fingerprint;
+            ov.put(account_key(alg, address), codec::encode(&perm));
+        }
+        GovAction::RemoveAccount { address } => {
+            let mut perm = account_perm(ov, alg, address).map_err(Err)?;
+            perm.admitted = false;
+            ov.put(account_key(alg, address), codec::encode(&perm));
+        }
+        GovAction::Freeze { address } | GovAction::Unfreeze { address } => {
+            let mut perm = account_perm(ov, alg, address).map_err(Err)?;
+            perm.frozen = matches!(action, GovAction::Freeze { .. });
+            ov.put(account_key(alg, address), codec::encode(&perm));
+        }
+        GovAction::RevokeCertificate { fingerprint } => {
+            ov.put(revoked_key(alg, fingerprint), codec::encode(&ctx.height));
+        }
+        GovAction::SetOperationPolicy { op, policy } => {
+            ov.put(policy_key(alg, *op), codec::encode(policy));
+        }
+        GovAction::SetParam(p) => match p {
+            ChainParam::GasPrice(g) => state.gas_price = Some(*g),
+            ChainParam::MaxBlockTxs(n) => state.max_block_txs = Some(*n),
+            ChainParam::BlockIntervalMs(ms) => state.block_interval_ms = Some(*ms),
+            ChainParam::ProposalTtlBlocks(t) => state.proposal_ttl_blocks = *t,
+            ChainParam::MaxBlockGas(g) => ov.put(block_gas_key(alg), codec::encode(g)),
+        },
+    }
+    Ok(())
+}
+
+/// The accepting block ends the epoch: the new set governs the blocks after it.
+fn next_epoch(ov: &mut Overlay<'_>, alg: HashAlgorithm, ctx: BlockContext, mut epoch: EpochState) {
+    epoch.epoch += 1;
+    epoch.start_height = ctx.height;
+    ov.put(epoch_key(alg), codec::encode(&epoch));
+}
