@@ -106,6 +106,10 @@ pub struct PooledTx {
     max_cost: u128,
 }
 
+/// Pending transactions per sender offered by [`Mempool::oldest`] (the ones that must commit
+/// first).
+pub const REGOSSIP_PER_SENDER: usize = 16;
+
 /// How many recently included transaction hashes the pool remembers, so that a copy arriving
 /// late by gossip is refused before its signature is verified again.
 pub const RECENT_CAPACITY: usize = 262_144;
@@ -264,6 +268,20 @@ impl Mempool {
         let inner = self.lock();
         let (sender, nonce) = inner.by_hash.get(hash)?;
         inner.senders.get(sender)?.get(nonce).cloned()
+    }
+
+    /// The `limit` longest-pending transactions (lowest admission order), taking at most the
+    /// first [`REGOSSIP_PER_SENDER`] nonces of each sender: what a node gossips again when
+    /// transactions stay pending (their first gossip frame may have been lost).
+    pub fn oldest(&self, limit: usize) -> Vec<PooledTx> {
+        let inner = self.lock();
+        let mut heads: Vec<&PooledTx> = inner
+            .senders
+            .values()
+            .flat_map(|q| q.values().take(REGOSSIP_PER_SENDER))
+            .collect();
+        heads.sort_by_key(|p| p.seq);
+        heads.into_iter().take(limit).cloned().collect()
     }
 
     /// Is this transaction pending?

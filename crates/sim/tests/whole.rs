@@ -2,7 +2,7 @@
 //! Whole-node seed sweeps: real drivers and ledgers on the seeded scheduler (issue 11).
 //! `KEEL_WHOLE_SEEDS=<n>` multiplies the seed counts locally.
 
-use keel_sim::whole::{Attacks, WholeConfig, WholeViolation, run_whole};
+use keel_sim::whole::{Attacks, EpochChange, WholeConfig, WholeViolation, run_whole};
 
 fn scale() -> u64 {
     std::env::var("KEEL_WHOLE_SEEDS")
@@ -153,10 +153,41 @@ fn the_committee_admits_a_validator_mid_run() {
     for validators in [4, 7] {
         let mut config = WholeConfig::calm(8, validators);
         config.observer = Some(false);
-        config.epoch_change = true;
+        config.epoch_change = Some(EpochChange::AdmitObserver);
         config.transactions = 8;
         config.target_height = 30;
         let report = run_whole(&config).unwrap_or_else(|f| panic!("{f}"));
         assert_eq!(report.epoch, 1, "{report}");
     }
+}
+
+/// Governance removes a validator: an honest one keeps following the chain as a non-voter; an
+/// attacker is ejected and keeps attacking from outside the set.
+#[test]
+fn the_committee_removes_a_validator_mid_run() {
+    for (validators, attackers) in [(4, 0), (4, 1), (7, 0), (7, 2)] {
+        let mut config = WholeConfig::calm(9, validators);
+        config.attackers = attackers;
+        config.attacks = Attacks::all();
+        config.epoch_change = Some(EpochChange::RemoveValidator);
+        config.transactions = 8;
+        config.target_height = 30;
+        let report = run_whole(&config).unwrap_or_else(|f| panic!("{f}"));
+        assert_eq!(
+            report.epoch, 1,
+            "n={validators} attackers={attackers}: {report}"
+        );
+    }
+}
+
+/// Found by this simulator (seed 1192): the validator that admitted two transactions lost their
+/// gossip frames in a partition and was then removed from the validator set; nothing ever
+/// gossiped them again, so they stayed in its pool forever. Pending transactions are now
+/// gossiped again at each sync check.
+#[test]
+fn a_transaction_whose_gossip_was_lost_still_commits() {
+    let config = WholeConfig::for_seed(1192, 4);
+    assert_eq!(config.epoch_change, Some(EpochChange::RemoveValidator));
+    let report = run_whole(&config).unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(report.acknowledged, 17, "{report}");
 }

@@ -36,7 +36,7 @@ pub enum Step {
     ProposeDue,
     /// Send the gossip batch.
     GossipFlush,
-    /// Ask for blocks if behind.
+    /// Ask for blocks if behind; gossip again what stayed pending since the last check.
     SyncCheck,
     /// Refresh revoked peers and publish the status.
     StatusTick,
@@ -190,7 +190,10 @@ impl Driver {
                     self.send_gossip(&batch);
                 }
             }
-            Step::SyncCheck => self.check_sync(now),
+            Step::SyncCheck => {
+                self.check_sync(now);
+                self.regossip();
+            }
             Step::StatusTick => {
                 self.refresh_revoked();
                 self.publish_status();
@@ -363,6 +366,21 @@ impl Driver {
 
     pub(super) fn send(&self, to: &Address, msg: &WireMsg) {
         self.net.send(to, CHANNEL_CONSENSUS, codec::encode(msg));
+    }
+
+    /// Gossip again the transactions still pending since the last check.
+    fn regossip(&mut self) {
+        let pending = self
+            .node
+            .mempool()
+            .oldest(MAX_GOSSIP_BATCH)
+            .into_iter()
+            .map(|p| (p.hash, p.tx.encode()))
+            .collect();
+        let batch = self.gossip.stale(pending);
+        if !batch.is_empty() {
+            self.send_gossip(&batch);
+        }
     }
 
     fn send_gossip(&self, batch: &Vec<Vec<u8>>) {

@@ -330,6 +330,33 @@ fn forged_blocks(rng: &mut SimRng, node: &Node, to: Address, out: &mut Vec<Envel
         blocks.insert(0, stripped);
     }
     out.push(wire(to, &WireMsg::SyncResponse { blocks }));
+    if rng.chance(20) {
+        oversized(node, to, out);
+    }
+}
+
+/// A body from the attacker itself over the block byte budget (a replayed transaction
+/// repeated past `MAX_BLOCK_TX_BYTES`): refused, never executed.
+fn oversized(node: &Node, to: Address, out: &mut Vec<Envelope>) {
+    let head = node.head();
+    let Some(tx) = (1..=head.height)
+        .rev()
+        .take(32)
+        .filter_map(|h| node.chain().block(h).ok().flatten())
+        .find_map(|b| b.transactions.into_iter().next())
+    else {
+        return;
+    };
+    let copies = keel_types::limits::MAX_BLOCK_TX_BYTES / tx.encode().len().max(1) + 1;
+    let mut big = Block {
+        header: head.header.clone(),
+        transactions: vec![tx; copies],
+        certificate: Default::default(),
+    };
+    big.header.height = head.height + 1;
+    big.header.parent_hash = head.hash;
+    big.header.proposer = node.validator_address();
+    out.push(wire(to, &WireMsg::Body(big)));
 }
 
 /// Transactions the chain already committed, gossiped again.

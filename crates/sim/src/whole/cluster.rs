@@ -178,14 +178,14 @@ fn forget_unsynced(
     batch.commit(Durability::Sync)
 }
 
-/// Driver settings of every simulated node: a 50 ms heartbeat under a 1 s round timer.
+/// Driver settings of every simulated node: a 100 ms heartbeat under a 1 s round timer.
 fn driver_config() -> DriverConfig {
     DriverConfig {
         pacemaker: PacemakerConfig {
             base_timeout_ms: 1_000,
             ..PacemakerConfig::default()
         },
-        block_interval_ms: 50,
+        block_interval_ms: 100,
         busy_block_interval_ms: 10,
         max_block_txs: 500,
         gossip_flush_ms: 20,

@@ -61,6 +61,17 @@ impl Attacks {
     }
 }
 
+/// A validator-set change the committee (the genesis validators' node keys) votes through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EpochChange {
+    /// Admit the (honest) observer as a validator.
+    AdmitObserver,
+    /// Remove the last validator: an attacker if there is one (the consortium ejects it; it
+    /// keeps running and attacking as a non-validator), else an honest one (it must keep
+    /// following the chain).
+    RemoveValidator,
+}
+
 /// One whole-node run: real `keel-node` drivers over real ledgers on the seeded scheduler.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WholeConfig {
@@ -85,9 +96,8 @@ pub struct WholeConfig {
     pub gst_ms: u64,
     /// Client transfers submitted before GST.
     pub transactions: usize,
-    /// Whether the committee admits the (honest) observer as a validator during the run (an
-    /// epoch switch).
-    pub epoch_change: bool,
+    /// A validator-set change by governance during the run (an epoch switch).
+    pub epoch_change: Option<EpochChange>,
     /// Every honest node must reach this committed height after GST...
     pub target_height: u64,
     /// ...and commit every transaction whose node stayed up, before this simulated time.
@@ -136,7 +146,13 @@ impl WholeConfig {
             fifo_links: !rng.chance(100),
             gst_ms: rng.range(200, 1_000),
             transactions: rng.range(0, 24) as usize,
-            epoch_change: observer == Some(false) && rng.chance(500),
+            epoch_change: if observer == Some(false) && rng.chance(400) {
+                Some(EpochChange::AdmitObserver)
+            } else if rng.chance(250) {
+                Some(EpochChange::RemoveValidator)
+            } else {
+                None
+            },
             target_height: 8,
             deadline_ms: 60_000,
         }
@@ -149,7 +165,7 @@ impl WholeConfig {
             observer: None,
             faults: Faults::none(),
             fifo_links: true,
-            epoch_change: false,
+            epoch_change: None,
             ..WholeConfig::for_seed(seed, validators)
         }
     }

@@ -10,7 +10,7 @@
 //! validators, and optionally the observer, are attackers ([`Attacks`]): they run the real
 //! driver and also speak the real wire protocol with hostile intent. Client accounts submit
 //! transfers to their home validator. In some seeds the committee admits the observer as a
-//! validator by governance, so the run crosses an epoch switch.
+//! validator, or removes a validator, by governance, so the run crosses an epoch switch.
 //!
 //! Checked after every step of an honest node ([`WholeViolation`]): agreement on committed
 //! blocks, state roots equal to each node's own state tree, every non-implied commit
@@ -31,7 +31,7 @@ mod traffic;
 mod world;
 
 pub use check::WholeViolation;
-pub use config::{Attacks, WholeConfig};
+pub use config::{Attacks, EpochChange, WholeConfig};
 pub use report::WholeReport;
 
 /// A failed whole-node run.

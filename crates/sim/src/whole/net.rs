@@ -19,6 +19,26 @@ pub(crate) struct Envelope {
     pub payload: Vec<u8>,
 }
 
+impl Envelope {
+    /// Whether a frame carries this node's vote or timeout: consensus persisted its safety state
+    /// (fsynced) before sending it.
+    pub fn signs_round(&self) -> bool {
+        use keel_consensus::ConsensusMessage;
+        use keel_node::driver::{CHANNEL_CONSENSUS, WireMsg};
+        if self.channel != CHANNEL_CONSENSUS {
+            return false;
+        }
+        let msg = match keel_types::codec::decode::<WireMsg>("wire", &self.payload, usize::MAX) {
+            Ok(WireMsg::EpochConsensus { msg, .. } | WireMsg::Consensus(msg)) => msg,
+            _ => return false,
+        };
+        matches!(
+            ConsensusMessage::decode(&msg),
+            Ok(ConsensusMessage::Vote(_) | ConsensusMessage::Timeout(_))
+        )
+    }
+}
+
 /// One node's view of the simulated network.
 #[derive(Debug)]
 pub(crate) struct SimNet {

@@ -11,7 +11,7 @@ use super::attack::Attacker;
 use super::check::{Checker, WholeViolation};
 use super::cluster::{Consortium, Role, SimClock};
 use super::config::WholeConfig;
-use super::govern::{GovPlan, admit, gov_tx, votes_needed};
+use super::govern::GovPlan;
 use super::net::Envelope;
 use super::report::{WholeReport, fold};
 use super::traffic::Client;
@@ -26,14 +26,14 @@ const DONE_CHECK_MS: u64 = 50;
 const DELAY_AFTER_GST_MS: u64 = 10;
 
 #[derive(Clone, Copy, Debug)]
-enum Tick {
+pub(super) enum Tick {
     Gossip,
     Sync,
     Status,
 }
 
 #[derive(Debug)]
-enum Event {
+pub(super) enum Event {
     Deliver {
         to: usize,
         incarnation: u64,
@@ -72,20 +72,20 @@ enum Event {
 
 /// One whole-node run.
 pub(crate) struct World {
-    cfg: WholeConfig,
-    rng: SimRng,
+    pub(super) cfg: WholeConfig,
+    pub(super) rng: SimRng,
     clock: SimClock,
-    now: u64,
+    pub(super) now: u64,
     seq: u64,
     queue: BTreeMap<(u64, u64), Event>,
-    c: Consortium,
+    pub(super) c: Consortium,
     attackers: Vec<Option<Attacker>>,
     clients: Vec<Client>,
     partition: Option<(Vec<bool>, u64)>,
     /// Per directed link, the latest scheduled delivery: links are FIFO, as a TCP stream is
     /// (a delay spike holds back what follows on the same link).
     link_clock: Vec<u64>,
-    gov: GovPlan,
+    pub(super) gov: GovPlan,
     check: Checker,
     pub report: WholeReport,
 }
@@ -147,7 +147,7 @@ impl World {
         })
     }
 
-    fn at(&mut self, ms: u64, e: Event) {
+    pub(super) fn at(&mut self, ms: u64, e: Event) {
         self.seq += 1;
         self.queue.insert((ms, self.seq), e);
     }
@@ -227,11 +227,8 @@ impl World {
                 self.at(back, Event::Restart { node });
             }
         }
-        if self.cfg.epoch_change {
-            let honest = (0..self.cfg.validators).filter(|i| self.c.members[*i].honest());
-            self.gov.pending = honest.take(1 + votes_needed(self.cfg.validators)).collect();
-            let t = self.rng.range(1, gst.max(2) / 2);
-            self.at(t, Event::Govern);
+        if let Some(change) = self.cfg.epoch_change {
+            self.plan_epoch_change(change);
         }
         if faults.partitions {
             for _ in 0..self.rng.range(1, 2) {
@@ -343,9 +340,9 @@ impl World {
         self.after_step(i)
     }
 
-    fn after_step(&mut self, i: usize) -> Result<(), WholeViolation> {
+    pub(super) fn after_step(&mut self, i: usize) -> Result<(), WholeViolation> {
         let out = self.c.members[i].net.drain();
-        let synced = self.cfg.faults.crashes && out.iter().any(signs_round);
+        let synced = self.cfg.faults.crashes && out.iter().any(Envelope::signs_round);
         let out = match (self.attackers[i].as_mut(), self.c.members[i].live.as_ref()) {
             (Some(a), Some(live)) => a.rewrite(&mut self.rng, &live.node, out),
             _ => out,
@@ -463,15 +460,7 @@ impl World {
             return Ok(());
         };
         let (raw, hash) = c.next_transfer();
-        let res = live.node.submit(&[raw]);
-        if std::env::var("KEEL_SIM_DEBUG").is_ok() {
-            eprintln!(
-                "{} submit {client}: {res:?} head {}",
-                self.now,
-                live.node.head().height
-            );
-        }
-        let accepted = res.into_iter().all(|r| r.is_ok());
+        let accepted = live.node.submit(&[raw]).iter().all(|r| r.is_ok());
         if accepted {
             let c = &mut self.clients[client];
             c.nonce += 1;
@@ -533,50 +522,6 @@ impl World {
         Ok(())
     }
 
-    /// The next governance action of the epoch switch: the proposal, then each vote once the
-    /// voter's node has committed the proposal.
-    fn govern(&mut self) -> Result<(), WholeViolation> {
-        let Some(&who) = self.gov.pending.first() else {
-            return Ok(());
-        };
-        let retry = self.now + 50;
-        let Some(observer) = self
-            .c
-            .members
-            .get(self.cfg.validators)
-            .map(|m| m.key.clone())
-        else {
-            return Ok(());
-        };
-        let Some(live) = self.c.members[who].live.as_ref() else {
-            self.at(retry, Event::Govern);
-            return Ok(());
-        };
-        let payload = match self.gov.proposal {
-            None => admit(&observer),
-            Some(id) if Checker::has(&live.node, &id) => keel_types::GovPayload::Vote {
-                proposal: id,
-                approve: true,
-            },
-            Some(_) => {
-                self.at(retry, Event::Govern);
-                return Ok(());
-            }
-        };
-        let (raw, hash) = gov_tx(&self.c.members[who].key, 0, payload);
-        if live.node.submit(&[raw]).iter().all(|r| r.is_ok()) {
-            self.gov.proposal.get_or_insert(hash);
-            self.gov.pending.remove(0);
-        }
-        if let Some(live) = self.c.members[who].live.as_mut() {
-            live.driver.drain_admitted();
-        }
-        if !self.gov.pending.is_empty() {
-            self.at(retry, Event::Govern);
-        }
-        self.after_step(who)
-    }
-
     /// Every honest node is up, at the target height, and has committed every transaction
     /// acknowledged by a node that never crashed.
     fn done(&self) -> bool {
@@ -598,6 +543,21 @@ impl World {
     }
 
     fn no_progress(&self) -> WholeViolation {
+        if std::env::var("KEEL_SIM_DEBUG").is_ok() {
+            for tx in self.required() {
+                let pools: Vec<(bool, bool)> = self
+                    .c
+                    .members
+                    .iter()
+                    .map(|m| {
+                        m.live.as_ref().map_or((false, false), |l| {
+                            (l.node.mempool().contains(tx), Checker::has(&l.node, tx))
+                        })
+                    })
+                    .collect();
+                eprintln!("tx {tx}: (in pool, committed) per member {pools:?}");
+            }
+        }
         let honest = self.c.members.iter().filter(|m| m.honest());
         let heights = honest.clone().map(|m| m.seen_height).collect();
         let missing_txs = self
@@ -634,22 +594,4 @@ impl World {
         self.report.sim_ms = self.now;
         Ok(())
     }
-}
-
-/// Whether a frame carries this node's vote or timeout: consensus persisted its safety state
-/// (fsynced) before sending it.
-fn signs_round(e: &Envelope) -> bool {
-    use keel_consensus::ConsensusMessage;
-    use keel_node::driver::{CHANNEL_CONSENSUS, WireMsg};
-    if e.channel != CHANNEL_CONSENSUS {
-        return false;
-    }
-    let msg = match keel_types::codec::decode::<WireMsg>("wire", &e.payload, usize::MAX) {
-        Ok(WireMsg::EpochConsensus { msg, .. } | WireMsg::Consensus(msg)) => msg,
-        _ => return false,
-    };
-    matches!(
-        ConsensusMessage::decode(&msg),
-        Ok(ConsensusMessage::Vote(_) | ConsensusMessage::Timeout(_))
-    )
 }
