@@ -3,6 +3,7 @@
 
 use crate::ExecutionError;
 use crate::keys::StateKey;
+use crate::overlay::StateView;
 use borsh::BorshDeserialize;
 use keel_crypto::Suite;
 use keel_types::{Address, Hash, SignedTransaction};
@@ -38,6 +39,18 @@ pub struct TxInput<'a> {
     pub hash: Hash,
     /// Its verified sender.
     pub sender: Address,
+}
+
+/// Read and decode the state value at `key`, if any (see [`decode_value`]).
+pub(crate) fn read_value<T: BorshDeserialize>(
+    view: &dyn StateView,
+    what: &'static str,
+    key: &StateKey,
+) -> Result<Option<T>, ExecutionError> {
+    match view.get(key)? {
+        None => Ok(None),
+        Some(b) => decode_value(what, key, &b).map(Some),
+    }
 }
 
 /// Decode a stored state value, mapping failure to [`ExecutionError::Corrupt`].

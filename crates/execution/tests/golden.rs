@@ -11,6 +11,9 @@ use keel_execution::governance::{self, GovGenesis};
 use keel_execution::*;
 use keel_types::*;
 
+mod common;
+use common::tx;
+
 const ALG: HashAlgorithm = HashAlgorithm::Sm3;
 
 /// SM3 over the encoded (changes, receipts) of every block of [`history`].
@@ -18,23 +21,6 @@ const GOLDEN: &str = "eb215952de4325d9d3736fc76aba358d4fe2e44bf36f7c188f68825a4d
 
 fn addr(i: u8) -> Address {
     Address([i; 20])
-}
-
-fn tx(nonce: u64, payload: Payload) -> SignedTransaction {
-    SignedTransaction {
-        tx: Transaction {
-            chain_id: 9,
-            nonce,
-            expires_at_height: 1_000,
-            gas_limit: 1_000_000,
-            signer: Signer {
-                scheme: Scheme::Sm2,
-                public_key: vec![2; 33],
-            },
-            payload,
-        },
-        signature: vec![0; 64],
-    }
 }
 
 fn genesis() -> MemoryState {

@@ -3,10 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use keel_crypto::{HashAlgorithm, Scheme, Suite};
+use keel_crypto::{HashAlgorithm, Suite};
 use keel_execution::*;
 use keel_types::*;
 use proptest::prelude::*;
+
+mod common;
+use common::tx;
 
 const ALG: HashAlgorithm = HashAlgorithm::Sm3;
 
@@ -15,23 +18,6 @@ fn params(gas_price: u128) -> ChainParams {
         chain_id: 9,
         suite: Suite::Gm,
         gas_price,
-    }
-}
-
-fn tx(nonce: u64, payload: Payload) -> SignedTransaction {
-    SignedTransaction {
-        tx: Transaction {
-            chain_id: 9,
-            nonce,
-            expires_at_height: 1_000,
-            gas_limit: 1_000_000,
-            signer: Signer {
-                scheme: Scheme::Sm2,
-                public_key: vec![2; 33],
-            },
-            payload,
-        },
-        signature: vec![0; 64],
     }
 }
 

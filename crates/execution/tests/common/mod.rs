@@ -10,6 +10,25 @@ use keel_types::*;
 use std::collections::HashMap;
 
 pub const ALG: HashAlgorithm = HashAlgorithm::Sm3;
+
+/// A transaction on chain 9 with an unchecked SM2 signer (execution does not verify
+/// signatures; the mempool and the ledger do).
+pub fn tx(nonce: u64, payload: Payload) -> SignedTransaction {
+    SignedTransaction {
+        tx: Transaction {
+            chain_id: 9,
+            nonce,
+            expires_at_height: 1_000,
+            gas_limit: 1_000_000,
+            signer: Signer {
+                scheme: Scheme::Sm2,
+                public_key: vec![2; 33],
+            },
+            payload,
+        },
+        signature: vec![0; 64],
+    }
+}
 pub const GAS_PRICE: u128 = 1;
 
 pub fn addr(i: u8) -> Address {

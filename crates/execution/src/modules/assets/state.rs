@@ -2,7 +2,7 @@
 //! record once it holds nothing (so an emptied holding leaves no trace in the state tree).
 
 use crate::ExecutionError;
-use crate::context::decode_value;
+use crate::context::read_value as read;
 use crate::keys::{self, StateKey};
 use crate::modules::{ModResult, refuse};
 use crate::overlay::{Overlay, StateView};
@@ -55,17 +55,6 @@ pub struct Holding {
     pub frozen: bool,
     /// On the asset's white list.
     pub listed: bool,
-}
-
-fn read<T: BorshDeserialize>(
-    view: &dyn StateView,
-    what: &'static str,
-    key: &StateKey,
-) -> Result<Option<T>, ExecutionError> {
-    match view.get(key)? {
-        None => Ok(None),
-        Some(b) => decode_value(what, key, &b).map(Some),
-    }
 }
 
 /// An asset's record, if it exists.

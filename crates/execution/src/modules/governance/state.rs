@@ -1,7 +1,7 @@
 //! Governance records, their state keys and reads over any state view.
 
 use crate::ExecutionError;
-use crate::context::decode_value;
+use crate::context::read_value as read;
 use crate::keys::StateKey;
 use crate::overlay::StateView;
 use borsh::{BorshDeserialize, BorshSerialize};
@@ -246,17 +246,6 @@ pub fn revoked_key(alg: HashAlgorithm, fingerprint: &Hash) -> StateKey {
 
 // ---------------------------------------------------------------------------------------------
 // reads (any state view)
-
-fn read<T: BorshDeserialize>(
-    view: &dyn StateView,
-    what: &'static str,
-    key: &StateKey,
-) -> Result<Option<T>, ExecutionError> {
-    match view.get(key)? {
-        None => Ok(None),
-        Some(b) => decode_value(what, key, &b).map(Some),
-    }
-}
 
 /// The governance state (`None` on a chain initialised without it).
 pub fn gov_state(
