@@ -31,23 +31,23 @@ fn sweep(nodes: usize, seeds: std::ops::Range<u64>) {
     );
 }
 
-// Seed counts are sized to the suite's time budget (issue 19): 2,300 seeds here, and the
+// Seed counts are sized to the suite's time budget (issue 19): 1,400 seeds here, and the
 // whole-node simulator (tests/whole.rs) runs 2,000 more over the real driver and ledger.
 
 #[test]
 fn four_nodes_a() {
-    sweep(4, 0..1_000 * scale());
+    sweep(4, 0..600 * scale());
 }
 
 #[test]
 fn four_nodes_b() {
     let s = scale();
-    sweep(4, 1_000 * s..2_000 * s);
+    sweep(4, 600 * s..1_200 * s);
 }
 
 #[test]
 fn seven_nodes() {
-    sweep(7, 10_000..10_000 + 300 * scale());
+    sweep(7, 10_000..10_000 + 200 * scale());
 }
 
 #[test]

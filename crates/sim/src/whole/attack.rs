@@ -18,8 +18,9 @@ use crate::rng::SimRng;
 
 /// Consensus frames an attacker keeps to replay later.
 const REPLAY_RING: usize = 64;
-/// Next-epoch messages per flood.
-const FLOOD: usize = 300;
+/// Frames per flood: half replayed, half re-tagged for the next epoch (more than the
+/// driver's per-peer next-epoch bound, `MAX_NEXT_EPOCH_MESSAGES_PER_PEER` = 64).
+const FLOOD: usize = 150;
 
 /// One attacker's state.
 #[derive(Debug)]
@@ -330,7 +331,7 @@ fn forged_blocks(rng: &mut SimRng, node: &Node, to: Address, out: &mut Vec<Envel
         blocks.insert(0, stripped);
     }
     out.push(wire(to, &WireMsg::SyncResponse { blocks }));
-    if rng.chance(20) {
+    if rng.chance(10) {
         oversized(node, to, out);
     }
 }

@@ -144,7 +144,7 @@ impl WholeConfig {
             faults,
             delay_ms_max: rng.range(1, 40),
             fifo_links: !rng.chance(100),
-            gst_ms: rng.range(200, 1_000),
+            gst_ms: rng.range(150, 700),
             transactions: rng.range(0, 24) as usize,
             epoch_change: if observer == Some(false) && rng.chance(400) {
                 Some(EpochChange::AdmitObserver)
