@@ -21,6 +21,6 @@ mod pool;
 
 pub use error::AdmitError;
 pub use pool::{
-    AccountSource, Admitted, BlockBudget, Mempool, MempoolConfig, PooledTx, evm_gas_of,
-    verify_parallel,
+    AccountSource, Admitted, BlockBudget, Mempool, MempoolConfig, PooledTx, REGOSSIP_PER_SENDER,
+    evm_gas_of, verify_parallel,
 };

@@ -108,7 +108,7 @@ pub struct PooledTx {
 
 /// Pending transactions per sender offered by [`Mempool::oldest`] (the ones that must commit
 /// first).
-pub const REGOSSIP_PER_SENDER: usize = 16;
+pub const REGOSSIP_PER_SENDER: usize = 4;
 
 /// How many recently included transaction hashes the pool remembers, so that a copy arriving
 /// late by gossip is refused before its signature is verified again.
@@ -273,6 +273,8 @@ impl Mempool {
     /// The `limit` longest-pending transactions (lowest admission order), taking at most the
     /// first [`REGOSSIP_PER_SENDER`] nonces of each sender: what a node gossips again when
     /// transactions stay pending (their first gossip frame may have been lost).
+    /// Linear in the pool's senders (a partial selection, not a sort of the whole pool): it
+    /// runs on the consensus thread once per sync check.
     pub fn oldest(&self, limit: usize) -> Vec<PooledTx> {
         let inner = self.lock();
         let mut heads: Vec<&PooledTx> = inner
@@ -280,8 +282,15 @@ impl Mempool {
             .values()
             .flat_map(|q| q.values().take(REGOSSIP_PER_SENDER))
             .collect();
-        heads.sort_by_key(|p| p.seq);
-        heads.into_iter().take(limit).cloned().collect()
+        if limit == 0 {
+            return Vec::new();
+        }
+        if heads.len() > limit {
+            heads.select_nth_unstable_by_key(limit - 1, |p| p.seq);
+            heads.truncate(limit);
+        }
+        heads.sort_unstable_by_key(|p| p.seq);
+        heads.into_iter().cloned().collect()
     }
 
     /// Is this transaction pending?
