@@ -6,38 +6,21 @@
 
 use keel_crypto::{KeyPair, Suite};
 use keel_execution::assets::{AssetInfo, Holding};
-use keel_ledger::{Genesis, GenesisAccount, GenesisValidator, Ledger, ProofKind};
+use keel_ledger::{Genesis, Ledger, ProofKind};
 use keel_mempool::MempoolConfig;
 use keel_storage::StoreOptions;
 use keel_types::{Address, AssetIssue, AssetOp, Payload, Signer, Transaction, codec};
 
 const SUITE: Suite = Suite::Gm;
-const CHAIN: u64 = 9;
+mod common;
+use common::CHAIN;
 
 fn address(k: &KeyPair) -> Address {
-    Address(keel_crypto::address_of(k.scheme(), &k.public_key(), SUITE.hash()).unwrap())
+    common::address(SUITE, k)
 }
 
 fn genesis(v: &KeyPair, funded: &KeyPair) -> Genesis {
-    Genesis {
-        governance: None,
-        chain_id: CHAIN,
-        chain_name: "asset-proof".into(),
-        suite: SUITE.name().into(),
-        timestamp_ms: 1_000,
-        gas_price: 1,
-        validators: vec![GenesisValidator {
-            name: "v".into(),
-            scheme: v.scheme().name().into(),
-            public_key: hex::encode(v.public_key()),
-            address: address(v),
-        }],
-        alloc: vec![GenesisAccount {
-            address: address(funded),
-            balance: 10_000_000,
-        }],
-        observers: vec![],
-    }
+    common::genesis(SUITE, "asset-proof", 1, (v, funded, 10_000_000))
 }
 
 fn asset_tx(key: &KeyPair, nonce: u64, op: AssetOp) -> Vec<u8> {

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use keel_crypto::{KeyPair, Suite};
-use keel_ledger::{Genesis, GenesisAccount, GenesisValidator, Ledger, LedgerError};
+use keel_ledger::{Genesis, Ledger, LedgerError};
 use keel_mempool::MempoolConfig;
 use keel_storage::StoreOptions;
 use keel_types::{Address, Payload, Signer, Transaction};
@@ -12,32 +12,15 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 const SUITE: Suite = Suite::Intl;
-const CHAIN: u64 = 9;
+mod common;
+use common::CHAIN;
 
 fn address(k: &KeyPair) -> Address {
-    Address(keel_crypto::address_of(k.scheme(), &k.public_key(), SUITE.hash()).unwrap())
+    common::address(SUITE, k)
 }
 
 fn genesis(v: &KeyPair, funded: &KeyPair) -> Genesis {
-    Genesis {
-        governance: None,
-        chain_id: CHAIN,
-        chain_name: "ledger-test".into(),
-        suite: SUITE.name().into(),
-        timestamp_ms: 1_000,
-        gas_price: 0,
-        validators: vec![GenesisValidator {
-            name: "v".into(),
-            scheme: v.scheme().name().into(),
-            public_key: hex::encode(v.public_key()),
-            address: address(v),
-        }],
-        alloc: vec![GenesisAccount {
-            address: address(funded),
-            balance: 1_000_000,
-        }],
-        observers: vec![],
-    }
+    common::genesis(SUITE, "ledger-test", 0, (v, funded, 1_000_000))
 }
 
 fn open(g: &Genesis, local: Address, dir: &Path) -> Result<Ledger, LedgerError> {
