@@ -169,9 +169,12 @@ pub(crate) fn load_certs(path: &Path) -> Result<Vec<Certificate>, CliError> {
     parsed.map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
 }
 
-fn load_cert(path: &Path) -> Result<Certificate, CliError> {
-    let mut certs = load_certs(path)?;
-    Ok(certs.remove(0))
+/// The first certificate of a PEM file (the leaf of a chain), or one DER certificate.
+pub(crate) fn load_cert(path: &Path) -> Result<Certificate, CliError> {
+    load_certs(path)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| CliError::Usage(format!("{}: no certificate in it", path.display())))
 }
 
 /// A CA certificate with its key, checked to match.

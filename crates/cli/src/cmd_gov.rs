@@ -128,9 +128,13 @@ enum ActionCmd {
         /// Organisation.
         #[arg(long, default_value = "")]
         org: String,
-        /// Certificate fingerprint to bind (0x…), optional.
-        #[arg(long)]
+        /// Certificate fingerprint to bind (0x…), optional: once governance revokes that
+        /// certificate, the account's transactions are refused (`CERTIFICATE_REVOKED`).
+        #[arg(long, conflicts_with = "cert")]
         cert_fingerprint: Option<Hash>,
+        /// Bind the account to this certificate file (PEM or DER; the first certificate).
+        #[arg(long)]
+        cert: Option<PathBuf>,
         #[command(flatten)]
         send: SendOpts,
     },
@@ -158,11 +162,17 @@ enum ActionCmd {
         #[command(flatten)]
         send: SendOpts,
     },
-    /// Record a revoked certificate fingerprint.
+    /// Revoke a certificate on chain: once accepted, every node closes the links of a node
+    /// holding it (or holding a certificate it issued, for an organisation CA), ignores its
+    /// relayed votes, and refuses transactions of accounts bound to it.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["fingerprint", "cert"])))]
     RevokeCert {
-        /// Fingerprint (0x…).
+        /// Fingerprint (0x…; `keel cert show` prints it).
         #[arg(long)]
-        fingerprint: Hash,
+        fingerprint: Option<Hash>,
+        /// The certificate file (PEM or DER; the first certificate of a chain).
+        #[arg(long)]
+        cert: Option<PathBuf>,
         #[command(flatten)]
         send: SendOpts,
     },
@@ -287,8 +297,13 @@ fn action_of(cmd: ActionCmd) -> Result<(GovAction, SendOpts), CliError> {
             role,
             org,
             cert_fingerprint,
+            cert,
             send,
         } => {
+            let cert_fingerprint = match cert {
+                Some(path) => Some(fingerprint_of(&path)?),
+                None => cert_fingerprint,
+            };
             let role = Role::from_name(&role).ok_or_else(|| {
                 CliError::Usage(format!(
                     "unknown role {role:?}; one of client, auditor, observer, org_admin"
@@ -307,7 +322,18 @@ fn action_of(cmd: ActionCmd) -> Result<(GovAction, SendOpts), CliError> {
         ActionCmd::RemoveAccount { address, send } => (GovAction::RemoveAccount { address }, send),
         ActionCmd::Freeze { address, send } => (GovAction::Freeze { address }, send),
         ActionCmd::Unfreeze { address, send } => (GovAction::Unfreeze { address }, send),
-        ActionCmd::RevokeCert { fingerprint, send } => {
+        ActionCmd::RevokeCert {
+            fingerprint,
+            cert,
+            send,
+        } => {
+            let fingerprint = match (fingerprint, cert) {
+                (Some(f), _) => f,
+                (None, Some(path)) => fingerprint_of(&path)?,
+                (None, None) => {
+                    return Err(CliError::Usage("give --fingerprint or --cert".into()));
+                }
+            };
             (GovAction::RevokeCertificate { fingerprint }, send)
         }
         ActionCmd::OpPolicy {
@@ -399,4 +425,9 @@ pub(crate) fn run(cmd: GovCmd) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// The fingerprint governance uses for the first certificate of a file.
+fn fingerprint_of(path: &std::path::Path) -> Result<Hash, CliError> {
+    Ok(Hash(crate::cmd_ca::load_cert(path)?.fingerprint_digest()))
 }

@@ -1,7 +1,8 @@
 //! Consortium PKI end to end (ADR 0010, docs/pki.md): `keel ca` + `keel cert verify` exit
 //! codes; `keel network init --orgs 4` makes a 4-organisation network whose node processes
 //! link with certificates and commit blocks, expose the certificate expiry metric and
-//! status, and drop a validator whose certificate is revoked through the CRL file.
+//! status, and drop a validator whose certificate is revoked on chain by a governance vote
+//! (issue 14), the CRL file staying an offline path merged with it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -497,11 +498,56 @@ fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_valid
         "{metrics}"
     );
 
-    // Revoke node-3's certificate and hand the new CRL to the other nodes: they drop it, and
-    // the remaining three (a quorum of 4) keep committing.
+    // Revoke node-3's certificate on chain (issue 14): node-0's committee key proposes, 1 and 2
+    // vote (3 of 4). Every node hands the revocation to its network layer, which closes the
+    // link; the remaining three (a quorum of 4) keep committing.
     let shown = run_ok(&["cert", "show", p(&dir.join("node-3/node.crt"))]);
     let serial = field(&shown, "serial:");
     let address = field(&shown, "address:");
+    let url = format!("http://127.0.0.1:{base}");
+    let key = |i: usize| dir.join(format!("node-{i}/validator.key"));
+    let out = run_ok(&[
+        "gov",
+        "propose",
+        "revoke-cert",
+        "--cert",
+        p(&dir.join("node-3/node.crt")),
+        "--key",
+        p(&key(0)),
+        "--rpc",
+        &url,
+    ]);
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("proposal "))
+        .unwrap_or_else(|| panic!("no proposal id in:\n{out}"))
+        .trim()
+        .to_string();
+    for i in [1, 2] {
+        run_ok(&["gov", "vote", &id, "--key", p(&key(i)), "--rpc", &url]);
+    }
+    let proposal = rpcs[0].ok("keel_getProposal", json!([id]));
+    assert_eq!(proposal["status"], "accepted", "{proposal}");
+    let dropped_by = |rpc: &Rpc| {
+        rpc.call("keel_status", json!([])).is_ok_and(|s| {
+            s["peers"].as_array().unwrap().iter().any(|p| {
+                p["address"] == address.as_str()
+                    && p["connected"] == false
+                    && p["lastError"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("revoked")
+            })
+        })
+    };
+    wait_for(
+        "node-3 dropped as revoked on chain by nodes 0-2",
+        common::WAIT,
+        || rpcs[..3].iter().all(dropped_by),
+        || logs(&procs),
+    );
+    // The CRL stays an offline path, merged with the chain's list: revoking node-3 there too
+    // is picked up by the watcher, and the link stays down.
     run_ok(&["ca", "revoke", &serial, "--dir", p(&dir.join("ca"))]);
     for i in 0..3 {
         std::fs::copy(
@@ -510,23 +556,6 @@ fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_valid
         )
         .unwrap();
     }
-    wait_for(
-        "node-3 dropped as revoked by node-0",
-        common::WAIT,
-        || {
-            rpcs[0].call("keel_status", json!([])).is_ok_and(|s| {
-                s["peers"].as_array().unwrap().iter().any(|p| {
-                    p["address"] == address.as_str()
-                        && p["connected"] == false
-                        && p["lastError"]
-                            .as_str()
-                            .unwrap_or_default()
-                            .contains("revoked")
-                })
-            })
-        },
-        || logs(&procs),
-    );
     let h = height(&rpcs[0]);
     wait_for(
         "the other three to keep committing",
@@ -551,10 +580,22 @@ fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_valid
         || metric("keel_p2p_cert_rejections_total") >= 1,
         || logs(&procs),
     );
-    let log = std::fs::read_to_string(&procs[0].stderr_path).unwrap();
+    wait_for(
+        "node-0's CRL watcher to reload the list",
+        common::WAIT,
+        || {
+            std::fs::read_to_string(&procs[0].stderr_path)
+                .is_ok_and(|log| log.contains("revocation list reloaded"))
+        },
+        || logs(&procs),
+    );
+    let status = rpcs[0].ok("keel_status", json!([]));
+    let peers = status["peers"].as_array().unwrap();
     assert!(
-        log.contains("revocation list reloaded"),
-        "node-0 log lacks the reload"
+        peers
+            .iter()
+            .any(|p| p["address"] == address.as_str() && p["connected"] == false),
+        "node-3 stays out: {status}"
     );
     for proc_ in &mut procs {
         proc_.terminate(common::WAIT);

@@ -418,3 +418,51 @@ fn the_block_gas_budget_is_set_by_governance_and_bounded_below() {
         Some(keel_types::limits::MIN_BLOCK_EVM_GAS * 2)
     );
 }
+
+/// Issue 14: a revocation voted on chain is listed in order for the network layer, cannot be
+/// voted twice, and refuses the transactions of an account bound to the certificate.
+#[test]
+fn a_revoked_certificate_is_listed_and_disables_the_account_bound_to_it() {
+    let mut c = Chain::new(&[1, 1, 1, 1], true);
+    let (fp, other) = (Hash([0x5a; 32]), Hash([0x6b; 32]));
+    let pass = |c: &mut Chain, action: GovAction| {
+        let (r, id) = c.propose(1, action);
+        assert_eq!(r.status, TxStatus::Success, "{r:?}");
+        c.vote(2, id, true);
+        c.vote(3, id, true);
+        assert!(matches!(c.status(&id), ProposalStatus::Accepted { .. }));
+    };
+    pass(
+        &mut c,
+        GovAction::SetAccount {
+            address: addr(10),
+            role: Role::Client,
+            org: "bank".into(),
+            cert_fingerprint: Some(fp),
+        },
+    );
+    assert_eq!(code(&c.transfer(addr(10))), None, "bound, not revoked");
+    assert!(
+        governance::revoked_fingerprints(&c.state, ALG)
+            .unwrap()
+            .is_empty()
+    );
+    pass(&mut c, GovAction::RevokeCertificate { fingerprint: other });
+    pass(&mut c, GovAction::RevokeCertificate { fingerprint: fp });
+    assert_eq!(
+        governance::revoked_fingerprints(&c.state, ALG).unwrap(),
+        vec![other, fp],
+        "in revocation order"
+    );
+    let r = c.transfer(addr(10));
+    assert_eq!(code(&r), Some(ExecErrorCode::CertificateRevoked), "{r:?}");
+    assert!(r.error.unwrap().1.contains("revoked by governance"));
+    assert_eq!(
+        code(&c.transfer(addr(12))),
+        Some(ExecErrorCode::NotAdmitted)
+    );
+    // A second revocation of the same certificate is refused at proposal time.
+    let (r, _) = c.propose(1, GovAction::RevokeCertificate { fingerprint: fp });
+    assert_eq!(code(&r), Some(ExecErrorCode::GovInvalid), "{r:?}");
+    assert!(r.error.unwrap().1.contains("already revoked"));
+}

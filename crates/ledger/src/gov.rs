@@ -228,6 +228,15 @@ impl Ledger {
         )?)
     }
 
+    /// Every certificate fingerprint governance revoked, in order, at the head: the node hands
+    /// them to its network layer, which closes their links (issue 14).
+    pub fn revoked_fingerprints(&self) -> Result<Vec<Hash>, LedgerError> {
+        Ok(governance::revoked_fingerprints(
+            &self.view(self.head().height),
+            self.suite.hash(),
+        )?)
+    }
+
     /// Height a certificate fingerprint was revoked at, if it was.
     pub fn revoked_at(&self, fingerprint: &Hash) -> Result<Option<u64>, LedgerError> {
         Ok(governance::revoked_at(

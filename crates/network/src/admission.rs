@@ -9,7 +9,8 @@ use keel_crypto::Scheme;
 use std::collections::HashSet;
 
 use keel_pki::{Certificate, PkiError, RevokedSet, Role, Serial};
-use keel_types::Address;
+use keel_types::{Address, Hash};
+use std::collections::BTreeSet;
 
 use crate::config::{AUTH_MAX_CERTS, PkiConfig};
 use crate::error::{LinkError, NetworkError};
@@ -24,6 +25,9 @@ pub struct PeerCert {
     /// Serials of the node certificate and of the CAs below the root (a revocation of any
     /// of them drops the link).
     pub serials: Vec<Serial>,
+    /// Fingerprints of the same certificates ([`Certificate::fingerprint_digest`]): a
+    /// revocation voted on chain names one of them.
+    pub fingerprints: Vec<Hash>,
     /// The earliest notAfter on its chain, Unix seconds: the link is closed once the clock
     /// passes it (`NetworkHandle::sweep_expired`).
     pub not_after: u64,
@@ -38,6 +42,8 @@ pub(crate) struct PkiState {
     validators: HashSet<Address>,
     pub(crate) own_chain_der: Vec<Vec<u8>>,
     revoked: RwLock<RevokedSet>,
+    /// Fingerprints revoked on chain (governance), merged with the CRL's serials.
+    revoked_fingerprints: RwLock<BTreeSet<Hash>>,
 }
 
 pub(crate) fn now_secs() -> u64 {
@@ -71,6 +77,7 @@ impl PkiState {
             validators,
             own_chain_der: config.chain.iter().map(|c| c.der().to_vec()).collect(),
             revoked: RwLock::new(config.revoked.clone()),
+            revoked_fingerprints: RwLock::default(),
         })
     }
 
@@ -85,11 +92,29 @@ impl PkiState {
             .clone()
     }
 
+    /// Replaces the fingerprints revoked on chain.
+    pub(crate) fn set_revoked_fingerprints(&self, revoked: BTreeSet<Hash>) {
+        *self
+            .revoked_fingerprints
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = revoked;
+    }
+
+    /// Whether a certificate of `cert`'s chain is revoked, by the CRL or on chain.
     pub(crate) fn is_revoked(&self, cert: &PeerCert) -> bool {
         let set = self.revoked.read().unwrap_or_else(PoisonError::into_inner);
-        cert.serials
+        if cert
+            .serials
             .iter()
             .any(|s| keel_pki::RevocationSource::is_revoked(&*set, s))
+        {
+            return true;
+        }
+        let fps = self
+            .revoked_fingerprints
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        cert.fingerprints.iter().any(|f| fps.contains(f))
     }
 
     /// The admission check of a peer that proved possession of `(scheme, public_key)`.
@@ -139,12 +164,24 @@ impl PkiState {
             });
         }
         let below_root = verified.below_anchor();
-        Ok(PeerCert {
+        let cert = PeerCert {
             role,
             organization: verified.leaf().organization().unwrap_or_default(),
             serials: below_root.iter().map(Certificate::serial).collect(),
+            fingerprints: below_root
+                .iter()
+                .map(|c| Hash(c.fingerprint_digest()))
+                .collect(),
             not_after: verified.not_after(),
-        })
+        };
+        if self.is_revoked(&cert) {
+            return Err(LinkError::Certificate {
+                address,
+                code: "revoked",
+                reason: "a certificate of the chain was revoked on chain by governance".into(),
+            });
+        }
+        Ok(cert)
     }
 }
 

@@ -1,6 +1,6 @@
 //! `Network::start` and the `NetworkHandle` API.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use keel_crypto::{KeyPair, Suite};
-use keel_types::Address;
+use keel_types::{Address, Hash};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -190,6 +190,19 @@ impl Network {
     }
 }
 
+/// Closes the live links whose chain is revoked (by the CRL or on chain); how many.
+fn close_revoked(shared: &Shared, pki: &PkiState) -> usize {
+    let closed = shared
+        .peers
+        .values()
+        .filter(|slot| slot.close_if(CloseCause::Revoked, |cert| pki.is_revoked(cert)))
+        .count();
+    if closed > 0 {
+        tracing::warn!(closed, "links closed after a certificate revocation");
+    }
+    closed
+}
+
 fn sweep_expired(shared: &Shared, now_secs: u64) -> usize {
     if shared.pki.is_none() {
         return 0;
@@ -365,15 +378,20 @@ impl NetworkHandle {
             return 0;
         };
         pki.set_revoked(revoked);
-        let closed = shared
-            .peers
-            .values()
-            .filter(|slot| slot.close_if(CloseCause::Revoked, |cert| pki.is_revoked(cert)))
-            .count();
-        if closed > 0 {
-            tracing::warn!(closed, "links closed after a certificate revocation");
-        }
-        closed
+        close_revoked(shared, pki)
+    }
+
+    /// Replaces the certificate fingerprints revoked on chain by governance (issue 14; merged
+    /// with the CRL's serials: a certificate is refused if either source revokes it) and
+    /// closes every live link whose chain holds one; returns how many were closed. A no-op
+    /// returning 0 without certificate admission.
+    pub fn set_revoked_fingerprints(&self, revoked: BTreeSet<Hash>) -> usize {
+        let shared = self.shared();
+        let Some(pki) = &shared.pki else {
+            return 0;
+        };
+        pki.set_revoked_fingerprints(revoked);
+        close_revoked(shared, pki)
     }
 
     /// Closes every live link whose verified chain expired before `now_secs` (Unix seconds;
@@ -390,7 +408,8 @@ impl NetworkHandle {
         self.shared().pki.as_ref().map(PkiState::revoked_set)
     }
 
-    /// Peers whose most recently admitted certificate chain holds a revoked serial, sorted
+    /// Peers whose most recently admitted certificate chain holds a revoked serial or
+    /// fingerprint, sorted
     /// (empty without certificate admission). Their links are closed and their handshakes
     /// refused; the node can also ignore what others relay on their behalf (e.g. votes). A
     /// peer this node never admitted since it started is not known here.

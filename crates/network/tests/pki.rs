@@ -317,6 +317,58 @@ async fn set_revoked_drops_the_link_and_keeps_the_peer_out() {
     shutdown_all(nodes).await;
 }
 
+/// Issue 14: a certificate revoked on chain (by fingerprint) drops the live link and keeps the
+/// peer out, like a CRL serial; the two sources are merged, so a new CRL that does not name
+/// the certificate does not let it back in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fingerprint_revoked_on_chain_drops_the_link_whatever_the_crl_says() {
+    let root_a = root(120);
+    let org1 = org(&root_a, "Org1", 121);
+    let chains: Vec<_> = (1..=3)
+        .map(|s| node_chain(&org1, s, Role::Validator))
+        .collect();
+    let nodes = start_consortium(&root_a, &chains, &RevokedSet::new()).await;
+    wait_until("mesh", || validators_connected(&nodes)).await;
+    let n1 = nodes[0].handle.clone();
+    let third = nodes[2].address;
+    let fp = keel_types::Hash(chains[2][0].fingerprint_digest());
+    assert_eq!(
+        n1.set_revoked_fingerprints([fp].into()),
+        1,
+        "one live link dropped"
+    );
+    assert_eq!(n1.revoked_peers(), vec![third]);
+    // A CRL reload (here: one revoking nothing) replaces the serials only. (It may close a
+    // link of node 3 that was being installed during the first sweep: the count is racy.)
+    n1.set_revoked(RevokedSet::new());
+    assert_eq!(
+        n1.revoked_peers(),
+        vec![third],
+        "the on-chain revocation stays"
+    );
+    wait_until("reconnects refused", || {
+        n1.metrics().rejected_certificate >= 2
+    })
+    .await;
+    let status = n1.peers();
+    let p3 = status.iter().find(|p| p.address == third).unwrap();
+    assert!(!p3.connected);
+    assert!(
+        p3.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("revoked on chain"),
+        "{p3:?}"
+    );
+    // An organisation CA's fingerprint drops every node it certified.
+    let ca_fp = keel_types::Hash(org1.cert.fingerprint_digest());
+    assert_eq!(nodes[1].handle.set_revoked_fingerprints([ca_fp].into()), 2);
+    assert_eq!(n1.set_revoked_fingerprints([].into()), 0);
+    assert_eq!(nodes[1].handle.set_revoked_fingerprints([].into()), 0);
+    wait_until("node 3 back", || validators_connected(&nodes)).await;
+    shutdown_all(nodes).await;
+}
+
 /// A live link is closed once its peer's certificate expires (checked at the handshake, then
 /// swept; the clock is a parameter, so nothing waits for a real expiry); other links stay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

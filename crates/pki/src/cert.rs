@@ -301,11 +301,23 @@ impl Certificate {
 
     /// Hash of the DER encoding, hex (SM3 for SM2 certificates, SHA-256 for the others).
     pub fn fingerprint(&self) -> (HashAlgorithm, String) {
-        let alg = match self.scheme {
+        (
+            self.fingerprint_alg(),
+            hex::encode(self.fingerprint_digest()),
+        )
+    }
+
+    /// The fingerprint's bytes: what governance revokes (`GovAction::RevokeCertificate`) and
+    /// binds accounts to.
+    pub fn fingerprint_digest(&self) -> keel_crypto::Digest {
+        self.fingerprint_alg().digest(&self.der)
+    }
+
+    fn fingerprint_alg(&self) -> HashAlgorithm {
+        match self.scheme {
             Scheme::Sm2 => HashAlgorithm::Sm3,
             _ => HashAlgorithm::Sha256,
-        };
-        (alg, hex::encode(alg.digest(&self.der)))
+        }
     }
 
     /// Checks that `issuer`'s key signed this certificate (signature only; no names, dates or

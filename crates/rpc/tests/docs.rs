@@ -86,6 +86,7 @@ fn rpc_doc_lists_every_method_and_error() {
         ExecErrorCode::GovInvalid,
         ExecErrorCode::GovLastMember,
         ExecErrorCode::GovOneValidatorPerEpoch,
+        ExecErrorCode::CertificateRevoked,
         ExecErrorCode::AssetUnknown,
         ExecErrorCode::AssetNotIssuer,
         ExecErrorCode::AssetMaxSupply,

@@ -47,6 +47,8 @@ pub enum ExecErrorCode {
     GovLastMember = 24,
     /// A validator change was already accepted in this epoch.
     GovOneValidatorPerEpoch = 25,
+    /// The sender's account is bound to a certificate that governance revoked (issue 14).
+    CertificateRevoked = 26,
     /// No asset with this id.
     AssetUnknown = 30,
     /// Only the asset's issuer may do this (mint, freeze, unfreeze, white list, issuer role).
@@ -93,6 +95,7 @@ impl ExecErrorCode {
             ExecErrorCode::GovInvalid => "GOV_INVALID",
             ExecErrorCode::GovLastMember => "GOV_LAST_MEMBER",
             ExecErrorCode::GovOneValidatorPerEpoch => "GOV_ONE_VALIDATOR_PER_EPOCH",
+            ExecErrorCode::CertificateRevoked => "CERTIFICATE_REVOKED",
             ExecErrorCode::AssetUnknown => "ASSET_UNKNOWN",
             ExecErrorCode::AssetNotIssuer => "ASSET_NOT_ISSUER",
             ExecErrorCode::AssetMaxSupply => "ASSET_MAX_SUPPLY",

@@ -68,6 +68,8 @@ pub struct Driver {
     pub(super) next_epoch: NextEpochBuffer,
     /// Validators whose certificate is revoked: their messages are ignored even when relayed.
     pub(super) revoked: RevokedAuthors,
+    /// The on-chain revocations last handed to the network, and the height they were read at.
+    chain_revoked: (u64, Vec<Hash>),
 }
 
 impl std::fmt::Debug for Driver {
@@ -119,6 +121,7 @@ impl Driver {
             epoch: built.epoch,
             next_epoch: NextEpochBuffer::default(),
             revoked: RevokedAuthors::default(),
+            chain_revoked: (0, Vec::new()),
         };
         driver.restore_pending(now)?;
         Ok(driver)
@@ -195,6 +198,7 @@ impl Driver {
                 self.regossip();
             }
             Step::StatusTick => {
+                self.refresh_chain_revocations();
                 self.refresh_revoked();
                 self.publish_status();
             }
@@ -471,6 +475,33 @@ impl Driver {
             WireMsg::BlockRequest { id } => self.serve_block(from, id),
             WireMsg::SyncResponse { blocks } => self.apply_sync(from, blocks, now),
         }
+    }
+
+    /// Hand the certificates governance revoked to the network (when the head moved and the
+    /// list changed): their links close and their handshakes are refused, merged with the CRL.
+    fn refresh_chain_revocations(&mut self) {
+        let height = self.node.head().height;
+        if height == self.chain_revoked.0 {
+            return;
+        }
+        let list = match self.node.revoked_fingerprints() {
+            Ok(list) => list,
+            Err(e) => {
+                tracing::error!(error = %e, "reading the on-chain revocations failed");
+                return;
+            }
+        };
+        if list != self.chain_revoked.1 {
+            let closed = self
+                .net
+                .set_revoked_fingerprints(list.iter().copied().collect());
+            tracing::warn!(
+                revoked = list.len(),
+                closed,
+                "certificates revoked on chain handed to the network"
+            );
+        }
+        self.chain_revoked = (height, list);
     }
 
     fn refresh_revoked(&mut self) {

@@ -3,7 +3,8 @@
 //! implements it over its own seeded network.
 
 use keel_network::{NetworkHandle, NetworkMetrics, PeerStatus};
-use keel_types::Address;
+use keel_types::{Address, Hash};
+use std::collections::BTreeSet;
 
 /// What the driver needs from the network. Sends are best effort (a full queue or an unknown
 /// peer drops the frame, as the network itself does).
@@ -16,6 +17,9 @@ pub trait DriverNet: Send + Sync {
     fn peers(&self) -> Vec<PeerStatus>;
     /// Peers whose certificate is revoked (sorted).
     fn revoked_peers(&self) -> Vec<Address>;
+    /// Replace the certificate fingerprints revoked on chain; live links of those
+    /// certificates close. How many links were closed.
+    fn set_revoked_fingerprints(&self, fingerprints: BTreeSet<Hash>) -> usize;
     /// Counters for the status page.
     fn metrics(&self) -> NetworkMetrics;
 }
@@ -36,6 +40,10 @@ impl DriverNet for NetworkHandle {
 
     fn revoked_peers(&self) -> Vec<Address> {
         NetworkHandle::revoked_peers(self)
+    }
+
+    fn set_revoked_fingerprints(&self, fingerprints: BTreeSet<Hash>) -> usize {
+        NetworkHandle::set_revoked_fingerprints(self, fingerprints)
     }
 
     fn metrics(&self) -> NetworkMetrics {

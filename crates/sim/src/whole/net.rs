@@ -110,6 +110,10 @@ impl DriverNet for SimNet {
         Vec::new()
     }
 
+    fn set_revoked_fingerprints(&self, _: std::collections::BTreeSet<keel_types::Hash>) -> usize {
+        0
+    }
+
     fn metrics(&self) -> NetworkMetrics {
         NetworkMetrics::default()
     }

@@ -2,8 +2,9 @@
 
 use super::proposals::{TxResult, load_epoch, refuse};
 use super::state::{
-    EpochState, GovState, MAX_MEMBERS, MAX_VALIDATORS, Member, account_key, account_perm,
-    block_gas_key, epoch_key, policy_key, proposal, revoked_key, validator_address,
+    EpochState, GovState, MAX_MEMBERS, MAX_REVOKED_CERTIFICATES, MAX_VALIDATORS, Member,
+    account_key, account_perm, block_gas_key, epoch_key, policy_key, proposal, revoked_at,
+    revoked_fingerprints, revoked_key, revoked_list_key, validator_address,
 };
 use crate::context::BlockContext;
 use crate::overlay::Overlay;
@@ -107,6 +108,22 @@ pub(super) fn precheck(
                 }
             }
         }
+        GovAction::RevokeCertificate { fingerprint } => {
+            if let Some(h) = revoked_at(ov, alg, fingerprint).map_err(Err)? {
+                return refuse(
+                    ExecErrorCode::GovInvalid,
+                    format!("certificate {fingerprint} was already revoked at height {h}"),
+                );
+            }
+            if revoked_fingerprints(ov, alg).map_err(Err)?.len() >= MAX_REVOKED_CERTIFICATES {
+                return refuse(
+                    ExecErrorCode::GovInvalid,
+                    format!(
+                        "{MAX_REVOKED_CERTIFICATES} certificates are revoked already; revoke the issuing organisation CA instead"
+                    ),
+                );
+            }
+        }
         GovAction::SetParam(ChainParam::MaxBlockTxs(0))
         | GovAction::SetParam(ChainParam::BlockIntervalMs(0))
         | GovAction::SetParam(ChainParam::ProposalTtlBlocks(0)) => {
@@ -182,6 +199,9 @@ pub(super) fn apply_action(
         }
         GovAction::RevokeCertificate { fingerprint } => {
             ov.put(revoked_key(alg, fingerprint), codec::encode(&ctx.height));
+            let mut list = revoked_fingerprints(ov, alg).map_err(Err)?;
+            list.push(*fingerprint);
+            ov.put(revoked_list_key(alg), codec::encode(&list));
         }
         GovAction::SetOperationPolicy { op, policy } => {
             ov.put(policy_key(alg, *op), codec::encode(policy));

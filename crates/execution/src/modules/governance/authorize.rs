@@ -1,6 +1,6 @@
 //! The permission rule (ADR 0011), run at admission against the head and again in execution.
 
-use super::state::{account_perm, gov_state, op_policy};
+use super::state::{account_perm, gov_state, op_policy, revoked_at};
 use crate::ExecutionError;
 use crate::overlay::StateView;
 use keel_crypto::HashAlgorithm;
@@ -62,6 +62,16 @@ pub fn authorize(
         return Err(Ok((
             ExecErrorCode::AccountFrozen,
             format!("account {sender} is frozen by governance"),
+        )));
+    }
+    if let Some(fp) = perm.cert_fingerprint
+        && let Some(h) = revoked_at(view, alg, &fp).map_err(Err)?
+    {
+        return Err(Ok((
+            ExecErrorCode::CertificateRevoked,
+            format!(
+                "account {sender} is bound to certificate {fp}, revoked by governance at height {h}"
+            ),
         )));
     }
     if let Some(op) = keel_types::operation_of(payload) {

@@ -16,6 +16,10 @@ pub const MAX_RECENT_PROPOSALS: usize = 256;
 pub const MAX_MEMBERS: usize = 128;
 /// Most validators (mirrors `keel_consensus::MAX_VALIDATORS`).
 pub const MAX_VALIDATORS: usize = 128;
+/// Certificates governance can revoke over a chain's life (the list is one state value,
+/// rewritten on each revocation: 4,096 × 32 bytes = 128 KiB at most). Beyond it, rotate the
+/// organisation CA and revoke it, which drops every certificate it issued.
+pub const MAX_REVOKED_CERTIFICATES: usize = 4096;
 /// Default lifetime of a proposal, blocks.
 pub const DEFAULT_PROPOSAL_TTL_BLOCKS: u64 = 1_000;
 
@@ -239,6 +243,12 @@ pub fn policy_key(alg: HashAlgorithm, op: Operation) -> StateKey {
     alg.digest_parts(&[b"keel/gov/op/v1", &[op as u8]])
 }
 
+/// Key of the list of every revoked fingerprint, in revocation order: what a node hands its
+/// network layer so that links of revoked certificates close (issue 14).
+pub fn revoked_list_key(alg: HashAlgorithm) -> StateKey {
+    alg.digest_parts(&[b"keel/gov/v1", b"revoked-list"])
+}
+
 /// Key of a revoked certificate fingerprint.
 pub fn revoked_key(alg: HashAlgorithm, fingerprint: &Hash) -> StateKey {
     alg.digest_parts(&[b"keel/gov/revoked/v1", &fingerprint.0])
@@ -304,6 +314,15 @@ pub fn op_policy(
     op: Operation,
 ) -> Result<OpPolicy, ExecutionError> {
     Ok(read(view, "operation policy", &policy_key(alg, op))?.unwrap_or(OpPolicy::Open))
+}
+
+/// Every certificate fingerprint governance revoked, in revocation order (at most
+/// [`MAX_REVOKED_CERTIFICATES`]).
+pub fn revoked_fingerprints(
+    view: &dyn StateView,
+    alg: HashAlgorithm,
+) -> Result<Vec<Hash>, ExecutionError> {
+    Ok(read(view, "revocation list", &revoked_list_key(alg))?.unwrap_or_default())
 }
 
 /// Height at which a certificate fingerprint was revoked, if it was.
