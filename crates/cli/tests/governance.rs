@@ -5,9 +5,12 @@
 //! 1. Permissions: a non-admitted account and an auditor cannot send (`NOT_ADMITTED`,
 //!    `NOT_PERMITTED`), the auditor can read; an admitted client can; after a freeze proposal
 //!    passes, the client is refused with `ACCOUNT_FROZEN`.
-//! 2. The committee (the validators' node keys) adds the observer as a 5th validator; the
-//!    accepting block ends epoch 0; the 5th node takes part in quorums of epoch 1 (its vote
-//!    appears in commit certificates); killed and restarted, it resumes voting in epoch 1.
+//! 2. Join without restarts (issue 14): node-4 is in no genesis list (its observer entry is
+//!    removed), so the validators refuse its links and it stays at height 0. The committee (the
+//!    validators' node keys) adds it as a 5th validator with its P2P address; the accepting
+//!    block ends epoch 0 and every running validator admits it to its network; it syncs from
+//!    genesis and takes part in quorums of epoch 1 (its vote appears in commit certificates);
+//!    killed and restarted, it resumes voting in epoch 1. No other process is restarted.
 //! 3. Validator 3 is removed (epoch 2) and killed: the remaining 4 keep committing.
 //! 4. Validator 2 is killed too; once it has been silent for the liveness window, a proposal
 //!    that would leave the online validators short of a quorum is refused with
@@ -33,6 +36,7 @@ struct Net {
     tmp: Option<tempfile::TempDir>,
     dir: PathBuf,
     rpc_base: u16,
+    p2p_base: u16,
     procs: Vec<Option<NodeProc>>,
 }
 
@@ -229,11 +233,14 @@ fn setup() -> Net {
             { "address": addr(1), "role": "auditor", "org": "regulator" },
         ],
     });
+    // Node-4 joins later by a vote: it is not an observer of genesis either.
+    g["observers"] = json!([]);
     std::fs::write(&gpath, serde_json::to_string_pretty(&g).unwrap()).unwrap();
     let mut net = Net {
         tmp: Some(tmp),
         dir,
         rpc_base,
+        p2p_base,
         procs: (0..NODES).map(|_| None).collect(),
     };
     for i in 0..NODES {
@@ -277,7 +284,12 @@ fn took_part(net: &Net, node: usize, who: &Address, from: u64, to: u64) -> bool 
 #[test]
 fn governance_permissions_and_validator_changes() {
     let mut net = setup();
-    net.wait_progress(&[0, 1, 2, 3, 4], 3, "the network to start committing");
+    net.wait_progress(&[0, 1, 2, 3], 3, "the validators to start committing");
+    assert_eq!(
+        net.height(4),
+        Some(0),
+        "node-4 is not admitted: it cannot sync"
+    );
 
     // --- 1. permissions
     let c0 = net.account_key(0);
@@ -330,11 +342,13 @@ fn governance_permissions_and_validator_changes() {
         "{shown_members}"
     );
 
-    // --- 2. add the observer (node-4) as a 5th validator
+    // --- 2. admit node-4 (in no genesis list) as a 5th validator, no process restarted
+    assert_eq!(net.height(4), Some(0), "node-4 is still refused");
     let v4 = net.address(&net.node_key(4));
     let (e0, vals) = members(&net, 0);
     assert_eq!((e0, vals.len()), (0, VALIDATORS));
     let node_key4 = net.node_key(4);
+    let p2p4 = format!("127.0.0.1:{}", net.p2p_base + 4);
     net.pass(
         1,
         &[
@@ -343,6 +357,8 @@ fn governance_permissions_and_validator_changes() {
             "validator-4",
             "--node-key",
             node_key4.to_str().unwrap(),
+            "--p2p",
+            &p2p4,
         ],
     );
     net.wait_for("every node in epoch 1 with 5 validators", |n| {

@@ -98,7 +98,8 @@ impl std::fmt::Debug for Ledger {
 
 impl Ledger {
     /// Open the chain in `data_dir` (initialising it from `genesis` if the database is empty)
-    /// for the host whose key has address `local` (a validator or an observer of genesis).
+    /// for the host whose key has address `local` (a validator or an observer of genesis, or a
+    /// node that governance admits later).
     pub fn open_with(
         genesis: Genesis,
         local: Address,
@@ -121,13 +122,12 @@ impl Ledger {
         if !validators.iter().any(|(a, _, _)| *a == validator)
             && !genesis.observer_addresses().contains(&validator)
         {
-            return Err(LedgerError::Config {
-                what: "node key",
-                path: data_dir.into(),
-                reason: format!(
-                    "key address {validator} is neither a validator nor an observer in genesis"
-                ),
-            });
+            // A node joining by a governance vote (issue 14) is in no genesis list; the other
+            // nodes refuse its links until the vote passes, so this is only a warning.
+            tracing::warn!(
+                address = %validator,
+                "this node's key is neither a validator nor an observer in genesis: it can link only once governance admits it (`keel gov propose add-validator`)"
+            );
         }
         // Genesis block (created once): see `genesis::initialise`.
         let config_hash = crate::genesis::initialise(&genesis, suite, &chain, &state, data_dir)?;

@@ -39,7 +39,7 @@ pub(crate) struct PkiState {
     roots: Vec<Certificate>,
     /// The dialed peers (`NetworkConfig::peers`, the validators): their certificates must
     /// have the validator role; inbound-only peers may be validators or observers.
-    validators: HashSet<Address>,
+    validators: RwLock<HashSet<Address>>,
     pub(crate) own_chain_der: Vec<Vec<u8>>,
     revoked: RwLock<RevokedSet>,
     /// Fingerprints revoked on chain (governance), merged with the CRL's serials.
@@ -74,7 +74,7 @@ impl PkiState {
         })?;
         Ok(PkiState {
             roots: config.roots.clone(),
-            validators,
+            validators: RwLock::new(validators),
             own_chain_der: config.chain.iter().map(|c| c.der().to_vec()).collect(),
             revoked: RwLock::new(config.revoked.clone()),
             revoked_fingerprints: RwLock::default(),
@@ -90,6 +90,14 @@ impl PkiState {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// `address` joined as a validator: its certificate must have the validator role.
+    pub(crate) fn add_validator(&self, address: Address) {
+        self.validators
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(address);
     }
 
     /// Replaces the fingerprints revoked on chain.
@@ -156,7 +164,12 @@ impl PkiState {
             public_key,
         )
         .map_err(refused)?;
-        if role != Role::Validator && self.validators.contains(&address) {
+        let must_validate = self
+            .validators
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&address);
+        if role != Role::Validator && must_validate {
             return Err(LinkError::Certificate {
                 address,
                 code: "wrong_usage",

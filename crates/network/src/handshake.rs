@@ -18,7 +18,6 @@
 //!    key that signed step 2. The chain itself needs no signature: it is public, travels
 //!    inside the session bound to `h`, and only vouches for the key that signed `h`.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use keel_crypto::{KeyPair, Scheme, Suite};
@@ -32,6 +31,7 @@ use crate::config::{
     AUTH_WITH_CERTS_MAX_BYTES, HANDSHAKE_MESSAGE_MAX_BYTES, NOISE_MAX_MESSAGE_BYTES,
 };
 use crate::error::LinkError;
+use crate::table::PeerTable;
 use crate::wire::{NoiseReader, NoiseWriter, read_prefixed, write_prefixed};
 
 /// The Noise protocol name.
@@ -59,7 +59,7 @@ pub(crate) struct HandshakeCtx<'a> {
     pub(crate) suite: Suite,
     pub(crate) noise_private: &'a [u8],
     pub(crate) prologue: &'a [u8],
-    pub(crate) allowed: &'a HashSet<Address>,
+    pub(crate) allowed: &'a PeerTable,
     pub(crate) pki: Option<&'a PkiState>,
 }
 

@@ -100,6 +100,7 @@ mod metrics;
 mod peer;
 mod service;
 mod slots;
+mod table;
 mod wire;
 
 pub use admission::PeerCert;

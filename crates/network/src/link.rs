@@ -136,7 +136,7 @@ async fn run_handshake(
         suite: shared.suite,
         noise_private: &shared.noise_private,
         prologue: &shared.prologue,
-        allowed: &shared.allowed,
+        allowed: &shared.peers,
         pki: shared.pki.as_ref(),
     };
     let timeout = Shared::ms(shared.config.handshake_timeout_ms);
@@ -179,6 +179,7 @@ async fn run_link(shared: &Shared, est: Established, direction: Direction) -> Li
         // The allow-set and the slots are built from the same lists.
         return LinkError::UnknownPeer { address: peer };
     };
+    let slot = &*slot;
     let link = match install(shared, slot, peer, cert, direction) {
         Ok(link) => link,
         Err(e) => return e,

@@ -1,6 +1,6 @@
 //! `Network::start` and the `NetworkHandle` API.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,12 +14,13 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::admission::PkiState;
-use crate::config::{CERT_EXPIRY_SWEEP_MS, NetworkConfig, SHUTDOWN_TIMEOUT_MS};
+use crate::config::{CERT_EXPIRY_SWEEP_MS, NetworkConfig, PeerAddr, SHUTDOWN_TIMEOUT_MS};
 use crate::error::{NetworkError, SendError};
 use crate::handshake::{NOISE_PARAMS, PROLOGUE_DOMAIN};
 use crate::metrics::{Counters, NetworkMetrics};
 use crate::peer::{CloseCause, OutFrame, PeerSlot, PeerStatus};
 use crate::slots::HandshakeSlots;
+use crate::table::PeerTable;
 
 /// A message received from an authenticated peer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,9 +54,8 @@ pub(crate) struct Shared {
     pub(crate) config: NetworkConfig,
     pub(crate) noise_private: Vec<u8>,
     pub(crate) prologue: Vec<u8>,
-    pub(crate) allowed: HashSet<Address>,
     pub(crate) pki: Option<PkiState>,
-    pub(crate) peers: HashMap<Address, Arc<PeerSlot>>,
+    pub(crate) peers: PeerTable,
     pub(crate) counters: Counters,
     pub(crate) inbound: mpsc::Sender<InboundMessage>,
     pub(crate) handshake_slots: HandshakeSlots,
@@ -122,7 +122,6 @@ impl Network {
             }
             None => None,
         };
-        let allowed = peers.keys().copied().collect();
 
         let params = NOISE_PARAMS
             .parse()
@@ -163,9 +162,8 @@ impl Network {
             config,
             noise_private: noise_key.private,
             prologue,
-            allowed,
             pki,
-            peers,
+            peers: PeerTable::new(peers),
             counters: Counters::default(),
             inbound,
             next_link_id: AtomicU64::new(1),
@@ -176,11 +174,13 @@ impl Network {
         if shared.pki.is_some() {
             shared.spawn(expiry_sweep_loop(Arc::clone(&shared)));
         }
-        for slot in shared.peers.values().filter(|s| s.socket.is_some()) {
-            shared.spawn(crate::link::dial_loop(
-                Arc::clone(&shared),
-                Arc::clone(slot),
-            ));
+        for slot in shared
+            .peers
+            .all()
+            .into_iter()
+            .filter(|s| s.socket.is_some())
+        {
+            shared.spawn(crate::link::dial_loop(Arc::clone(&shared), slot));
         }
         tracing::info!(%local, %local_addr, peers = shared.peers.len(), "network started");
         let handle = NetworkHandle {
@@ -194,7 +194,8 @@ impl Network {
 fn close_revoked(shared: &Shared, pki: &PkiState) -> usize {
     let closed = shared
         .peers
-        .values()
+        .all()
+        .into_iter()
         .filter(|slot| slot.close_if(CloseCause::Revoked, |cert| pki.is_revoked(cert)))
         .count();
     if closed > 0 {
@@ -209,7 +210,8 @@ fn sweep_expired(shared: &Shared, now_secs: u64) -> usize {
     }
     let closed = shared
         .peers
-        .values()
+        .all()
+        .into_iter()
         .filter(|slot| slot.close_if(CloseCause::Expired, |cert| cert.not_after < now_secs))
         .count();
     if closed > 0 {
@@ -336,7 +338,7 @@ impl NetworkHandle {
             channel,
             payload: Bytes::from(payload),
         };
-        self.enqueue(slot, frame)
+        self.enqueue(&slot, frame)
     }
 
     /// Queues `payload` (shared, not copied) for every peer that is connected or that we dial.
@@ -345,7 +347,7 @@ impl NetworkHandle {
         self.check_frame(payload.len())?;
         let payload = Bytes::from(payload);
         let mut out = Broadcast::default();
-        for slot in self.shared().peers.values() {
+        for slot in self.shared().peers.all() {
             if slot.socket.is_none() && !slot.is_connected() {
                 continue;
             }
@@ -353,7 +355,7 @@ impl NetworkHandle {
                 channel,
                 payload: payload.clone(),
             };
-            match self.enqueue(slot, frame) {
+            match self.enqueue(&slot, frame) {
                 Ok(()) => out.queued += 1,
                 Err(_) => out.dropped.push(slot.address),
             }
@@ -363,7 +365,13 @@ impl NetworkHandle {
 
     /// Every known peer, sorted by address.
     pub fn peers(&self) -> Vec<PeerStatus> {
-        let mut all: Vec<PeerStatus> = self.shared().peers.values().map(|s| s.status()).collect();
+        let mut all: Vec<PeerStatus> = self
+            .shared()
+            .peers
+            .all()
+            .iter()
+            .map(|s| s.status())
+            .collect();
         all.sort_by_key(|s| s.address);
         all
     }
@@ -394,6 +402,41 @@ impl NetworkHandle {
         close_revoked(shared, pki)
     }
 
+    /// Admits peers while the network runs (issue 14: governance added a validator or an
+    /// observer): each new `dial` peer gets a slot and a dialer (and, with certificates, must
+    /// present the validator role), each new `inbound` address may link in. Peers already
+    /// known are left as they are. Returns how many were added.
+    pub fn admit_peers(&self, dial: &[PeerAddr], inbound: &[Address]) -> usize {
+        let shared = &self.inner.shared;
+        if shared.is_shut_down() {
+            return 0;
+        }
+        let mut added = 0;
+        for p in dial.iter().filter(|p| p.address != shared.local) {
+            let slot = Arc::new(PeerSlot::new(p.address, Some(p.socket)));
+            if shared.peers.insert_new(Arc::clone(&slot)) {
+                if let Some(pki) = &shared.pki {
+                    pki.add_validator(p.address);
+                }
+                shared.spawn(crate::link::dial_loop(Arc::clone(shared), slot));
+                added += 1;
+            }
+        }
+        for a in inbound.iter().filter(|a| **a != shared.local) {
+            if shared.peers.insert_new(Arc::new(PeerSlot::new(*a, None))) {
+                added += 1;
+            }
+        }
+        if added > 0 {
+            tracing::info!(
+                added,
+                peers = shared.peers.len(),
+                "peers admitted while running"
+            );
+        }
+        added
+    }
+
     /// Closes every live link whose verified chain expired before `now_secs` (Unix seconds;
     /// counted in `expired_disconnects`) and returns how many. The network runs this itself
     /// every [`CERT_EXPIRY_SWEEP_MS`] with the wall clock; the clock is a parameter so that
@@ -420,7 +463,8 @@ impl NetworkHandle {
         };
         let mut out: Vec<Address> = shared
             .peers
-            .values()
+            .all()
+            .into_iter()
             .filter(|slot| slot.last_cert().is_some_and(|c| pki.is_revoked(&c)))
             .map(|slot| slot.address)
             .collect();
@@ -444,7 +488,7 @@ impl NetworkHandle {
     pub async fn shutdown(self) {
         let shared = &self.inner.shared;
         shared.shutdown.send_replace(true);
-        for slot in shared.peers.values() {
+        for slot in shared.peers.all() {
             slot.close_link();
         }
         let mut tasks =

@@ -9,6 +9,7 @@ use super::sync::{MAX_SYNC_BLOCKS, linked_above, within_response_budget};
 use super::wire::{WireMsg, kind_of};
 use keel_consensus::{ConsensusMessage, Input};
 use keel_ledger::ExecutedBlock;
+use keel_network::PeerAddr;
 use keel_types::{Address, Block, CommitCertificate, Hash, codec};
 use std::time::Instant;
 
@@ -139,6 +140,26 @@ impl Driver {
         true
     }
 
+    /// Validators governance added link without restarts (issue 14): the network admits every
+    /// validator of the new epoch, dialling those whose P2P address is known.
+    fn admit_epoch_peers(&self) {
+        let peers = self.node.epoch_peers();
+        let dial: Vec<PeerAddr> = peers
+            .iter()
+            .filter_map(|(address, p2p)| {
+                Some(PeerAddr {
+                    address: *address,
+                    socket: p2p.parse().ok()?,
+                })
+            })
+            .collect();
+        let inbound: Vec<Address> = peers.iter().map(|(a, _)| *a).collect();
+        let added = self.net.admit_peers(&dial, &inbound);
+        if added > 0 {
+            tracing::info!(added, "validators of the new epoch admitted to the network");
+        }
+    }
+
     /// After a commit: if the committed head is in a newer epoch, drop the old consensus
     /// instance and everything uncommitted, start the new epoch's instance (if this node is
     /// one of its validators) and replay the buffered messages of the new epoch.
@@ -167,6 +188,7 @@ impl Driver {
             validator = built.consensus.is_some(),
             "epoch switch"
         );
+        self.admit_epoch_peers();
         self.epoch = built.epoch;
         self.quorum = built.quorum;
         self.consensus = built.consensus;

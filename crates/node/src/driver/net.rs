@@ -2,7 +2,7 @@
 //! and the revoked peers. Production uses [`keel_network::NetworkHandle`]; a simulator
 //! implements it over its own seeded network.
 
-use keel_network::{NetworkHandle, NetworkMetrics, PeerStatus};
+use keel_network::{NetworkHandle, NetworkMetrics, PeerAddr, PeerStatus};
 use keel_types::{Address, Hash};
 use std::collections::BTreeSet;
 
@@ -22,6 +22,9 @@ pub trait DriverNet: Send + Sync {
     fn set_revoked_fingerprints(&self, fingerprints: BTreeSet<Hash>) -> usize;
     /// Counters for the status page.
     fn metrics(&self) -> NetworkMetrics;
+    /// Let peers link while running (validators governance added): `dial` them, or only
+    /// accept them `inbound`. How many were new.
+    fn admit_peers(&self, dial: &[PeerAddr], inbound: &[Address]) -> usize;
 }
 
 impl DriverNet for NetworkHandle {
@@ -48,5 +51,9 @@ impl DriverNet for NetworkHandle {
 
     fn metrics(&self) -> NetworkMetrics {
         NetworkHandle::metrics(self)
+    }
+
+    fn admit_peers(&self, dial: &[PeerAddr], inbound: &[Address]) -> usize {
+        NetworkHandle::admit_peers(self, dial, inbound)
     }
 }

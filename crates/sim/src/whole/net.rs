@@ -114,6 +114,11 @@ impl DriverNet for SimNet {
         0
     }
 
+    /// The simulated consortium links every member from the start.
+    fn admit_peers(&self, _: &[keel_network::PeerAddr], _: &[Address]) -> usize {
+        0
+    }
+
     fn metrics(&self) -> NetworkMetrics {
         NetworkMetrics::default()
     }
