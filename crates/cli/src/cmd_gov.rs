@@ -194,6 +194,23 @@ enum ActionCmd {
         #[command(flatten)]
         send: SendOpts,
     },
+    /// The node list (the same model as op-policy, for nodes): a deny list keeps those nodes
+    /// from linking and voting even with a valid certificate; an allow list admits only its
+    /// nodes; --open removes the restriction. Addresses are node-key addresses. Refused if
+    /// the validators left able to link would not form a quorum.
+    NodePolicy {
+        /// Only these nodes may link (comma-separated).
+        #[arg(long, value_delimiter = ',', conflicts_with_all = ["deny", "open"])]
+        allow: Vec<Address>,
+        /// These nodes may not link (comma-separated).
+        #[arg(long, value_delimiter = ',', conflicts_with = "open")]
+        deny: Vec<Address>,
+        /// Remove any restriction.
+        #[arg(long)]
+        open: bool,
+        #[command(flatten)]
+        send: SendOpts,
+    },
     /// Change a chain parameter: gas_price, max_block_txs, block_interval_ms,
     /// proposal_ttl_blocks, max_block_gas.
     SetParam {
@@ -348,17 +365,17 @@ fn action_of(cmd: ActionCmd) -> Result<(GovAction, SendOpts), CliError> {
                     "unknown operation {op:?}; one of transfer, evidence_put, deploy_contract, call_contract, asset_issue"
                 ))
             })?;
-            let policy = match (open, allow.is_empty(), deny.is_empty()) {
-                (true, _, _) => OpPolicy::Open,
-                (false, false, _) => OpPolicy::AllowList(allow),
-                (false, true, false) => OpPolicy::DenyList(deny),
-                (false, true, true) => {
-                    return Err(CliError::Usage(
-                        "give --allow ADDRS, --deny ADDRS or --open".into(),
-                    ));
-                }
-            };
+            let policy = list_policy(open, allow, deny)?;
             (GovAction::SetOperationPolicy { op, policy }, send)
+        }
+        ActionCmd::NodePolicy {
+            allow,
+            deny,
+            open,
+            send,
+        } => {
+            let policy = list_policy(open, allow, deny)?;
+            (GovAction::SetNodePolicy { policy }, send)
         }
         ActionCmd::SetParam { name, value, send } => {
             (GovAction::SetParam(param(&name, value)?), send)
@@ -430,4 +447,18 @@ pub(crate) fn run(cmd: GovCmd) -> Result<(), CliError> {
 /// The fingerprint governance uses for the first certificate of a file.
 fn fingerprint_of(path: &std::path::Path) -> Result<Hash, CliError> {
     Ok(Hash(crate::cmd_ca::load_cert(path)?.fingerprint_digest()))
+}
+
+/// `--open`, `--allow ADDRS` or `--deny ADDRS` as a policy.
+fn list_policy(open: bool, allow: Vec<Address>, deny: Vec<Address>) -> Result<OpPolicy, CliError> {
+    Ok(match (open, allow.is_empty(), deny.is_empty()) {
+        (true, _, _) => OpPolicy::Open,
+        (false, false, _) => OpPolicy::AllowList(allow),
+        (false, true, false) => OpPolicy::DenyList(deny),
+        (false, true, true) => {
+            return Err(CliError::Usage(
+                "give --allow ADDRS, --deny ADDRS or --open".into(),
+            ));
+        }
+    })
 }

@@ -11,7 +11,8 @@
 //!    block ends epoch 0 and every running validator admits it to its network; it syncs from
 //!    genesis and takes part in quorums of epoch 1 (its vote appears in commit certificates);
 //!    killed and restarted, it resumes voting in epoch 1. No other process is restarted.
-//! 3. Validator 3 is removed (epoch 2) and killed: the remaining 4 keep committing.
+//! 3. Validator 3 is removed (epoch 2), its node deny-listed by the node list (its links drop
+//!    on every node), and killed: the remaining 4 keep committing.
 //! 4. Validator 2 is killed too; once it has been silent for the liveness window, a proposal
 //!    that would leave the online validators short of a quorum is refused with
 //!    `QUORUM_UNREACHABLE` and an explanation.
@@ -428,6 +429,25 @@ fn governance_permissions_and_validator_changes() {
         "epoch 2 started at height {}; validators {}",
         m["epochStartHeight"], m["validators"]
     );
+    // The node list (issue 14): deny-listing the removed validator's node drops its links on
+    // every node at once, though its key and links were valid.
+    net.pass(0, &["node-policy", "--deny", &v3]);
+    net.wait_for("node-3's links dropped by the node list", |n| {
+        [0, 1, 2, 4].iter().all(|i| {
+            n.rpc(*i).call("keel_status", json!([])).is_ok_and(|s| {
+                s["peers"].as_array().unwrap().iter().any(|p| {
+                    p["address"] == v3.as_str()
+                        && p["connected"] == false
+                        && p["lastError"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .contains("node list")
+                })
+            })
+        })
+    });
+    let members = net.rpc(0).ok("keel_getMembers", json!([]));
+    assert_eq!(members["nodePolicy"]["type"], "deny", "{members}");
     net.kill(3);
     net.wait_progress(&[0, 1, 2, 4], 5, "progress without the removed validator");
 

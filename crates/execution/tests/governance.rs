@@ -466,3 +466,48 @@ fn a_revoked_certificate_is_listed_and_disables_the_account_bound_to_it() {
     assert_eq!(code(&r), Some(ExecErrorCode::GovInvalid), "{r:?}");
     assert!(r.error.unwrap().1.contains("already revoked"));
 }
+
+/// Issue 14: the node list is chain state set by a vote; a list that would leave the
+/// validators able to link short of a quorum is refused.
+#[test]
+fn the_node_list_is_voted_and_cannot_cut_the_validators_below_a_quorum() {
+    let mut c = Chain::new(&[1, 1, 1, 1], false);
+    assert_eq!(
+        governance::node_policy(&c.state, ALG).unwrap(),
+        OpPolicy::Open
+    );
+    let vals = governance::epoch_state(&c.state, ALG)
+        .unwrap()
+        .unwrap()
+        .addresses(ALG);
+    // Denying two of four validators leaves 2 < 3.
+    let (r, _) = c.propose(
+        1,
+        GovAction::SetNodePolicy {
+            policy: OpPolicy::DenyList(vec![vals[0], vals[1]]),
+        },
+    );
+    assert_eq!(code(&r), Some(ExecErrorCode::GovInvalid), "{r:?}");
+    assert!(r.error.unwrap().1.contains("below a quorum of 3"));
+    // An allow list without a validator is refused the same way.
+    let (r, _) = c.propose(
+        1,
+        GovAction::SetNodePolicy {
+            policy: OpPolicy::AllowList(vec![addr(50)]),
+        },
+    );
+    assert_eq!(code(&r), Some(ExecErrorCode::GovInvalid), "{r:?}");
+    // One validator and an outsider denied: accepted, and in state.
+    let policy = OpPolicy::DenyList(vec![vals[3], addr(50)]);
+    let (r, id) = c.propose(
+        1,
+        GovAction::SetNodePolicy {
+            policy: policy.clone(),
+        },
+    );
+    assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    c.vote(2, id, true);
+    c.vote(3, id, true);
+    assert!(matches!(c.status(&id), ProposalStatus::Accepted { .. }));
+    assert_eq!(governance::node_policy(&c.state, ALG).unwrap(), policy);
+}

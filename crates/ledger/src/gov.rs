@@ -11,8 +11,8 @@ use keel_execution::governance::{
 use keel_execution::{BlockContext, ExecutionError, StateView, keys::StateKey};
 use keel_mempool::AdmitError;
 use keel_types::{
-    Address, ExecErrorCode, GovAction, GovPayload, Hash, Payload, Role, SignedTransaction, Signer,
-    ValidatorInfo,
+    Address, ExecErrorCode, GovAction, GovPayload, Hash, OpPolicy, Payload, Role,
+    SignedTransaction, Signer, ValidatorInfo,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -232,6 +232,14 @@ impl Ledger {
     /// them to its network layer, which closes their links (issue 14).
     pub fn revoked_fingerprints(&self) -> Result<Vec<Hash>, LedgerError> {
         Ok(governance::revoked_fingerprints(
+            &self.view(self.head().height),
+            self.suite.hash(),
+        )?)
+    }
+
+    /// Governance's node list at the head (issue 14): which nodes may link and vote.
+    pub fn node_policy(&self) -> Result<OpPolicy, LedgerError> {
+        Ok(governance::node_policy(
             &self.view(self.head().height),
             self.suite.hash(),
         )?)

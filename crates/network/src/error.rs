@@ -102,6 +102,10 @@ pub(crate) enum LinkError {
     Revoked,
     #[error("peer certificate expired")]
     Expired,
+    #[error("peer excluded by the node list (governance)")]
+    Excluded,
+    #[error("peer {address} refused by the node list (governance)")]
+    NotListed { address: Address },
     #[error("peer presented our own identity")]
     SelfConnection,
     #[error("dialed {expected} but the peer is {got}")]

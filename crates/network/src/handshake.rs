@@ -18,10 +18,10 @@
 //!    key that signed step 2. The chain itself needs no signature: it is public, travels
 //!    inside the session bound to `h`, and only vouches for the key that signed `h`.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use keel_crypto::{KeyPair, Scheme, Suite};
-use keel_types::Address;
+use keel_types::{Address, OpPolicy};
 use snow::HandshakeState;
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -60,6 +60,8 @@ pub(crate) struct HandshakeCtx<'a> {
     pub(crate) noise_private: &'a [u8],
     pub(crate) prologue: &'a [u8],
     pub(crate) allowed: &'a PeerTable,
+    /// Governance's node list: a peer it excludes is refused even with a valid certificate.
+    pub(crate) node_policy: &'a RwLock<OpPolicy>,
     pub(crate) pki: Option<&'a PkiState>,
 }
 
@@ -265,6 +267,14 @@ fn check_auth(
     }
     if !ctx.allowed.contains(&address) {
         return Err(LinkError::UnknownPeer { address });
+    }
+    if !ctx
+        .node_policy
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .permits(&address)
+    {
+        return Err(LinkError::NotListed { address });
     }
     let cert = match ctx.pki {
         Some(pki) => Some(pki.check(address, &certs, scheme, pk)?),

@@ -137,6 +137,7 @@ async fn run_handshake(
         noise_private: &shared.noise_private,
         prologue: &shared.prologue,
         allowed: &shared.peers,
+        node_policy: &shared.node_policy,
         pki: shared.pki.as_ref(),
     };
     let timeout = Shared::ms(shared.config.handshake_timeout_ms);
@@ -152,7 +153,9 @@ fn handshake_failed(shared: &Shared, e: &LinkError, remote: SocketAddr) {
     let c = &shared.counters;
     Counters::inc(&c.handshakes_failed);
     match e {
-        LinkError::UnknownPeer { .. } => Counters::inc(&c.rejected_unknown_peer),
+        LinkError::UnknownPeer { .. } | LinkError::NotListed { .. } => {
+            Counters::inc(&c.rejected_unknown_peer);
+        }
         LinkError::BadSignature { .. } => Counters::inc(&c.rejected_bad_signature),
         LinkError::Certificate { .. } => Counters::inc(&c.rejected_certificate),
         LinkError::Shutdown => return,
@@ -294,6 +297,10 @@ fn install(
     if let Some(pki) = &shared.pki {
         slot.close_if(CloseCause::Revoked, |cert| pki.is_revoked(cert));
     }
+    // Likewise for the node list (`NetworkHandle::set_node_policy`).
+    if !shared.node_permits(&peer) {
+        slot.close_live(CloseCause::Excluded);
+    }
     Ok(LiveLink { id, close })
 }
 
@@ -322,6 +329,9 @@ fn link_ended(
         LinkError::Expired => {
             Counters::inc(&c.expired_disconnects);
             tracing::warn!(%peer, "peer certificate expired; link closed");
+        }
+        LinkError::Excluded => {
+            tracing::warn!(%peer, "peer excluded by the node list; link closed");
         }
         _ => tracing::info!(%peer, %reason, "peer disconnected"),
     }

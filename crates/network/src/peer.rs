@@ -70,6 +70,8 @@ pub(crate) enum CloseCause {
     Revoked = 1,
     /// A certificate on the peer's chain expired while the link was up.
     Expired = 2,
+    /// Governance's node list excludes the peer (issue 14).
+    Excluded = 3,
 }
 
 /// Tells a link's task to close, and why.
@@ -105,6 +107,7 @@ impl CloseSignal {
         match self.cause.load(Ordering::Acquire) {
             c if c == CloseCause::Revoked as u8 => LinkError::Revoked,
             c if c == CloseCause::Expired as u8 => LinkError::Expired,
+            c if c == CloseCause::Excluded as u8 => LinkError::Excluded,
             _ => LinkError::Replaced,
         }
     }
@@ -302,6 +305,17 @@ impl PeerSlot {
         if let Some(link) = &self.state.borrow().link {
             link.close.close(CloseCause::Replaced);
         }
+    }
+
+    /// Closes the live link (confirmed or not), if any, for `cause`; returns whether there was
+    /// one.
+    pub(crate) fn close_live(&self, cause: CloseCause) -> bool {
+        let state = self.state.borrow();
+        let Some(link) = &state.link else {
+            return false;
+        };
+        link.close.close(cause);
+        true
     }
 
     /// Closes the live link (confirmed or not) for `cause` if `refused` says its certificate

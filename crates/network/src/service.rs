@@ -3,12 +3,12 @@
 use std::collections::{BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
 use keel_crypto::{KeyPair, Suite};
-use keel_types::{Address, Hash};
+use keel_types::{Address, Hash, OpPolicy};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -56,6 +56,8 @@ pub(crate) struct Shared {
     pub(crate) prologue: Vec<u8>,
     pub(crate) pki: Option<PkiState>,
     pub(crate) peers: PeerTable,
+    /// Governance's node list (issue 14), checked at every handshake.
+    pub(crate) node_policy: RwLock<OpPolicy>,
     pub(crate) counters: Counters,
     pub(crate) inbound: mpsc::Sender<InboundMessage>,
     pub(crate) handshake_slots: HandshakeSlots,
@@ -76,6 +78,14 @@ impl Shared {
         if !*self.shutdown.borrow() {
             tasks.spawn(fut);
         }
+    }
+
+    /// Whether governance's node list admits `peer`.
+    pub(crate) fn node_permits(&self, peer: &Address) -> bool {
+        self.node_policy
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .permits(peer)
     }
 
     pub(crate) fn is_shut_down(&self) -> bool {
@@ -164,6 +174,7 @@ impl Network {
             prologue,
             pki,
             peers: PeerTable::new(peers),
+            node_policy: RwLock::new(OpPolicy::Open),
             counters: Counters::default(),
             inbound,
             next_link_id: AtomicU64::new(1),
@@ -400,6 +411,44 @@ impl NetworkHandle {
         };
         pki.set_revoked_fingerprints(revoked);
         close_revoked(shared, pki)
+    }
+
+    /// Replaces governance's node list (issue 14): a peer it excludes (deny list, or absent from
+    /// an allow list) is refused at the handshake even with a valid certificate, and its live
+    /// link closes now (a handshake racing with this is caught when its link is installed).
+    /// Returns how many links were closed.
+    pub fn set_node_policy(&self, policy: OpPolicy) -> usize {
+        let shared = self.shared();
+        *shared
+            .node_policy
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = policy;
+        let closed = shared
+            .peers
+            .all()
+            .into_iter()
+            .filter(|slot| !shared.node_permits(&slot.address))
+            .filter(|slot| slot.close_live(CloseCause::Excluded))
+            .count();
+        if closed > 0 {
+            tracing::warn!(closed, "links closed by the node list");
+        }
+        closed
+    }
+
+    /// Peers governance's node list excludes, sorted: the node ignores what others relay for
+    /// them, as for revoked peers.
+    pub fn excluded_peers(&self) -> Vec<Address> {
+        let shared = self.shared();
+        let mut out: Vec<Address> = shared
+            .peers
+            .all()
+            .iter()
+            .map(|s| s.address)
+            .filter(|a| !shared.node_permits(a))
+            .collect();
+        out.sort();
+        out
     }
 
     /// Admits peers while the network runs (issue 14: governance added a validator or an

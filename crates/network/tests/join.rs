@@ -1,5 +1,7 @@
-//! Issue 14: a node admitted while the network runs (`NetworkHandle::admit_peers`) links in
-//! without any restart; before that, its handshakes are refused as an unknown peer.
+//! Issue 14, membership in the network layer: a node admitted while the network runs
+//! (`NetworkHandle::admit_peers`) links in without any restart (before that, its handshakes
+//! are refused as an unknown peer); governance's node list (`set_node_policy`) drops and
+//! refuses the nodes it excludes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -7,6 +9,7 @@ mod common;
 use common::*;
 use keel_crypto::Suite;
 use keel_network::PeerAddr;
+use keel_types::OpPolicy;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_admitted_while_running_links_in_without_restarts() {
@@ -63,5 +66,42 @@ async fn a_node_admitted_while_running_links_in_without_restarts() {
     let m = recv(&mut nodes[1].rx).await;
     assert_eq!((m.from, m.channel), (newcomer.address, 8));
     nodes.push(n4);
+    shutdown_all(nodes).await;
+}
+
+/// Issue 14: governance's node list. A deny-listed node loses its link and is refused even
+/// though it is in the allow-set; an allow list admits only its members; reopening lets the
+/// node back in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_node_list_drops_and_refuses_excluded_nodes() {
+    let (nodes, _) = start_mesh(Suite::Intl, 3, |_| {}).await;
+    wait_until("mesh", || all_connected(&nodes)).await;
+    let n1 = nodes[0].handle.clone();
+    let (second, third) = (nodes[1].address, nodes[2].address);
+    let connected =
+        |a: keel_types::Address| n1.peers().iter().any(|p| p.address == a && p.connected);
+    assert_eq!(n1.set_node_policy(OpPolicy::DenyList(vec![third])), 1);
+    assert_eq!(n1.excluded_peers(), vec![third]);
+    let refused = n1.metrics().rejected_unknown_peer;
+    wait_until("node 3's redials refused", || {
+        n1.metrics().rejected_unknown_peer >= refused + 2
+    })
+    .await;
+    assert!(!connected(third) && connected(second));
+    let p3 = n1.peers().into_iter().find(|p| p.address == third).unwrap();
+    assert!(
+        p3.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("node list"),
+        "{p3:?}"
+    );
+    // An allow list naming only node 2 keeps node 3 out too.
+    assert_eq!(n1.set_node_policy(OpPolicy::AllowList(vec![second])), 0);
+    assert_eq!(n1.excluded_peers(), vec![third]);
+    assert!(connected(second));
+    assert_eq!(n1.set_node_policy(OpPolicy::Open), 0);
+    assert!(n1.excluded_peers().is_empty());
+    wait_until("node 3 back", || all_connected(&nodes)).await;
     shutdown_all(nodes).await;
 }

@@ -170,8 +170,11 @@ fn members(node: &Node) -> Result<Value, RpcError> {
             policies.insert(op.name().into(), policy_json(&p));
         }
     }
+    let nodes = keel_execution::governance::node_policy(&node.head_view(), alg)
+        .map_err(|e| RpcError::internal(e.to_string()))?;
     Ok(json!({
         "operationPolicies": policies,
+        "nodePolicy": policy_json(&nodes),
         "epoch": epoch.epoch,
         "epochStartHeight": epoch.start_height,
         "validators": validators,
@@ -218,6 +221,7 @@ pub(crate) fn action(a: &GovAction) -> Value {
         GovAction::SetOperationPolicy { op, policy } => {
             json!({ "operation": op.name(), "policy": policy_json(policy) })
         }
+        GovAction::SetNodePolicy { policy } => json!({ "policy": policy_json(policy) }),
         GovAction::SetParam(p) => match p {
             ChainParam::GasPrice(g) => json!({ "param": "gas_price", "value": g.to_string() }),
             ChainParam::MaxBlockTxs(n) => json!({ "param": "max_block_txs", "value": n }),

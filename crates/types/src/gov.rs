@@ -116,10 +116,12 @@ impl Operation {
     }
 }
 
-/// Who may perform an operation (on top of roles and freezes).
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+/// Who may perform an operation (on top of roles and freezes), or which nodes may link and
+/// vote ([`GovAction::SetNodePolicy`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum OpPolicy {
     /// Everyone the role rules allow (the default).
+    #[default]
     Open,
     /// Only these accounts (a white list).
     AllowList(Vec<Address>),
@@ -229,6 +231,14 @@ pub enum GovAction {
         /// The policy.
         policy: OpPolicy,
     },
+    /// The node list (issue 14), the same model as an operation's account list: a deny list
+    /// (black list) keeps those nodes from linking and voting even with a valid certificate;
+    /// an allow list (white list), when set, is the only set of nodes admitted; open admits
+    /// every node the network otherwise accepts. Addresses are node-key addresses.
+    SetNodePolicy {
+        /// The policy.
+        policy: OpPolicy,
+    },
 }
 
 impl GovAction {
@@ -246,6 +256,7 @@ impl GovAction {
             GovAction::RevokeCertificate { .. } => "revoke_certificate",
             GovAction::SetParam(_) => "set_param",
             GovAction::SetOperationPolicy { .. } => "set_operation_policy",
+            GovAction::SetNodePolicy { .. } => "set_node_policy",
         }
     }
 
@@ -285,6 +296,9 @@ impl GovAction {
             GovAction::SetOperationPolicy {
                 policy: OpPolicy::AllowList(l) | OpPolicy::DenyList(l),
                 ..
+            }
+            | GovAction::SetNodePolicy {
+                policy: OpPolicy::AllowList(l) | OpPolicy::DenyList(l),
             } if l.len() > MAX_POLICY_ADDRESSES => {
                 Err(("policy", format!("over {MAX_POLICY_ADDRESSES} addresses")))
             }

@@ -86,6 +86,12 @@ fn arb_gov_action() -> impl Strategy<Value = GovAction> {
             ]
         )
             .prop_map(|(op, policy)| GovAction::SetOperationPolicy { op, policy }),
+        prop_oneof![
+            Just(OpPolicy::Open),
+            arb_addresses().prop_map(OpPolicy::AllowList),
+            arb_addresses().prop_map(OpPolicy::DenyList),
+        ]
+        .prop_map(|policy| GovAction::SetNodePolicy { policy }),
     ]
 }
 fn arb_gov() -> impl Strategy<Value = GovPayload> {

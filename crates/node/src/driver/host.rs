@@ -68,8 +68,17 @@ pub struct Driver {
     pub(super) next_epoch: NextEpochBuffer,
     /// Validators whose certificate is revoked: their messages are ignored even when relayed.
     pub(super) revoked: RevokedAuthors,
-    /// The on-chain revocations last handed to the network, and the height they were read at.
-    chain_revoked: (u64, Vec<Hash>),
+    /// The on-chain revocations and node list last handed to the network, and the height they
+    /// were read at.
+    chain_membership: Membership,
+}
+
+/// What the chain said about membership, as last handed to the network.
+#[derive(Debug, Default)]
+struct Membership {
+    height: u64,
+    revoked: Vec<Hash>,
+    policy: keel_types::OpPolicy,
 }
 
 impl std::fmt::Debug for Driver {
@@ -121,7 +130,7 @@ impl Driver {
             epoch: built.epoch,
             next_epoch: NextEpochBuffer::default(),
             revoked: RevokedAuthors::default(),
-            chain_revoked: (0, Vec::new()),
+            chain_membership: Membership::default(),
         };
         driver.restore_pending(now)?;
         Ok(driver)
@@ -198,7 +207,7 @@ impl Driver {
                 self.regossip();
             }
             Step::StatusTick => {
-                self.refresh_chain_revocations();
+                self.refresh_chain_membership();
                 self.refresh_revoked();
                 self.publish_status();
             }
@@ -477,35 +486,48 @@ impl Driver {
         }
     }
 
-    /// Hand the certificates governance revoked to the network (when the head moved and the
-    /// list changed): their links close and their handshakes are refused, merged with the CRL.
-    fn refresh_chain_revocations(&mut self) {
+    /// Hand the certificates governance revoked and its node list to the network (when the
+    /// head moved and they changed): links close and handshakes are refused (issue 14).
+    fn refresh_chain_membership(&mut self) {
         let height = self.node.head().height;
-        if height == self.chain_revoked.0 {
+        if height == self.chain_membership.height {
             return;
         }
-        let list = match self.node.revoked_fingerprints() {
-            Ok(list) => list,
-            Err(e) => {
-                tracing::error!(error = %e, "reading the on-chain revocations failed");
+        let (revoked, policy) = match (self.node.revoked_fingerprints(), self.node.node_policy()) {
+            (Ok(r), Ok(p)) => (r, p),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(error = %e, "reading the on-chain membership failed");
                 return;
             }
         };
-        if list != self.chain_revoked.1 {
+        let m = &mut self.chain_membership;
+        m.height = height;
+        if revoked != m.revoked {
             let closed = self
                 .net
-                .set_revoked_fingerprints(list.iter().copied().collect());
+                .set_revoked_fingerprints(revoked.iter().copied().collect());
             tracing::warn!(
-                revoked = list.len(),
+                revoked = revoked.len(),
                 closed,
                 "certificates revoked on chain handed to the network"
             );
+            m.revoked = revoked;
         }
-        self.chain_revoked = (height, list);
+        if policy != m.policy {
+            let closed = self.net.set_node_policy(policy.clone());
+            tracing::warn!(
+                ?policy,
+                closed,
+                "node list from the chain handed to the network"
+            );
+            m.policy = policy;
+        }
     }
 
     fn refresh_revoked(&mut self) {
-        for a in self.revoked.refresh(self.net.revoked_peers()) {
+        let mut refused = self.net.revoked_peers();
+        refused.extend(self.net.excluded_peers());
+        for a in self.revoked.refresh(refused) {
             tracing::warn!(validator = %a, "certificate revoked: its consensus messages are ignored, relayed or not");
         }
     }

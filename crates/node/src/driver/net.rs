@@ -3,7 +3,7 @@
 //! implements it over its own seeded network.
 
 use keel_network::{NetworkHandle, NetworkMetrics, PeerAddr, PeerStatus};
-use keel_types::{Address, Hash};
+use keel_types::{Address, Hash, OpPolicy};
 use std::collections::BTreeSet;
 
 /// What the driver needs from the network. Sends are best effort (a full queue or an unknown
@@ -22,6 +22,10 @@ pub trait DriverNet: Send + Sync {
     fn set_revoked_fingerprints(&self, fingerprints: BTreeSet<Hash>) -> usize;
     /// Counters for the status page.
     fn metrics(&self) -> NetworkMetrics;
+    /// Replace governance's node list; links of excluded nodes close. How many closed.
+    fn set_node_policy(&self, policy: OpPolicy) -> usize;
+    /// Peers the node list excludes (sorted).
+    fn excluded_peers(&self) -> Vec<Address>;
     /// Let peers link while running (validators governance added): `dial` them, or only
     /// accept them `inbound`. How many were new.
     fn admit_peers(&self, dial: &[PeerAddr], inbound: &[Address]) -> usize;
@@ -55,5 +59,13 @@ impl DriverNet for NetworkHandle {
 
     fn admit_peers(&self, dial: &[PeerAddr], inbound: &[Address]) -> usize {
         NetworkHandle::admit_peers(self, dial, inbound)
+    }
+
+    fn set_node_policy(&self, policy: OpPolicy) -> usize {
+        NetworkHandle::set_node_policy(self, policy)
+    }
+
+    fn excluded_peers(&self) -> Vec<Address> {
+        NetworkHandle::excluded_peers(self)
     }
 }

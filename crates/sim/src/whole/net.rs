@@ -119,6 +119,14 @@ impl DriverNet for SimNet {
         0
     }
 
+    fn set_node_policy(&self, _: keel_types::OpPolicy) -> usize {
+        0
+    }
+
+    fn excluded_peers(&self) -> Vec<Address> {
+        Vec::new()
+    }
+
     fn metrics(&self) -> NetworkMetrics {
         NetworkMetrics::default()
     }

@@ -3,8 +3,8 @@
 use super::proposals::{TxResult, load_epoch, refuse};
 use super::state::{
     EpochState, GovState, MAX_MEMBERS, MAX_REVOKED_CERTIFICATES, MAX_VALIDATORS, Member,
-    account_key, account_perm, block_gas_key, epoch_key, policy_key, proposal, revoked_at,
-    revoked_fingerprints, revoked_key, revoked_list_key, validator_address,
+    account_key, account_perm, block_gas_key, epoch_key, node_policy_key, policy_key, proposal,
+    revoked_at, revoked_fingerprints, revoked_key, revoked_list_key, validator_address,
 };
 use crate::context::BlockContext;
 use crate::overlay::Overlay;
@@ -124,6 +124,21 @@ pub(super) fn precheck(
                 );
             }
         }
+        GovAction::SetNodePolicy { policy } => {
+            let epoch = load_epoch(ov, alg)?;
+            let validators = epoch.addresses(alg);
+            let kept = validators.iter().filter(|a| policy.permits(a)).count();
+            let n = validators.len();
+            let quorum = n - (n.saturating_sub(1)) / 3;
+            if kept < quorum {
+                return refuse(
+                    ExecErrorCode::GovInvalid,
+                    format!(
+                        "the node list would leave {kept} of {n} validators able to link, below a quorum of {quorum}; remove validators first"
+                    ),
+                );
+            }
+        }
         GovAction::SetParam(ChainParam::MaxBlockTxs(0))
         | GovAction::SetParam(ChainParam::BlockIntervalMs(0))
         | GovAction::SetParam(ChainParam::ProposalTtlBlocks(0)) => {
@@ -205,6 +220,9 @@ pub(super) fn apply_action(
         }
         GovAction::SetOperationPolicy { op, policy } => {
             ov.put(policy_key(alg, *op), codec::encode(policy));
+        }
+        GovAction::SetNodePolicy { policy } => {
+            ov.put(node_policy_key(alg), codec::encode(policy));
         }
         GovAction::SetParam(p) => match p {
             ChainParam::GasPrice(g) => state.gas_price = Some(*g),

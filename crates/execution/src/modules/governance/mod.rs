@@ -15,6 +15,7 @@
 //! | `H("keel/gov/prop/v1" ‖ id)` | [`Proposal`] |
 //! | `H("keel/gov/revoked/v1" ‖ fingerprint)` | height of revocation (u64) |
 //! | `H("keel/gov/v1" ‖ "revoked-list")` | every revoked fingerprint, in order (≤ 4,096): the nodes' network layers close these links |
+//! | `H("keel/gov/v1" ‖ "node-policy")` | the node list ([`OpPolicy`](keel_types::OpPolicy)): nodes that may link and vote |
 //! | `H("keel/gov/op/v1" ‖ operation tag)` | [`OpPolicy`](keel_types::OpPolicy) of an operation (allow/deny list) |
 //!
 //! Files: `state.rs` (records, keys, reads), `authorize.rs` (the permission rule run at admission

@@ -243,6 +243,11 @@ pub fn policy_key(alg: HashAlgorithm, op: Operation) -> StateKey {
     alg.digest_parts(&[b"keel/gov/op/v1", &[op as u8]])
 }
 
+/// Key of the node list ([`GovAction::SetNodePolicy`]).
+pub fn node_policy_key(alg: HashAlgorithm) -> StateKey {
+    alg.digest_parts(&[b"keel/gov/v1", b"node-policy"])
+}
+
 /// Key of the list of every revoked fingerprint, in revocation order: what a node hands its
 /// network layer so that links of revoked certificates close (issue 14).
 pub fn revoked_list_key(alg: HashAlgorithm) -> StateKey {
@@ -314,6 +319,11 @@ pub fn op_policy(
     op: Operation,
 ) -> Result<OpPolicy, ExecutionError> {
     Ok(read(view, "operation policy", &policy_key(alg, op))?.unwrap_or(OpPolicy::Open))
+}
+
+/// The node list ([`OpPolicy::Open`] unless governance set one): which nodes may link and vote.
+pub fn node_policy(view: &dyn StateView, alg: HashAlgorithm) -> Result<OpPolicy, ExecutionError> {
+    Ok(read(view, "node policy", &node_policy_key(alg))?.unwrap_or(OpPolicy::Open))
 }
 
 /// Every certificate fingerprint governance revoked, in revocation order (at most
