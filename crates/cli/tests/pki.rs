@@ -45,6 +45,7 @@ fn expect_code(args: &[&str], code: i32, needle: &str) -> String {
     all
 }
 
+/// Org2 has a Chinese name (UTF8String O and CN, issue 14): issued, shown and verified like any.
 fn ca_flow(suite: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let ca = tmp.path().join("ca");
@@ -63,15 +64,15 @@ fn ca_flow(suite: &str) {
     // A second init without --force is refused (the root would silently change).
     expect_code(&["ca", "init", "--dir", p(&ca)], 2, "--force");
     run_ok(&["ca", "org", "Org1", "--dir", p(&ca)]);
-    run_ok(&["ca", "org", "Org2", "--dir", p(&ca)]);
+    run_ok(&["ca", "org", "上海某银行", "--dir", p(&ca)]);
     let mut serials = Vec::new();
     for (role, org) in [
         ("validator", "Org1"),
-        ("observer", "Org2"),
+        ("observer", "上海某银行"),
         ("client", "Org1"),
-        ("auditor", "Org2"),
+        ("auditor", "上海某银行"),
         ("org-admin", "Org1"),
-        ("committee", "Org2"),
+        ("committee", "上海某银行"),
     ] {
         let out = tmp.path().join(format!("{role}.crt"));
         run_ok(&[

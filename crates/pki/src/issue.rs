@@ -105,12 +105,13 @@ struct TbsOut {
 /// X.509 v3 (the INTEGER 2).
 const VERSION_V3: u8 = 2;
 
-/// Checks a CN or O value: 1..=64 characters of letters, digits, space, `-`, `_`, `.`, not
-/// starting or ending with a space (so the RFC 4514 form needs no escaping).
+/// Checks a CN or O value: 1..=64 characters of letters and digits of any script (Chinese
+/// names such as `上海某银行` included; they are encoded as UTF8String), space, `-`, `_`, `.`,
+/// not starting or ending with a space (so the RFC 4514 form needs no escaping).
 pub fn check_name(what: &str, value: &str) -> Result<(), PkiError> {
     let ok_chars = value
         .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'));
+        .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.'));
     if value.is_empty()
         || value.chars().count() > MAX_NAME_CHARS
         || !ok_chars

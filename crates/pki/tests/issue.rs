@@ -400,3 +400,56 @@ fn openssl_accepts_a_keel_issued_sm2_chain() {
         std::fs::remove_dir_all(&dir).ok();
     }
 }
+
+/// Issue 14: Chinese organisation and node names (UTF8String CN/O) are issued, parsed back
+/// unchanged, shown in the subject, and the chain verifies on both suites.
+#[test]
+fn chinese_names_are_utf8_strings_and_round_trip() {
+    for scheme in [Scheme::Sm2, Scheme::Ed25519] {
+        let root = root(scheme, 41);
+        let bank = org(&root, "上海某银行", 42);
+        assert_eq!(bank.cert.organization().as_deref(), Some("上海某银行"));
+        assert_eq!(bank.cert.common_name().as_deref(), Some("上海某银行 CA"));
+        let node_key = key(scheme, 43);
+        let node = issue(
+            &IssueRequest {
+                common_name: "上海某银行 节点1",
+                organization: "上海某银行",
+                profile: Profile::EndEntity(Role::Validator),
+                scheme,
+                public_key: &node_key.public_key(),
+                validity: Validity::days_from(NOW - DAY, 365),
+                serial: Serial::random().unwrap(),
+            },
+            Issuer::Ca {
+                cert: &bank.cert,
+                key: &bank.key,
+            },
+        )
+        .unwrap();
+        let parsed = Certificate::from_der(node.der()).unwrap();
+        assert_eq!(parsed.common_name().as_deref(), Some("上海某银行 节点1"));
+        assert_eq!(parsed.organization().as_deref(), Some("上海某银行"));
+        assert!(
+            parsed.subject().contains("上海某银行"),
+            "{}",
+            parsed.subject()
+        );
+        // UTF8String (tag 12) holding the UTF-8 bytes of the name.
+        let mut utf8 = vec![0x0c, "上海某银行".len() as u8];
+        utf8.extend_from_slice("上海某银行".as_bytes());
+        assert!(node.der().windows(utf8.len()).any(|w| w == utf8));
+        let chain = [parsed, bank.cert.clone()];
+        verify_node_chain(
+            &chain,
+            &[root.cert.clone()],
+            NOW,
+            &NoRevocation,
+            scheme,
+            &node_key.public_key(),
+        )
+        .unwrap();
+    }
+    // Punctuation that would need escaping in RFC 4514 is still refused.
+    assert!(keel_pki::check_name("organisation", "上海,银行").is_err());
+}
