@@ -1,8 +1,10 @@
 //! Consortium PKI end to end (ADR 0010, docs/pki.md): `keel ca` + `keel cert verify` exit
 //! codes; `keel network init --orgs 4` makes a 4-organisation network whose node processes
 //! link with certificates and commit blocks, expose the certificate expiry metric and
-//! status, and drop a validator whose certificate is revoked on chain by a governance vote
-//! (issue 14), the CRL file staying an offline path merged with it.
+//! status; a 5th organisation (named 上海某银行) joins by a vote while the network runs and its
+//! validator signs commit certificates; then a validator whose certificate is revoked on chain
+//! by a governance vote is dropped (issue 14), the CRL file staying an offline path merged
+//! with it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -380,10 +382,11 @@ fn height(rpc: &Rpc) -> u64 {
 }
 
 #[test]
-fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_validator() {
+fn network_init_orgs_4_links_with_certificates_admits_a_5th_org_and_drops_a_revoked_validator() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("net");
-    let base = free_port_block(2 * N as u16, 0x9c1);
+    // Ports: N RPC, N P2P, then the RPC and P2P ports of the organisation that joins later.
+    let base = free_port_block(2 * N as u16 + 2, 0x9c1);
     let out = run_ok(&[
         "network",
         "init",
@@ -437,7 +440,7 @@ fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_valid
         text.replace("expiry_warning_days = 30", "expiry_warning_days = 400"),
     )
     .unwrap();
-    let rpcs: Vec<Rpc> = (0..N).map(|i| Rpc::new(base + i as u16)).collect();
+    let mut rpcs: Vec<Rpc> = (0..N).map(|i| Rpc::new(base + i as u16)).collect();
     let mut procs: Vec<NodeProc> = (0..N)
         .map(|i| NodeProc::start(&dir.join(format!("node-{i}")), "pki"))
         .collect();
@@ -499,36 +502,110 @@ fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_valid
         "{metrics}"
     );
 
+    let url = format!("http://127.0.0.1:{base}");
+    let key = |i: usize| dir.join(format!("node-{i}/validator.key"));
+    // A proposal from node-0's committee key with the votes of 1 and 2 (3 of 4: accepted).
+    let pass = |args: &[&str]| {
+        let mut all = vec!["gov", "propose"];
+        all.extend_from_slice(args);
+        let k0 = key(0);
+        all.extend_from_slice(&["--key", p(&k0), "--rpc", &url]);
+        let out = run_ok(&all);
+        let id = out
+            .lines()
+            .find_map(|l| l.strip_prefix("proposal "))
+            .unwrap_or_else(|| panic!("no proposal id in:\n{out}"))
+            .trim()
+            .to_string();
+        for i in [1, 2] {
+            run_ok(&["gov", "vote", &id, "--key", p(&key(i)), "--rpc", &url]);
+        }
+        let proposal = Rpc::new(base).ok("keel_getProposal", json!([id]));
+        assert_eq!(proposal["status"], "accepted", "{proposal}");
+    };
+
+    // A 5th organisation joins while the network runs (issue 14): its CA under the consortium
+    // root, its node's key and certificate, a node.toml listing the validators; the node is
+    // in no genesis list, so the others refuse it until the members vote it in. Then every
+    // running node admits it at the epoch switch, it syncs and signs commit certificates.
+    let n4 = dir.join("node-4");
+    std::fs::create_dir_all(&n4).unwrap();
+    run_ok(&["ca", "org", "上海某银行", "--dir", p(&dir.join("ca"))]);
+    run_ok(&["keys", "new", "--out", p(&n4.join("validator.key"))]);
+    run_ok(&[
+        "ca",
+        "issue",
+        "--dir",
+        p(&dir.join("ca")),
+        "--org",
+        "上海某银行",
+        "--role",
+        "validator",
+        "--key",
+        p(&n4.join("validator.key")),
+        "--out",
+        p(&n4.join("node.crt")),
+    ]);
+    for f in ["root.crt", "crl.pem"] {
+        std::fs::copy(dir.join("node-3").join(f), n4.join(f)).unwrap();
+    }
+    let (rpc4, p2p4) = (base + 2 * N as u16, base + 2 * N as u16 + 1);
+    let toml3 = std::fs::read_to_string(dir.join("node-3/node.toml")).unwrap();
+    let toml4 = toml3
+        .replace(
+            &format!("rpc_listen = \"127.0.0.1:{}\"", base + 3),
+            &format!("rpc_listen = \"127.0.0.1:{rpc4}\""),
+        )
+        .replace(
+            &format!("listen = \"127.0.0.1:{}\"", base + N as u16 + 3),
+            &format!("listen = \"127.0.0.1:{p2p4}\""),
+        );
+    assert_ne!(toml3, toml4);
+    std::fs::write(n4.join("node.toml"), toml4).unwrap();
+    let mut newcomer = NodeProc::start(&n4, "pki-5th-org");
+    rpcs.push(Rpc::new(rpc4));
+    newcomer.wait_healthy(&rpcs[N], common::HEALTHY_TIMEOUT);
+    procs.push(newcomer);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(height(&rpcs[N]), 0, "refused until admitted");
+    let address4 = field(
+        &run_ok(&["cert", "show", p(&n4.join("node.crt"))]),
+        "address:",
+    );
+    pass(&[
+        "add-validator",
+        "--name",
+        "上海某银行 validator",
+        "--node-key",
+        p(&n4.join("validator.key")),
+        "--p2p",
+        &format!("127.0.0.1:{p2p4}"),
+    ]);
+    wait_for(
+        "the 5th organisation's validator to sign a commit certificate",
+        common::WAIT,
+        || {
+            let top = height(&rpcs[0]);
+            top > 0
+                && rpcs[0].call("keel_getBlock", json!([top])).is_ok_and(|b| {
+                    b["certificate"]["signatures"]
+                        .as_array()
+                        .is_some_and(|s| s.iter().any(|s| s["validator"] == address4.as_str()))
+                })
+        },
+        || logs(&procs),
+    );
+    assert!(height(&rpcs[N]) > 3, "the newcomer synced");
+    let members = rpcs[0].ok("keel_getMembers", json!([]));
+    assert_eq!(members["validators"].as_array().unwrap().len(), N + 1);
+
     // Revoke node-3's certificate on chain (issue 14): node-0's committee key proposes, 1 and 2
-    // vote (3 of 4). Every node hands the revocation to its network layer, which closes the
-    // link; the remaining three (a quorum of 4) keep committing.
+    // vote. Every node hands the revocation to its network layer, which closes the link; the
+    // remaining four (a quorum of 5) keep committing.
     let shown = run_ok(&["cert", "show", p(&dir.join("node-3/node.crt"))]);
     let serial = field(&shown, "serial:");
     let address = field(&shown, "address:");
-    let url = format!("http://127.0.0.1:{base}");
-    let key = |i: usize| dir.join(format!("node-{i}/validator.key"));
-    let out = run_ok(&[
-        "gov",
-        "propose",
-        "revoke-cert",
-        "--cert",
-        p(&dir.join("node-3/node.crt")),
-        "--key",
-        p(&key(0)),
-        "--rpc",
-        &url,
-    ]);
-    let id = out
-        .lines()
-        .find_map(|l| l.strip_prefix("proposal "))
-        .unwrap_or_else(|| panic!("no proposal id in:\n{out}"))
-        .trim()
-        .to_string();
-    for i in [1, 2] {
-        run_ok(&["gov", "vote", &id, "--key", p(&key(i)), "--rpc", &url]);
-    }
-    let proposal = rpcs[0].ok("keel_getProposal", json!([id]));
-    assert_eq!(proposal["status"], "accepted", "{proposal}");
+    pass(&["revoke-cert", "--cert", p(&dir.join("node-3/node.crt"))]);
     let dropped_by = |rpc: &Rpc| {
         rpc.call("keel_status", json!([])).is_ok_and(|s| {
             s["peers"].as_array().unwrap().iter().any(|p| {
@@ -542,9 +619,9 @@ fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_valid
         })
     };
     wait_for(
-        "node-3 dropped as revoked on chain by nodes 0-2",
+        "node-3 dropped as revoked on chain by nodes 0-2 and the newcomer",
         common::WAIT,
-        || rpcs[..3].iter().all(dropped_by),
+        || [0, 1, 2, N].iter().all(|i| dropped_by(&rpcs[*i])),
         || logs(&procs),
     );
     // The CRL stays an offline path, merged with the chain's list: revoking node-3 there too
@@ -559,9 +636,9 @@ fn network_init_orgs_4_links_with_certificates_commits_and_drops_a_revoked_valid
     }
     let h = height(&rpcs[0]);
     wait_for(
-        "the other three to keep committing",
+        "the other four to keep committing",
         common::WAIT,
-        || (0..3).all(|i| height(&rpcs[i]) >= h + 3),
+        || [0, 1, 2, N].iter().all(|i| height(&rpcs[*i]) >= h + 3),
         || logs(&procs),
     );
     let metric = |name: &str| -> u64 {

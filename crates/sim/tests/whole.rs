@@ -200,3 +200,24 @@ fn a_transaction_whose_gossip_was_lost_still_commits() {
     let report = run_whole(&config).unwrap_or_else(|f| panic!("{f}"));
     assert_eq!(report.acknowledged, 17, "{report}");
 }
+
+/// Issue 14: governance revokes a Byzantine validator's certificate on chain while it attacks;
+/// every node's network cuts it off once the revocation commits (its frames are refused), and
+/// the honest validators keep agreeing and committing without it.
+#[test]
+fn a_validator_revoked_on_chain_is_cut_off_while_the_rest_commits() {
+    for (validators, attackers) in [(4, 1), (7, 2)] {
+        let mut config = WholeConfig::calm(21, validators);
+        config.attackers = attackers;
+        config.attacks = Attacks::all();
+        config.epoch_change = Some(EpochChange::RevokeValidator);
+        config.transactions = 8;
+        config.target_height = 30;
+        let report = run_whole(&config).unwrap_or_else(|f| panic!("{f}"));
+        assert_eq!(report.epoch, 0, "a revocation is no epoch switch: {report}");
+        assert!(
+            report.refused > 0,
+            "the revoked validator was cut off: {report}"
+        );
+    }
+}

@@ -70,6 +70,10 @@ pub enum EpochChange {
     /// keeps running and attacking as a non-validator), else an honest one (it must keep
     /// following the chain).
     RemoveValidator,
+    /// Revoke the last validator's certificate on chain (issue 14): no epoch switch, but every
+    /// node's network cuts it off once the revocation commits. Drawn only when it is an
+    /// attacker; as an honest node it could no longer follow the chain.
+    RevokeValidator,
 }
 
 /// One whole-node run: real `keel-node` drivers over real ledgers on the seeded scheduler.
@@ -150,6 +154,8 @@ impl WholeConfig {
                 Some(EpochChange::AdmitObserver)
             } else if rng.chance(250) {
                 Some(EpochChange::RemoveValidator)
+            } else if attackers.min(f) > 0 && rng.chance(300) {
+                Some(EpochChange::RevokeValidator)
             } else {
                 None
             },

@@ -1,6 +1,7 @@
 //! An epoch switch inside the run: the committee (the genesis validators' node keys) admits the
 //! observer as a validator, or removes one, by a governance proposal and votes; the validator
-//! set changes at the epoch boundary and the drivers start or stop voting.
+//! set changes at the epoch boundary and the drivers start or stop voting. Or it revokes a
+//! validator's certificate on chain: every node's network cuts it off (issue 14).
 
 use keel_crypto::KeyPair;
 use keel_types::{
@@ -55,6 +56,16 @@ pub(crate) fn remove(validator: Address) -> GovPayload {
     }
 }
 
+/// The proposal that revokes `validator`'s (simulated) certificate on chain.
+pub(crate) fn revoke(validator: &Address) -> GovPayload {
+    GovPayload::Propose {
+        action: GovAction::RevokeCertificate {
+            fingerprint: super::net::cert_fingerprint(validator),
+        },
+        ttl_blocks: 0,
+    }
+}
+
 /// Where the epoch switch stands.
 #[derive(Debug, Default)]
 pub(crate) struct GovPlan {
@@ -81,6 +92,7 @@ impl World {
                 None => return,
             },
             EpochChange::RemoveValidator => (remove(self.c.members[n - 1].address), Some(n - 1)),
+            EpochChange::RevokeValidator => (revoke(&self.c.members[n - 1].address), Some(n - 1)),
         };
         let voters = (0..n).filter(|i| self.c.members[*i].honest() && Some(*i) != target);
         self.gov.pending = voters.take(1 + votes_needed(n)).collect();

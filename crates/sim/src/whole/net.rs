@@ -1,12 +1,17 @@
 //! The simulated network as the real driver sees it ([`DriverNet`]): sends land in the node's
 //! outbox, which the scheduler drains after every step and turns into deliveries (with the
-//! seed's loss, delay, duplication and partitions). Every peer counts as linked.
+//! seed's loss, delay, duplication and partitions). Every peer counts as linked, except the ones
+//! the chain cut off (issue 14): a peer whose synthetic certificate fingerprint
+//! ([`cert_fingerprint`]) governance revoked, or that the node list excludes, is neither sent to
+//! nor heard from, as the real network closes and refuses its links.
+
+use std::collections::BTreeSet;
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use keel_network::{DEFAULT_MAX_FRAME_BYTES, NetworkMetrics, PeerStatus};
 use keel_node::driver::DriverNet;
-use keel_types::Address;
+use keel_types::{Address, Hash, OpPolicy};
 
 /// One frame sent by a node.
 #[derive(Clone, Debug)]
@@ -44,6 +49,20 @@ impl Envelope {
 pub(crate) struct SimNet {
     peers: Vec<Address>,
     outbox: Mutex<Vec<Envelope>>,
+    /// Membership the driver handed over from the chain.
+    cut: Mutex<Cut>,
+}
+
+#[derive(Debug, Default)]
+struct Cut {
+    revoked: BTreeSet<Hash>,
+    policy: OpPolicy,
+}
+
+/// The simulated certificate fingerprint of a member (the simulator has no X.509 chains):
+/// what a governance revocation names.
+pub(crate) fn cert_fingerprint(member: &Address) -> Hash {
+    Hash(keel_crypto::HashAlgorithm::Sm3.digest_parts(&[b"keel-sim/cert", &member.0]))
 }
 
 impl SimNet {
@@ -52,7 +71,27 @@ impl SimNet {
         Arc::new(SimNet {
             peers,
             outbox: Mutex::new(Vec::new()),
+            cut: Mutex::default(),
         })
+    }
+
+    fn cut(&self) -> MutexGuard<'_, Cut> {
+        self.cut.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether this node's network refuses `peer` (revoked on chain, or excluded by the node
+    /// list): nothing is sent to it or delivered from it.
+    pub fn refuses(&self, peer: &Address) -> bool {
+        let cut = self.cut();
+        cut.revoked.contains(&cert_fingerprint(peer)) || !cut.policy.permits(peer)
+    }
+
+    fn peers_refused(&self) -> Vec<Address> {
+        self.peers
+            .iter()
+            .copied()
+            .filter(|p| self.refuses(p))
+            .collect()
     }
 
     fn outbox(&self) -> MutexGuard<'_, Vec<Envelope>> {
@@ -66,7 +105,7 @@ impl SimNet {
 
     fn push(&self, to: Address, channel: u8, payload: &[u8]) {
         // The real network refuses frames over its limit at the sender.
-        if payload.len() <= DEFAULT_MAX_FRAME_BYTES {
+        if payload.len() <= DEFAULT_MAX_FRAME_BYTES && !self.refuses(&to) {
             self.outbox().push(Envelope {
                 to,
                 channel,
@@ -107,11 +146,22 @@ impl DriverNet for SimNet {
     }
 
     fn revoked_peers(&self) -> Vec<Address> {
-        Vec::new()
+        let revoked = self.cut().revoked.clone();
+        self.peers
+            .iter()
+            .copied()
+            .filter(|p| revoked.contains(&cert_fingerprint(p)))
+            .collect()
     }
 
-    fn set_revoked_fingerprints(&self, _: std::collections::BTreeSet<keel_types::Hash>) -> usize {
-        0
+    fn metrics(&self) -> NetworkMetrics {
+        NetworkMetrics::default()
+    }
+
+    fn set_revoked_fingerprints(&self, fingerprints: BTreeSet<Hash>) -> usize {
+        let before = self.peers_refused().len();
+        self.cut().revoked = fingerprints;
+        self.peers_refused().len().saturating_sub(before)
     }
 
     /// The simulated consortium links every member from the start.
@@ -119,15 +169,18 @@ impl DriverNet for SimNet {
         0
     }
 
-    fn set_node_policy(&self, _: keel_types::OpPolicy) -> usize {
-        0
+    fn set_node_policy(&self, policy: OpPolicy) -> usize {
+        let before = self.peers_refused().len();
+        self.cut().policy = policy;
+        self.peers_refused().len().saturating_sub(before)
     }
 
     fn excluded_peers(&self) -> Vec<Address> {
-        Vec::new()
-    }
-
-    fn metrics(&self) -> NetworkMetrics {
-        NetworkMetrics::default()
+        let policy = self.cut().policy.clone();
+        self.peers
+            .iter()
+            .copied()
+            .filter(|p| !policy.permits(p))
+            .collect()
     }
 }

@@ -17,6 +17,9 @@ pub struct WholeReport {
     pub dropped: u64,
     /// Hostile frames sent by attackers.
     pub hostile: u64,
+    /// Frames refused because the receiver's network cut the sender off (revoked on chain or
+    /// excluded by the node list, issue 14).
+    pub refused: u64,
     /// Crashes (and restarts), of which power losses (buffered tail lost).
     pub crashes: u64,
     /// Power losses.
@@ -38,7 +41,7 @@ impl std::fmt::Display for WholeReport {
         write!(
             f,
             "seed {} n={} byzantine={}: height {} epoch {} at {} ms simulated; {} events, {} frames \
-             delivered, {} dropped, {} hostile; {} crashes ({} power losses); {} transactions \
+             delivered, {} dropped, {} hostile, {} refused; {} crashes ({} power losses); {} transactions \
              acknowledged; trace {:016x}",
             self.seed,
             self.validators,
@@ -50,6 +53,7 @@ impl std::fmt::Display for WholeReport {
             self.delivered,
             self.dropped,
             self.hostile,
+            self.refused,
             self.crashes,
             self.power_losses,
             self.acknowledged,

@@ -294,6 +294,11 @@ impl World {
             self.report.dropped += 1;
             return Ok(());
         }
+        if m.net.refuses(&from) {
+            // Revoked on chain or excluded by the node list: the link is closed.
+            self.report.refused += 1;
+            return Ok(());
+        }
         self.report.delivered += 1;
         self.report.trace = fold(self.report.trace, &self.now.to_le_bytes());
         self.report.trace = fold(self.report.trace, &[to as u8, channel]);
