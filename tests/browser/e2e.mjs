@@ -185,6 +185,7 @@ async function checkAll(page) {
   await page.getByTestId("gov-summary").waitFor({ timeout: STEP_MS });
   const summary = await page.getByTestId("gov-summary").textContent();
   if (!summary.includes("Epoch") || !summary.includes("2/3")) throw new Error("governance summary: " + summary);
+  if (!summary.includes("Node list") || !summary.includes("open: every certified node may link")) throw new Error("governance summary lacks the node list: " + summary);
   const validatorRows = await page.locator('[data-testid="gov-validators"] tbody tr').count();
   if (validatorRows !== 4) throw new Error(`governance page lists ${validatorRows} validators, expected 4`);
   const committeeRows = await page.locator('[data-testid="gov-committee"] tbody tr').count();

@@ -172,9 +172,12 @@ fn members(node: &Node) -> Result<Value, RpcError> {
     }
     let nodes = keel_execution::governance::node_policy(&node.head_view(), alg)
         .map_err(|e| RpcError::internal(e.to_string()))?;
+    let revoked = keel_execution::governance::revoked_fingerprints(&node.head_view(), alg)
+        .map_err(|e| RpcError::internal(e.to_string()))?;
     Ok(json!({
         "operationPolicies": policies,
         "nodePolicy": policy_json(&nodes),
+        "revokedCertificates": revoked,
         "epoch": epoch.epoch,
         "epochStartHeight": epoch.start_height,
         "validators": validators,

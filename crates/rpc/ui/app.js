@@ -468,6 +468,10 @@
   async function renderGovernance() {
     const [m, p] = await Promise.all([rpc("keel_getMembers"), rpc("keel_listProposals")]);
     const online = new Set(m.onlineValidators || []);
+    const nodeList = m.nodePolicy || { type: "open", addresses: [] };
+    const revoked = m.revokedCertificates || [];
+    const listed = (a) => nodeList.type === "open" ||
+      (nodeList.type === "allow") === nodeList.addresses.includes(a);
     const totalWeight = (m.committee || []).reduce((a, c) => a + Number(c.weight), 0);
     const proposalRows = (list) => list.map((x) => {
       const yes = x.votes.filter((v) => v.approve).length;
@@ -492,12 +496,16 @@
         ["Chain parameters", Object.entries(m.params || {}).map(([k, v]) => `${k} ${v ?? "default"}`).join(", ") || "defaults"],
         ["Restricted operations", Object.keys(m.operationPolicies || {}).length === 0 ? "none" :
           Object.entries(m.operationPolicies).map(([op, pol]) => `${op}: ${pol.type} ${pol.addresses.length}`).join(", ")],
+        ["Node list", nodeList.type === "open" ? "open: every certified node may link" :
+          `${nodeList.type === "allow" ? "only" : "all but"} ${nodeList.addresses.length} node(s): ${nodeList.addresses.map((a) => short(a)).join(", ")}`],
+        ["Certificates revoked on chain", revoked.length === 0 ? "none" : revoked.map((f) => short(f)).join(", ")],
       ])),
       h("div", { class: "card" }, h("h2", {}, `Validators (epoch ${m.epoch})`),
-        h("table", { "data-testid": "gov-validators" }, h("thead", {}, h("tr", {}, ["Name", "Address", "Scheme", "P2P", "Recently active"].map((t) => h("th", {}, t)))),
+        h("table", { "data-testid": "gov-validators" }, h("thead", {}, h("tr", {}, ["Name", "Address", "Scheme", "P2P", "Recently active", "Node list"].map((t) => h("th", {}, t)))),
           h("tbody", {}, (m.validators || []).map((v) => h("tr", {},
             h("td", {}, v.name), h("td", {}, addrLink(v.address)), h("td", {}, v.scheme), h("td", { class: "mono" }, v.p2pAddr || "—"),
-            h("td", {}, online.has(v.address) ? h("span", { class: "ok" }, "● yes") : h("span", { class: "bad" }, "● no"))))))),
+            h("td", {}, online.has(v.address) ? h("span", { class: "ok" }, "● yes") : h("span", { class: "bad" }, "● no")),
+            h("td", {}, listed(v.address) ? h("span", { class: "ok" }, "admitted") : h("span", { class: "bad" }, "excluded"))))))),
       h("div", { class: "card" }, h("h2", {}, "Committee"),
         h("table", { "data-testid": "gov-committee" }, h("thead", {}, h("tr", {}, ["Member", "Organisation", "Weight", "Certificate"].map((t) => h("th", {}, t)))),
           h("tbody", {}, (m.committee || []).map((c) => h("tr", {},
