@@ -132,7 +132,10 @@ enum ActionCmd {
         /// certificate, the account's transactions are refused (`CERTIFICATE_REVOKED`).
         #[arg(long, conflicts_with = "cert")]
         cert_fingerprint: Option<Hash>,
-        /// Bind the account to this certificate file (PEM or DER; the first certificate).
+        /// Admit the account with its client certificate (PEM or DER; the first certificate):
+        /// its role and organisation are the certificate's (--role and --org are ignored), and
+        /// the account is refused once the certificate expires or is revoked on chain. Check
+        /// the chain first: `keel cert verify FILE --root root.crt --role client`.
         #[arg(long)]
         cert: Option<PathBuf>,
         #[command(flatten)]
@@ -212,7 +215,7 @@ enum ActionCmd {
         send: SendOpts,
     },
     /// Change a chain parameter: gas_price, max_block_txs, block_interval_ms,
-    /// proposal_ttl_blocks, max_block_gas.
+    /// proposal_ttl_blocks, max_block_gas, require_account_certificates (0 or 1).
     SetParam {
         /// Parameter name.
         #[arg(long)]
@@ -249,9 +252,18 @@ fn param(name: &str, value: u128) -> Result<ChainParam, CliError> {
         "block_interval_ms" => ChainParam::BlockIntervalMs(small(name)?),
         "proposal_ttl_blocks" => ChainParam::ProposalTtlBlocks(small(name)?),
         "max_block_gas" => ChainParam::MaxBlockGas(small(name)?),
+        "require_account_certificates" => ChainParam::RequireAccountCertificates(match value {
+            0 => false,
+            1 => true,
+            _ => {
+                return Err(CliError::Usage(
+                    "require_account_certificates is 0 or 1".into(),
+                ));
+            }
+        }),
         other => {
             return Err(CliError::Usage(format!(
-                "unknown parameter {other:?}; one of gas_price, max_block_txs, block_interval_ms, proposal_ttl_blocks, max_block_gas"
+                "unknown parameter {other:?}; one of gas_price, max_block_txs, block_interval_ms, proposal_ttl_blocks, max_block_gas, require_account_certificates"
             )));
         }
     })
@@ -317,10 +329,9 @@ fn action_of(cmd: ActionCmd) -> Result<(GovAction, SendOpts), CliError> {
             cert,
             send,
         } => {
-            let cert_fingerprint = match cert {
-                Some(path) => Some(fingerprint_of(&path)?),
-                None => cert_fingerprint,
-            };
+            if let Some(path) = cert {
+                return Ok((account_certificate(address, &path)?, send));
+            }
             let role = Role::from_name(&role).ok_or_else(|| {
                 CliError::Usage(format!(
                     "unknown role {role:?}; one of client, auditor, observer, org_admin"
@@ -460,5 +471,33 @@ fn list_policy(open: bool, allow: Vec<Address>, deny: Vec<Address>) -> Result<Op
                 "give --allow ADDRS, --deny ADDRS or --open".into(),
             ));
         }
+    })
+}
+
+/// `SetAccountCertificate` from a client certificate file: role, organisation, fingerprint and
+/// notAfter are the certificate's.
+fn account_certificate(address: Address, path: &std::path::Path) -> Result<GovAction, CliError> {
+    let cert = crate::cmd_ca::load_cert(path)?;
+    let bad = |why: String| CliError::Usage(format!("{}: {why}", path.display()));
+    let role = match cert.role() {
+        Some(keel_pki::Role::Client) => Role::Client,
+        Some(keel_pki::Role::Auditor) => Role::Auditor,
+        Some(keel_pki::Role::OrgAdmin) => Role::OrgAdmin,
+        Some(keel_pki::Role::Observer) => Role::Observer,
+        other => {
+            return Err(bad(format!(
+                "role {other:?} is not an account role (client, auditor, org-admin, observer)"
+            )));
+        }
+    };
+    let org = cert
+        .organization()
+        .ok_or_else(|| bad("the certificate names no single organisation".into()))?;
+    Ok(GovAction::SetAccountCertificate {
+        address,
+        fingerprint: Hash(cert.fingerprint_digest()),
+        role,
+        org,
+        not_after_secs: cert.not_after(),
     })
 }

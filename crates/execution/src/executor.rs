@@ -147,7 +147,8 @@ impl Executor {
         ctx: BlockContext,
         input: &TxInput<'_>,
     ) -> Result<Receipt, ExecutionError> {
-        match governance::authorize(ov, self.alg(), &input.sender, &input.tx.tx.payload) {
+        let payload = &input.tx.tx.payload;
+        match governance::authorize(ov, self.alg(), &input.sender, payload, ctx.timestamp_ms) {
             Ok(()) => self.execute_evm(ov, ctx, input),
             Err(Err(e)) => Err(e),
             Err(Ok((code, msg))) => self.refuse_evm(ov, input, code, msg),
@@ -208,7 +209,7 @@ impl Executor {
         input: &TxInput<'_>,
         payload: &Payload,
     ) -> ModResult<Applied> {
-        governance::authorize(ov, self.alg(), &input.sender, payload)?;
+        governance::authorize(ov, self.alg(), &input.sender, payload, ctx.timestamp_ms)?;
         let call = Call {
             alg: self.alg(),
             ctx,

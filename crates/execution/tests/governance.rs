@@ -337,8 +337,8 @@ fn permissioned_mode_auditors_and_members() {
         to: addr(1),
         amount: 1,
     };
-    assert!(governance::authorize(&c.state, ALG, &addr(11), &p).is_err());
-    assert!(governance::authorize(&c.state, ALG, &addr(10), &p).is_ok());
+    assert!(governance::authorize(&c.state, ALG, &addr(11), &p, 0).is_err());
+    assert!(governance::authorize(&c.state, ALG, &addr(10), &p, 0).is_ok());
 }
 
 #[test]
@@ -510,4 +510,62 @@ fn the_node_list_is_voted_and_cannot_cut_the_validators_below_a_quorum() {
     c.vote(3, id, true);
     assert!(matches!(c.status(&id), ProposalStatus::Accepted { .. }));
     assert_eq!(governance::node_policy(&c.state, ALG).unwrap(), policy);
+}
+
+/// Issue 14: an account admitted with its client certificate takes the certificate's role and
+/// organisation and is refused once it expires; with the requirement switched on, admitted
+/// accounts without a certificate are refused (committee members are not).
+#[test]
+fn accounts_bound_to_certificates_expire_and_can_be_required() {
+    let mut c = Chain::new(&[1, 1, 1, 1], true);
+    let pass = |c: &mut Chain, action: GovAction| {
+        let (r, id) = c.propose(1, action);
+        assert_eq!(r.status, TxStatus::Success, "{r:?}");
+        c.vote(2, id, true);
+        c.vote(3, id, true);
+        assert!(matches!(c.status(&id), ProposalStatus::Accepted { .. }));
+    };
+    let fp = Hash([0x7c; 32]);
+    // Block times in this harness are `height` ms: notAfter 1 s expires at height 1,000.
+    let bound = |not_after_secs| GovAction::SetAccountCertificate {
+        address: addr(12),
+        fingerprint: fp,
+        role: Role::Client,
+        org: "上海某银行".into(),
+        not_after_secs,
+    };
+    assert_eq!(
+        code(&c.transfer(addr(12))),
+        Some(ExecErrorCode::NotAdmitted)
+    );
+    pass(&mut c, bound(1));
+    assert_eq!(
+        code(&c.transfer(addr(12))),
+        None,
+        "admitted by its certificate"
+    );
+    let perm = governance::account_perm(&c.state, ALG, &addr(12)).unwrap();
+    assert_eq!((perm.role, perm.org.as_str()), (Role::Client, "上海某银行"));
+    assert_eq!(perm.cert_fingerprint, Some(fp));
+    assert_eq!(
+        governance::account_cert_expiry(&c.state, ALG, &addr(12)).unwrap(),
+        Some(1)
+    );
+    // Require certificates: the genesis client (no certificate) is refused, members are not.
+    pass(
+        &mut c,
+        GovAction::SetParam(ChainParam::RequireAccountCertificates(true)),
+    );
+    let r = c.transfer(addr(10));
+    assert_eq!(code(&r), Some(ExecErrorCode::NotAdmitted), "{r:?}");
+    assert!(r.error.unwrap().1.contains("holds no client certificate"));
+    assert_eq!(code(&c.transfer(addr(12))), None);
+    assert_eq!(code(&c.transfer(addr(1))), None, "a committee member");
+    // Past notAfter the account is refused; an expired certificate cannot be bound again.
+    c.height = 5_000;
+    let r = c.transfer(addr(12));
+    assert_eq!(code(&r), Some(ExecErrorCode::CertificateExpired), "{r:?}");
+    let (r, _) = c.propose(1, bound(2));
+    assert_eq!(code(&r), Some(ExecErrorCode::GovInvalid), "{r:?}");
+    assert!(r.error.unwrap().1.contains("expired"));
 }

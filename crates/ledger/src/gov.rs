@@ -316,7 +316,8 @@ impl Ledger {
         let head = self.head();
         let view = self.view(head.height);
         let payload = &tx.tx.payload;
-        governance::authorize(&view, alg, sender, payload).map_err(|e| match e {
+        let now_ms = head.header.timestamp_ms;
+        governance::authorize(&view, alg, sender, payload, now_ms).map_err(|e| match e {
             Ok(r) => admit_error(r),
             Err(e) => AdmitError::State(e.to_string()),
         })?;

@@ -220,6 +220,19 @@ pub(crate) fn action(a: &GovAction) -> Value {
             "org": org,
             "certFingerprint": cert_fingerprint,
         }),
+        GovAction::SetAccountCertificate {
+            address,
+            fingerprint,
+            role,
+            org,
+            not_after_secs,
+        } => json!({
+            "address": address,
+            "certFingerprint": fingerprint,
+            "role": role.name(),
+            "org": org,
+            "notAfter": not_after_secs,
+        }),
         GovAction::RevokeCertificate { fingerprint } => json!({ "fingerprint": fingerprint }),
         GovAction::SetOperationPolicy { op, policy } => {
             json!({ "operation": op.name(), "policy": policy_json(policy) })
@@ -235,6 +248,9 @@ pub(crate) fn action(a: &GovAction) -> Value {
                 json!({ "param": "proposal_ttl_blocks", "value": t })
             }
             ChainParam::MaxBlockGas(g) => json!({ "param": "max_block_gas", "value": g }),
+            ChainParam::RequireAccountCertificates(on) => {
+                json!({ "param": "require_account_certificates", "value": on })
+            }
         },
     };
     json!({ "type": a.name(), "args": body })

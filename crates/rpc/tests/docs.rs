@@ -87,6 +87,7 @@ fn rpc_doc_lists_every_method_and_error() {
         ExecErrorCode::GovLastMember,
         ExecErrorCode::GovOneValidatorPerEpoch,
         ExecErrorCode::CertificateRevoked,
+        ExecErrorCode::CertificateExpired,
         ExecErrorCode::AssetUnknown,
         ExecErrorCode::AssetNotIssuer,
         ExecErrorCode::AssetMaxSupply,

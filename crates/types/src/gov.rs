@@ -165,9 +165,13 @@ pub enum ChainParam {
     /// Per-block EVM gas budget (sum of the gas limits of EVM transactions), at least
     /// [`crate::limits::MIN_BLOCK_EVM_GAS`].
     MaxBlockGas(u64),
+    /// Permissioned mode: an admitted account must also hold a client certificate
+    /// ([`GovAction::SetAccountCertificate`]); committee members are exempt (issue 14).
+    RequireAccountCertificates(bool),
 }
 
-/// What an accepted proposal does.
+/// What an accepted proposal does. Variants are borsh-encoded by position in stored proposals:
+/// add new ones at the end.
 #[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
 pub enum GovAction {
     /// Add a committee member (an organisation's voting account) with a voting weight.
@@ -239,6 +243,22 @@ pub enum GovAction {
         /// The policy.
         policy: OpPolicy,
     },
+    /// Admit an account bound to its client certificate (issue 14): the certificate's role
+    /// and organisation become the account's; once the certificate expires (`not_after_secs`,
+    /// against the block time) or is revoked on chain, the account is refused. The members
+    /// check the chain to the consortium root before voting (`keel cert verify`).
+    SetAccountCertificate {
+        /// Account (the certificate's key).
+        address: Address,
+        /// Certificate fingerprint.
+        fingerprint: Hash,
+        /// Role written in the certificate.
+        role: Role,
+        /// Organisation written in the certificate.
+        org: String,
+        /// The certificate's notAfter, Unix seconds.
+        not_after_secs: u64,
+    },
 }
 
 impl GovAction {
@@ -250,6 +270,7 @@ impl GovAction {
             GovAction::AddValidator(_) => "add_validator",
             GovAction::RemoveValidator { .. } => "remove_validator",
             GovAction::SetAccount { .. } => "set_account",
+            GovAction::SetAccountCertificate { .. } => "set_account_certificate",
             GovAction::RemoveAccount { .. } => "remove_account",
             GovAction::Freeze { .. } => "freeze",
             GovAction::Unfreeze { .. } => "unfreeze",
@@ -292,7 +313,9 @@ impl GovAction {
                 }
                 Ok(())
             }
-            GovAction::SetAccount { org, .. } => name_ok("org", org, MAX_GOV_NAME_BYTES),
+            GovAction::SetAccount { org, .. } | GovAction::SetAccountCertificate { org, .. } => {
+                name_ok("org", org, MAX_GOV_NAME_BYTES)
+            }
             GovAction::SetOperationPolicy {
                 policy: OpPolicy::AllowList(l) | OpPolicy::DenyList(l),
                 ..

@@ -49,6 +49,8 @@ pub enum ExecErrorCode {
     GovOneValidatorPerEpoch = 25,
     /// The sender's account is bound to a certificate that governance revoked (issue 14).
     CertificateRevoked = 26,
+    /// The sender's account is bound to a client certificate that has expired (issue 14).
+    CertificateExpired = 27,
     /// No asset with this id.
     AssetUnknown = 30,
     /// Only the asset's issuer may do this (mint, freeze, unfreeze, white list, issuer role).
@@ -96,6 +98,7 @@ impl ExecErrorCode {
             ExecErrorCode::GovLastMember => "GOV_LAST_MEMBER",
             ExecErrorCode::GovOneValidatorPerEpoch => "GOV_ONE_VALIDATOR_PER_EPOCH",
             ExecErrorCode::CertificateRevoked => "CERTIFICATE_REVOKED",
+            ExecErrorCode::CertificateExpired => "CERTIFICATE_EXPIRED",
             ExecErrorCode::AssetUnknown => "ASSET_UNKNOWN",
             ExecErrorCode::AssetNotIssuer => "ASSET_NOT_ISSUER",
             ExecErrorCode::AssetMaxSupply => "ASSET_MAX_SUPPLY",

@@ -65,6 +65,22 @@ fn arb_gov_action() -> impl Strategy<Value = GovAction> {
                     cert_fingerprint,
                 }
             ),
+        (
+            arb_address(),
+            arb_hash(),
+            arb_role(),
+            ".{0,10}",
+            any::<u64>()
+        )
+            .prop_map(|(address, fingerprint, role, org, not_after_secs)| {
+                GovAction::SetAccountCertificate {
+                    address,
+                    fingerprint,
+                    role,
+                    org,
+                    not_after_secs,
+                }
+            }),
         arb_address().prop_map(|address| GovAction::RemoveAccount { address }),
         arb_address().prop_map(|address| GovAction::Freeze { address }),
         arb_address().prop_map(|address| GovAction::Unfreeze { address }),
@@ -75,6 +91,7 @@ fn arb_gov_action() -> impl Strategy<Value = GovAction> {
             any::<u64>().prop_map(ChainParam::BlockIntervalMs),
             any::<u64>().prop_map(ChainParam::ProposalTtlBlocks),
             any::<u64>().prop_map(ChainParam::MaxBlockGas),
+            any::<bool>().prop_map(ChainParam::RequireAccountCertificates),
         ]
         .prop_map(GovAction::SetParam),
         (

@@ -3,8 +3,9 @@
 use super::proposals::{TxResult, load_epoch, refuse};
 use super::state::{
     EpochState, GovState, MAX_MEMBERS, MAX_REVOKED_CERTIFICATES, MAX_VALIDATORS, Member,
-    account_key, account_perm, block_gas_key, epoch_key, node_policy_key, policy_key, proposal,
-    revoked_at, revoked_fingerprints, revoked_key, revoked_list_key, validator_address,
+    account_cert_expiry, account_cert_key, account_key, account_perm, block_gas_key, epoch_key,
+    node_policy_key, policy_key, proposal, require_certs_key, revoked_at, revoked_fingerprints,
+    revoked_key, revoked_list_key, validator_address,
 };
 use crate::context::BlockContext;
 use crate::overlay::Overlay;
@@ -124,6 +125,24 @@ pub(super) fn precheck(
                 );
             }
         }
+        GovAction::SetAccountCertificate {
+            fingerprint,
+            not_after_secs,
+            ..
+        } => {
+            if let Some(h) = revoked_at(ov, alg, fingerprint).map_err(Err)? {
+                return refuse(
+                    ExecErrorCode::GovInvalid,
+                    format!("certificate {fingerprint} was revoked at height {h}"),
+                );
+            }
+            if not_after_secs.saturating_mul(1000) <= ctx.timestamp_ms {
+                return refuse(
+                    ExecErrorCode::GovInvalid,
+                    format!("the certificate expired (notAfter {not_after_secs})"),
+                );
+            }
+        }
         GovAction::SetNodePolicy { policy } => {
             let epoch = load_epoch(ov, alg)?;
             let validators = epoch.addresses(alg);
@@ -201,6 +220,32 @@ pub(super) fn apply_action(
             perm.org = org.clone();
             perm.cert_fingerprint = *cert_fingerprint;
             ov.put(account_key(alg, address), codec::encode(&perm));
+            // A binding without a certificate file has no known expiry (delete only what is
+            // there: a no-op delete would still be a state change).
+            if account_cert_expiry(ov, alg, address)
+                .map_err(Err)?
+                .is_some()
+            {
+                ov.set(account_cert_key(alg, address), None);
+            }
+        }
+        GovAction::SetAccountCertificate {
+            address,
+            fingerprint,
+            role,
+            org,
+            not_after_secs,
+        } => {
+            let mut perm = account_perm(ov, alg, address).map_err(Err)?;
+            perm.admitted = true;
+            perm.role = *role;
+            perm.org = org.clone();
+            perm.cert_fingerprint = Some(*fingerprint);
+            ov.put(account_key(alg, address), codec::encode(&perm));
+            ov.put(
+                account_cert_key(alg, address),
+                codec::encode(not_after_secs),
+            );
         }
         GovAction::RemoveAccount { address } => {
             let mut perm = account_perm(ov, alg, address).map_err(Err)?;
@@ -230,6 +275,9 @@ pub(super) fn apply_action(
             ChainParam::BlockIntervalMs(ms) => state.block_interval_ms = Some(*ms),
             ChainParam::ProposalTtlBlocks(t) => state.proposal_ttl_blocks = *t,
             ChainParam::MaxBlockGas(g) => ov.put(block_gas_key(alg), codec::encode(g)),
+            ChainParam::RequireAccountCertificates(on) => {
+                ov.put(require_certs_key(alg), codec::encode(on));
+            }
         },
     }
     Ok(())

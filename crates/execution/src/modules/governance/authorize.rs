@@ -1,6 +1,8 @@
 //! The permission rule (ADR 0011), run at admission against the head and again in execution.
 
-use super::state::{account_perm, gov_state, op_policy, revoked_at};
+use super::state::{
+    account_cert_expiry, account_perm, accounts_need_certificates, gov_state, op_policy, revoked_at,
+};
 use crate::ExecutionError;
 use crate::overlay::StateView;
 use keel_crypto::HashAlgorithm;
@@ -46,13 +48,14 @@ fn policy_permits(
     )))
 }
 
-/// May `sender` send `payload`? Checked at admission (mempool) and again in execution.
-/// Operating errors are `Err(Err(_))`.
+/// May `sender` send `payload` at `now_ms` (the block time; at admission, the head's)?
+/// Checked at admission (mempool) and again in execution. Operating errors are `Err(Err(_))`.
 pub fn authorize(
     view: &dyn StateView,
     alg: HashAlgorithm,
     sender: &Address,
     payload: &Payload,
+    now_ms: u64,
 ) -> Result<(), Result<Refusal, ExecutionError>> {
     let Some(gov) = gov_state(view, alg).map_err(Err)? else {
         return Ok(());
@@ -64,16 +67,7 @@ pub fn authorize(
             format!("account {sender} is frozen by governance"),
         )));
     }
-    if let Some(fp) = perm.cert_fingerprint
-        && let Some(h) = revoked_at(view, alg, &fp).map_err(Err)?
-    {
-        return Err(Ok((
-            ExecErrorCode::CertificateRevoked,
-            format!(
-                "account {sender} is bound to certificate {fp}, revoked by governance at height {h}"
-            ),
-        )));
-    }
+    check_certificate(view, alg, sender, &perm, now_ms)?;
     if let Some(op) = keel_types::operation_of(payload) {
         policy_permits(view, alg, sender, op)?;
     }
@@ -91,6 +85,17 @@ pub fn authorize(
         return Ok(());
     }
     if perm.admitted {
+        if gov.permissioned
+            && perm.cert_fingerprint.is_none()
+            && accounts_need_certificates(view, alg).map_err(Err)?
+        {
+            return Err(Ok((
+                ExecErrorCode::NotAdmitted,
+                format!(
+                    "{sender} holds no client certificate, which this chain requires of accounts"
+                ),
+            )));
+        }
         if !perm.role.may_write() {
             return Err(Ok((
                 ExecErrorCode::NotPermitted,
@@ -106,6 +111,36 @@ pub fn authorize(
         return Err(Ok((
             ExecErrorCode::NotAdmitted,
             format!("{sender} is not an admitted account on this permissioned chain"),
+        )));
+    }
+    Ok(())
+}
+
+/// The account's client certificate, if it is bound to one: not revoked on chain, not expired.
+fn check_certificate(
+    view: &dyn StateView,
+    alg: HashAlgorithm,
+    sender: &Address,
+    perm: &super::state::AccountPerm,
+    now_ms: u64,
+) -> Result<(), Result<Refusal, ExecutionError>> {
+    let Some(fp) = perm.cert_fingerprint else {
+        return Ok(());
+    };
+    if let Some(h) = revoked_at(view, alg, &fp).map_err(Err)? {
+        return Err(Ok((
+            ExecErrorCode::CertificateRevoked,
+            format!(
+                "account {sender} is bound to certificate {fp}, revoked by governance at height {h}"
+            ),
+        )));
+    }
+    if let Some(not_after) = account_cert_expiry(view, alg, sender).map_err(Err)?
+        && not_after.saturating_mul(1000) < now_ms
+    {
+        return Err(Ok((
+            ExecErrorCode::CertificateExpired,
+            format!("account {sender}'s client certificate {fp} expired (notAfter {not_after})"),
         )));
     }
     Ok(())

@@ -243,6 +243,17 @@ pub fn policy_key(alg: HashAlgorithm, op: Operation) -> StateKey {
     alg.digest_parts(&[b"keel/gov/op/v1", &[op as u8]])
 }
 
+/// Key of an account's client-certificate expiry (notAfter, Unix seconds).
+pub fn account_cert_key(alg: HashAlgorithm, a: &Address) -> StateKey {
+    alg.digest_parts(&[b"keel/gov/acct-cert/v1", &a.0])
+}
+
+/// Key of the "accounts need a certificate" switch
+/// ([`keel_types::ChainParam::RequireAccountCertificates`]).
+pub(super) fn require_certs_key(alg: HashAlgorithm) -> StateKey {
+    alg.digest_parts(&[b"keel/gov/v1", b"require-account-certs"])
+}
+
 /// Key of the node list ([`GovAction::SetNodePolicy`]).
 pub fn node_policy_key(alg: HashAlgorithm) -> StateKey {
     alg.digest_parts(&[b"keel/gov/v1", b"node-policy"])
@@ -324,6 +335,24 @@ pub fn op_policy(
 /// The node list ([`OpPolicy::Open`] unless governance set one): which nodes may link and vote.
 pub fn node_policy(view: &dyn StateView, alg: HashAlgorithm) -> Result<OpPolicy, ExecutionError> {
     Ok(read(view, "node policy", &node_policy_key(alg))?.unwrap_or(OpPolicy::Open))
+}
+
+/// The notAfter (Unix seconds) of the client certificate an account is bound to, if it was
+/// admitted with one ([`GovAction::SetAccountCertificate`]).
+pub fn account_cert_expiry(
+    view: &dyn StateView,
+    alg: HashAlgorithm,
+    a: &Address,
+) -> Result<Option<u64>, ExecutionError> {
+    read(view, "account certificate", &account_cert_key(alg, a))
+}
+
+/// Whether admitted accounts must hold a client certificate (permissioned mode).
+pub fn accounts_need_certificates(
+    view: &dyn StateView,
+    alg: HashAlgorithm,
+) -> Result<bool, ExecutionError> {
+    Ok(read(view, "certificate requirement", &require_certs_key(alg))?.unwrap_or(false))
 }
 
 /// Every certificate fingerprint governance revoked, in revocation order (at most
