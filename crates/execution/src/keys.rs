@@ -59,3 +59,31 @@ pub fn asset_allowance(
 ) -> StateKey {
     alg.digest_parts(&[b"keel/asset/allow/v1", &id.0, &owner.0, &spender.0])
 }
+
+/// Key of an NFT collection: `H("keel/nft/col/v1" || collection id)` -> `CollectionInfo`.
+pub fn nft_collection(alg: HashAlgorithm, id: &Hash) -> StateKey {
+    alg.digest_parts(&[b"keel/nft/col/v1", &id.0])
+}
+
+/// Key of a token: `H("keel/nft/tok/v1" || collection id || token id BE)` -> `TokenInfo`
+/// (owner, approval, metadata, provenance count).
+pub fn nft_token(alg: HashAlgorithm, collection: &Hash, token: u64) -> StateKey {
+    alg.digest_parts(&[b"keel/nft/tok/v1", &collection.0, &token.to_be_bytes()])
+}
+
+/// Key of how many tokens of a collection `owner` holds: `H("keel/nft/bal/v1" || collection
+/// id || owner)` -> u64; absent = zero.
+pub fn nft_balance(alg: HashAlgorithm, collection: &Hash, owner: &Address) -> StateKey {
+    alg.digest_parts(&[b"keel/nft/bal/v1", &collection.0, &owner.0])
+}
+
+/// Key of a token's provenance entry `seq mod MAX_NFT_PROVENANCE`: `H("keel/nft/prov/v1" ||
+/// collection id || token id BE || slot BE)` -> `ProvenanceEntry`.
+pub fn nft_provenance(alg: HashAlgorithm, collection: &Hash, token: u64, slot: u64) -> StateKey {
+    alg.digest_parts(&[
+        b"keel/nft/prov/v1",
+        &collection.0,
+        &token.to_be_bytes(),
+        &slot.to_be_bytes(),
+    ])
+}

@@ -19,6 +19,8 @@
 //!   [`governance::authorize`].
 //! * **assets** (`assets/`) — native fungible assets: issue, mint, burn, transfer,
 //!   approve / transfer-from, freeze, white list, issuer role (`docs/assets.md`).
+//! * **nft** (`nft/`) — native non-fungible assets: collections, mint with metadata (URI,
+//!   content hash, optional evidence record), transfer, approve, burn, bounded provenance.
 //! * EVM payloads go to the [`EvmHook`] (`keel-evm`).
 //!
 //! A transaction that fails still goes in the block: its nonce is consumed, the fee for the gas
@@ -39,5 +41,6 @@ pub use executor::{BlockOutcome, Executor};
 pub use modules::assets;
 pub use modules::evidence::EvidenceRecord;
 pub use modules::governance;
+pub use modules::nft;
 pub use modules::token::{Account, genesis_changes};
 pub use overlay::{MemoryState, StateView};

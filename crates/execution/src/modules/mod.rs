@@ -6,6 +6,7 @@
 pub mod assets;
 pub(crate) mod evidence;
 pub mod governance;
+pub mod nft;
 pub(crate) mod token;
 
 use crate::ExecutionError;
