@@ -9,6 +9,8 @@
 //!   [`exec::call`] and [`exec::estimate_gas`].
 //! * [`precompile`] — Keel's evidence lookup precompile at
 //!   [`precompile::EVIDENCE_PRECOMPILE`].
+//! * [`face`] — the ERC-20 face of every native fungible asset (ADR 0015): a precompile at
+//!   `keel_execution::assets::erc20_face(id)` over the native balances, no second copy.
 //! * [`logs`] — EVM logs as receipt events, and the logs bloom.
 //! * [`policy`] — governance policies inside the EVM: value needs `transfer`, creations from
 //!   inside a call need the origin's `deploy_contract`.
@@ -16,6 +18,7 @@
 pub mod db;
 pub mod ethtx;
 pub mod exec;
+pub mod face;
 pub mod logs;
 pub mod policy;
 pub mod precompile;

@@ -87,3 +87,9 @@ pub fn nft_provenance(alg: HashAlgorithm, collection: &Hash, token: u64, slot: u
         &slot.to_be_bytes(),
     ])
 }
+
+/// Key of the Ethereum face index: `H("keel/face/v1" || face address)` -> `FaceTarget`, the
+/// native asset an ERC-20 face address stands for (`docs/assets.md`, ADR 0015).
+pub fn face(alg: HashAlgorithm, addr: &Address) -> StateKey {
+    alg.digest_parts(&[b"keel/face/v1", &addr.0])
+}

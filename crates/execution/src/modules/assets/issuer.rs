@@ -28,6 +28,7 @@ pub(super) fn issue(ov: &mut Overlay<'_>, call: &Call, i: &AssetIssue) -> ModRes
         created_height: call.ctx.height,
     };
     put_info(ov, call.alg, &info);
+    super::face::register(ov, call.alg, &id)?;
     for a in i.holder_list.iter().flatten() {
         put_holding(
             ov,
@@ -52,6 +53,7 @@ pub(super) fn issue(ov: &mut Overlay<'_>, call: &Call, i: &AssetIssue) -> ModRes
             ("decimals", i.decimals.to_string()),
             ("max_supply", i.max_supply.to_string()),
             ("issuer", i.issuer.to_string()),
+            ("erc20", super::face::erc20_face(&id).to_string()),
         ],
     )];
     if i.initial_supply > 0 {
