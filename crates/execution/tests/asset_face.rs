@@ -40,5 +40,5 @@ fn issuance_whose_face_is_taken_is_refused() {
         .insert(keys::face(ALG, &face), codec::encode(&squatter));
     let msg = c.refused(1, AssetOp::Issue(plain()), ExecErrorCode::AssetInvalid);
     assert!(msg.contains("face"), "{msg}");
-    assert!(c.state.0.get(&keys::asset(ALG, &id)).is_none());
+    assert!(!c.state.0.contains_key(&keys::asset(ALG, &id)));
 }

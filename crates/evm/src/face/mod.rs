@@ -95,13 +95,16 @@ pub fn load(view: &dyn StateView, slot: U256, kind: SlotKind) -> Result<U256, Db
     })
 }
 
+/// One state write (`None` deletes).
+pub type StateWrite = (StateKey, Option<Vec<u8>>);
+
 /// The native writes of a face account's changed slots (sorted by key; an empty holding or a
 /// zero allowance deletes its record, as the native module does).
 pub fn native_writes(
     faces: &FaceSlots,
     face: &EthAddress,
     acct: &Account,
-) -> Result<Vec<(StateKey, Option<Vec<u8>>)>, ExecutionError> {
+) -> Result<Vec<StateWrite>, ExecutionError> {
     let mut slots: Vec<_> = acct.changed_storage_slots().collect();
     slots.sort_by_key(|(k, _)| **k);
     let mut out = Vec::with_capacity(slots.len());
