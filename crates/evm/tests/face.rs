@@ -301,6 +301,8 @@ fn ethereum_transfer_moves_the_native_balance_and_logs_transfer() {
     let (user, bob) = (addr_of(&s.user), Address([0xb0; 20]));
     let (r, changed) = s.w.eth(&s.user, s.face, transfer_data(&bob, 250));
     assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    // Gas: Ethereum intrinsic 21,000 + 572 of call data + the native operation's 30,000.
+    assert_eq!(r.gas_used, 21_000 + 572 + keel_evm::face::erc20::WRITE_GAS);
     assert_eq!(s.w.native_balance(&s.id, &user), 750);
     assert_eq!(s.w.native_balance(&s.id, &bob), 250);
     assert_eq!(s.w.balance_of(s.face, &bob), 250);
