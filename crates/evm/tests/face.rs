@@ -532,3 +532,83 @@ fn a_contract_holds_and_moves_the_asset_and_its_revert_undoes_the_move() {
     assert_eq!(s.w.native_balance(&s.id, &bob), 40);
     assert!(!changed.contains(&keys::asset_holding(ALG, &s.id, &bad)));
 }
+
+fn artefact(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/clients/contracts/build/Contracts.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let code = v["contracts"][name]["bytecode"].as_str().unwrap();
+    hex::decode(code.trim_start_matches("0x")).unwrap()
+}
+
+fn selector(sig: &str) -> Vec<u8> {
+    HashAlgorithm::Keccak256.digest(sig.as_bytes())[..4].to_vec()
+}
+
+/// `tests/clients/contracts/AssetVault.sol` (solc 0.8.28): a Solidity contract pulls a native
+/// asset with `transferFrom` after a *native* approve, holds it as its own native balance, and
+/// pushes it back with `transfer`; its own revert (withdrawing more than deposited) undoes
+/// nothing it did not do.
+#[test]
+fn solidity_vault_holds_and_releases_a_native_asset() {
+    let mut s = setup();
+    let me = addr_of(&s.issuer);
+    let init = [artefact("AssetVault"), aw(&s.face)].concat();
+    let (r, _) = s.w.native(
+        &s.issuer,
+        Payload::EvmCall {
+            to: None,
+            value: 0,
+            data: init,
+        },
+    );
+    assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    let vault = Address(r.output.try_into().unwrap());
+    let approve = AssetOp::Approve {
+        asset: s.id,
+        spender: vault,
+        amount: 500,
+    };
+    assert_eq!(
+        s.w.native(&s.issuer, Payload::Asset(approve)).0.status,
+        TxStatus::Success
+    );
+    let call = |data: Vec<u8>| Payload::EvmCall {
+        to: Some(vault),
+        value: 0,
+        data,
+    };
+    let (r, _) = s.w.native(
+        &s.issuer,
+        call([selector("deposit(uint256)"), word(300)].concat()),
+    );
+    assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    assert_eq!(
+        s.w.native_balance(&s.id, &vault),
+        300,
+        "the vault holds it natively"
+    );
+    assert_eq!(s.w.native_balance(&s.id, &me), 8_700);
+    assert_eq!(
+        assets::allowance(&s.w.state, ALG, &s.id, &me, &vault).unwrap(),
+        200
+    );
+    let held = s.w.call(vault, selector("held()"));
+    assert_eq!(held, word(300));
+    let (r, _) = s.w.native(
+        &s.issuer,
+        call([selector("withdraw(uint256)"), word(301)].concat()),
+    );
+    assert_eq!(r.error.as_ref().unwrap().0, ExecErrorCode::Reverted);
+    assert_eq!(s.w.native_balance(&s.id, &vault), 300);
+    let (r, _) = s.w.native(
+        &s.issuer,
+        call([selector("withdraw(uint256)"), word(120)].concat()),
+    );
+    assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    assert_eq!(s.w.native_balance(&s.id, &vault), 180);
+    assert_eq!(s.w.native_balance(&s.id, &me), 8_820);
+    let log = logs::from_event(&r.events[0]).unwrap();
+    assert_eq!((log.address.0.0, log.topics[0]), (s.face.0, TRANSFER_TOPIC));
+}
