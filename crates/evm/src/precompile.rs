@@ -10,6 +10,7 @@
 use crate::db::{eth_addr, keel_addr};
 use crate::face::FaceSlots;
 use crate::face::erc20::Erc20;
+use crate::face::erc721::Erc721;
 use alloy_primitives::{Address as EthAddress, Bytes, address};
 use keel_crypto::HashAlgorithm;
 use keel_execution::assets::{FaceTarget, face_target};
@@ -120,6 +121,15 @@ impl<CTX: ContextTr> PrecompileProvider<CTX> for KeelPrecompiles<'_> {
             let addr = keel_addr(&inputs.bytecode_address);
             return match face_target(self.view, self.alg, &addr).map_err(|e| e.to_string())? {
                 Some(FaceTarget::Erc20(id)) => Erc20 {
+                    view: self.view,
+                    alg: self.alg,
+                    faces: &self.faces,
+                    id,
+                    face: inputs.bytecode_address,
+                }
+                .run(context, inputs)
+                .map(Some),
+                Some(FaceTarget::Erc721(id)) => Erc721 {
                     view: self.view,
                     alg: self.alg,
                     faces: &self.faces,

@@ -7,154 +7,24 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use alloy_consensus::{SignableTransaction, TxEip1559, TxEnvelope};
-use alloy_eips::eip2718::Encodable2718;
-use alloy_primitives::{Signature, TxKind, U256};
-use keel_crypto::{HashAlgorithm, KeyPair, Scheme, Suite};
-use keel_evm::exec::{CallOutcome, CallRequest};
+use alloy_primitives::U256;
+use keel_crypto::{HashAlgorithm, KeyPair, Scheme};
 use keel_evm::face::erc20::{APPROVAL_TOPIC, TRANSFER_TOPIC, sel};
-use keel_evm::{KEEL_EVM, ethtx, logs};
+use keel_evm::logs;
 use keel_execution::assets::{self, erc20_face};
-use keel_execution::{
-    BlockContext, ChainParams, Executor, MemoryState, TxInput, genesis_changes, keys,
-};
-use keel_types::{
-    Address, AssetIssue, AssetOp, ExecErrorCode, Hash, Payload, Receipt, SignedTransaction, Signer,
-    Transaction, TxStatus,
-};
+use keel_execution::keys;
+use keel_types::{Address, AssetIssue, AssetOp, ExecErrorCode, Hash, Payload, Receipt, TxStatus};
 
-const CHAIN: u64 = 31337;
-const ALG: HashAlgorithm = HashAlgorithm::Sha256;
+mod face_world;
+use face_world::*;
 
-fn params() -> ChainParams {
-    ChainParams {
-        chain_id: CHAIN,
-        suite: Suite::Intl,
-        gas_price: 1,
-    }
+/// ERC-20 reads of the face, and the native balance behind them.
+trait Erc20Reads {
+    fn balance_of(&self, face: Address, who: &Address) -> u128;
+    fn native_balance(&self, id: &Hash, who: &Address) -> u128;
 }
 
-fn word(x: u128) -> Vec<u8> {
-    U256::from(x).to_be_bytes::<32>().to_vec()
-}
-
-fn aw(a: &Address) -> Vec<u8> {
-    let mut w = vec![0u8; 12];
-    w.extend(a.0);
-    w
-}
-
-fn addr_of(key: &KeyPair) -> Address {
-    Address(keel_crypto::address_of(key.scheme(), &key.public_key(), ALG).unwrap())
-}
-
-struct World {
-    state: MemoryState,
-    exec: Executor,
-    height: u64,
-    nonces: std::collections::HashMap<Address, u64>,
-}
-
-impl World {
-    fn new(funded: &[Address]) -> World {
-        let mut state = MemoryState::default();
-        let alloc: Vec<_> = funded.iter().map(|a| (*a, 10u128.pow(20))).collect();
-        state.apply(&genesis_changes(ALG, &alloc));
-        World {
-            state,
-            exec: Executor::new(params()).with_evm(&KEEL_EVM),
-            height: 0,
-            nonces: Default::default(),
-        }
-    }
-
-    fn ctx(&self) -> BlockContext {
-        BlockContext {
-            height: self.height + 1,
-            timestamp_ms: 1_700_000_000_000 + self.height * 1000,
-        }
-    }
-
-    fn block(&mut self, t: SignedTransaction) -> (Receipt, Vec<keys::StateKey>) {
-        let input = TxInput {
-            tx: &t,
-            hash: t.hash(ALG),
-            sender: t.sender(Suite::Intl).unwrap(),
-        };
-        let out = self
-            .exec
-            .execute_block(&self.state, self.ctx(), &[input])
-            .unwrap();
-        self.state.apply(&out.changes);
-        self.height += 1;
-        let changed = out.changes.iter().map(|c| c.0).collect();
-        (out.receipts[0].clone(), changed)
-    }
-
-    fn native(&mut self, key: &KeyPair, payload: Payload) -> (Receipt, Vec<keys::StateKey>) {
-        let n = self.nonces.entry(addr_of(key)).or_default();
-        let t = Transaction {
-            chain_id: CHAIN,
-            nonce: *n,
-            expires_at_height: 1_000,
-            gas_limit: 3_000_000,
-            signer: Signer {
-                scheme: key.scheme(),
-                public_key: key.public_key(),
-            },
-            payload,
-        }
-        .sign(key);
-        *n += 1;
-        self.block(t)
-    }
-
-    /// An Ethereum EIP-1559 transaction from a secp256k1 key.
-    fn eth(
-        &mut self,
-        key: &KeyPair,
-        to: Address,
-        input: Vec<u8>,
-    ) -> (Receipt, Vec<keys::StateKey>) {
-        let n = self.nonces.entry(addr_of(key)).or_default();
-        let tx = TxEip1559 {
-            chain_id: CHAIN,
-            nonce: *n,
-            gas_limit: 200_000,
-            max_fee_per_gas: 10,
-            max_priority_fee_per_gas: 1,
-            to: TxKind::Call(to.0.into()),
-            value: U256::ZERO,
-            access_list: Default::default(),
-            input: input.into(),
-        };
-        *n += 1;
-        let sig = key
-            .sign_prehash_recoverable(&tx.signature_hash().0)
-            .unwrap();
-        let signature = Signature::new(
-            U256::from_be_slice(&sig[..32]),
-            U256::from_be_slice(&sig[32..64]),
-            sig[64] == 1,
-        );
-        let raw = TxEnvelope::from(tx.into_signed(signature)).encoded_2718();
-        self.block(ethtx::envelope(&raw, CHAIN).unwrap())
-    }
-
-    fn call(&self, to: Address, data: Vec<u8>) -> Vec<u8> {
-        let req = CallRequest {
-            from: Address([0xee; 20]),
-            to: Some(to),
-            value: 0,
-            data,
-            gas: 1_000_000,
-        };
-        match keel_evm::exec::call(&self.state, &params(), self.ctx(), &req).unwrap() {
-            CallOutcome::Success { output, .. } => output,
-            other => panic!("eth_call: {other:?}"),
-        }
-    }
-
+impl Erc20Reads for World {
     fn balance_of(&self, face: Address, who: &Address) -> u128 {
         let out = self.call(face, [sel::BALANCE_OF.to_vec(), aw(who)].concat());
         u128::try_from(U256::from_be_slice(&out)).unwrap()

@@ -65,8 +65,8 @@ pub fn nft_collection(alg: HashAlgorithm, id: &Hash) -> StateKey {
     alg.digest_parts(&[b"keel/nft/col/v1", &id.0])
 }
 
-/// Key of a token: `H("keel/nft/tok/v1" || collection id || token id BE)` -> `TokenInfo`
-/// (owner, approval, metadata, provenance count).
+/// Key of a token: `H("keel/nft/tok/v1" || collection id || token id BE)` -> `TokenRecord`
+/// (metadata, mint height).
 pub fn nft_token(alg: HashAlgorithm, collection: &Hash, token: u64) -> StateKey {
     alg.digest_parts(&[b"keel/nft/tok/v1", &collection.0, &token.to_be_bytes()])
 }
@@ -78,7 +78,7 @@ pub fn nft_balance(alg: HashAlgorithm, collection: &Hash, owner: &Address) -> St
 }
 
 /// Key of a token's provenance entry `seq mod MAX_NFT_PROVENANCE`: `H("keel/nft/prov/v1" ||
-/// collection id || token id BE || slot BE)` -> `ProvenanceEntry`.
+/// collection id || token id BE || slot BE)` -> `Step`.
 pub fn nft_provenance(alg: HashAlgorithm, collection: &Hash, token: u64, slot: u64) -> StateKey {
     alg.digest_parts(&[
         b"keel/nft/prov/v1",
@@ -92,4 +92,16 @@ pub fn nft_provenance(alg: HashAlgorithm, collection: &Hash, token: u64, slot: u
 /// native asset an ERC-20 face address stands for (`docs/assets.md`, ADR 0015).
 pub fn face(alg: HashAlgorithm, addr: &Address) -> StateKey {
     alg.digest_parts(&[b"keel/face/v1", &addr.0])
+}
+
+/// Key of a token's ownership: `H("keel/nft/own/v1" || collection id || token id BE)` ->
+/// `TokenState` (owner, burned, provenance count).
+pub fn nft_owner(alg: HashAlgorithm, collection: &Hash, token: u64) -> StateKey {
+    alg.digest_parts(&[b"keel/nft/own/v1", &collection.0, &token.to_be_bytes()])
+}
+
+/// Key of a token's approved spender: `H("keel/nft/appr/v1" || collection id || token id BE)`
+/// -> `Address`; absent = none.
+pub fn nft_approved(alg: HashAlgorithm, collection: &Hash, token: u64) -> StateKey {
+    alg.digest_parts(&[b"keel/nft/appr/v1", &collection.0, &token.to_be_bytes()])
 }

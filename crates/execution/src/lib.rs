@@ -40,6 +40,7 @@ pub use evm::{EvmHook, EvmOutcome};
 pub use executor::{BlockOutcome, Executor};
 pub use modules::assets;
 pub use modules::evidence::EvidenceRecord;
+pub use modules::face;
 pub use modules::governance;
 pub use modules::nft;
 pub use modules::token::{Account, genesis_changes};

@@ -411,4 +411,4 @@ fn nft_history_is_pinned() {
 }
 
 /// [`nft_history_is_pinned`]'s digest.
-const GOLDEN_NFTS: &str = "2f171dcecaa03d8c02c6b42148151523891218380a35442b92f1993ee0b52244";
+const GOLDEN_NFTS: &str = "818f15efc638ab820e1c1da0c651455c0c99ddb1723fb15f4f6e14e84448692f";

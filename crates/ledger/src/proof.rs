@@ -23,9 +23,11 @@ pub enum ProofKind {
     AssetHolding(Hash, Address),
     /// An NFT collection's record (`keel_execution::nft::CollectionInfo`) by collection id.
     NftCollection(Hash),
-    /// A token's record: owner, approval, metadata, burned, provenance count
-    /// (`keel_execution::nft::TokenInfo`), by collection id and token id.
+    /// A token's immutable record: metadata, mint height (`keel_execution::nft::TokenRecord`),
+    /// by collection id and token id.
     NftToken(Hash, u64),
+    /// A token's owner, burned flag and provenance count (`keel_execution::nft::TokenState`).
+    NftOwner(Hash, u64),
 }
 
 /// A self-contained proof bundle: verifiable offline with [`ProofResponse::verify`].
@@ -171,6 +173,7 @@ impl Ledger {
             ProofKind::AssetHolding(id, holder) => keys::asset_holding(alg, &id, &holder),
             ProofKind::NftCollection(id) => keys::nft_collection(alg, &id),
             ProofKind::NftToken(id, token) => keys::nft_token(alg, &id, token),
+            ProofKind::NftOwner(id, token) => keys::nft_owner(alg, &id, token),
         };
         let (value, proof) = self.state.prove(&key, height)?;
         Ok(Some(ProofResponse {

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use keel_crypto::{KeyPair, Suite};
-use keel_execution::nft::{CollectionInfo, TokenInfo};
+use keel_execution::nft::{CollectionInfo, TokenRecord, TokenState};
 use keel_ledger::{Genesis, Ledger, ProofKind};
 use keel_mempool::MempoolConfig;
 use keel_storage::StoreOptions;
@@ -88,13 +88,16 @@ fn token_owner_and_metadata_are_proven_from_the_state_root() {
     assert_eq!(block.transactions.len(), 3);
 
     let prove = |kind| ledger.prove(kind, None).unwrap().unwrap().verify().unwrap();
-    let (header, value) = prove(ProofKind::NftToken(id, 1));
+    let (header, value) = prove(ProofKind::NftOwner(id, 1));
     assert_eq!(header.height, 1);
-    let t: TokenInfo = codec::decode("token", &value.unwrap(), 4_096).unwrap();
-    assert_eq!((t.owner, t.metadata, t.provenance_len), (bob, metadata, 2));
+    let st: TokenState = codec::decode("owner", &value.unwrap(), 4_096).unwrap();
+    assert_eq!((st.owner, st.burned, st.provenance_len), (bob, false, 2));
+    let (_, value) = prove(ProofKind::NftToken(id, 1));
+    let t: TokenRecord = codec::decode("token", &value.unwrap(), 4_096).unwrap();
+    assert_eq!((t.token, t.metadata, t.minted_height), (1, metadata, 1));
     let (_, value) = prove(ProofKind::NftCollection(id));
     let c: CollectionInfo = codec::decode("collection", &value.unwrap(), 4_096).unwrap();
     assert_eq!((c.minted, c.symbol.as_str()), (1, "DEED"));
-    let (_, value) = prove(ProofKind::NftToken(id, 2));
+    let (_, value) = prove(ProofKind::NftOwner(id, 2));
     assert_eq!(value, None, "a token never minted is proven absent");
 }

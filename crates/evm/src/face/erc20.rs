@@ -5,14 +5,18 @@
 //! only listed holders and the issuer, and the `asset_transfer` policy applies to the caller
 //! (`msg.sender`). A refusal reverts with `Error(string)` naming the native error code.
 
+use super::abi::{
+    Res, Stop, abi_string, address, args_n, charge, fatal, finish, frame_ok, keel, no_args, refuse,
+    selector, word,
+};
 use super::{FaceSlots, SlotKind, holding_word, word_holding};
-use alloy_primitives::{Address as EthAddress, B256, Bytes, Log, U256, b256};
+use alloy_primitives::{Address as EthAddress, B256, Log, U256, b256};
 use keel_crypto::HashAlgorithm;
 use keel_execution::assets::{AssetInfo, Holding, asset_info};
 use keel_execution::{StateView, governance, keys};
 use keel_types::{Address, ExecErrorCode, Hash, Operation};
 use revm::context_interface::{ContextTr, JournalTr};
-use revm::interpreter::{CallInputs, Gas, InstructionResult, InterpreterResult};
+use revm::interpreter::{CallInputs, InterpreterResult};
 
 /// Gas of a read (`name` … `allowance`).
 pub const READ_GAS: u64 = 2_600;
@@ -71,26 +75,6 @@ impl std::fmt::Debug for Erc20<'_> {
     }
 }
 
-/// Why a call does not return normally.
-enum Stop {
-    /// Revert with this reason.
-    Revert(String),
-    /// Malformed call data: revert with no data.
-    Malformed,
-    /// Operating error (state read): the block cannot be executed.
-    Fatal(String),
-}
-
-type Res<T> = Result<T, Stop>;
-
-fn refuse<T>(code: ExecErrorCode, msg: impl std::fmt::Display) -> Res<T> {
-    Err(Stop::Revert(format!("{}: {msg}", code.name())))
-}
-
-fn fatal(e: impl std::fmt::Display) -> Stop {
-    Stop::Fatal(e.to_string())
-}
-
 impl Erc20<'_> {
     /// Run one call; `Err` only for operating errors.
     pub fn run<CTX: ContextTr>(
@@ -99,25 +83,13 @@ impl Erc20<'_> {
         inputs: &CallInputs,
     ) -> Result<InterpreterResult, String> {
         let input = inputs.input.as_bytes(ctx).to_vec();
-        let mut gas = Gas::new(inputs.gas_limit);
         let write = input.len() >= 4
             && [sel::TRANSFER, sel::APPROVE, sel::TRANSFER_FROM].contains(&selector(&input));
-        if !gas.record_regular_cost(if write { WRITE_GAS } else { READ_GAS }) {
-            gas.spend_all();
-            return Ok(InterpreterResult::new(
-                InstructionResult::PrecompileOOG,
-                Bytes::new(),
-                gas,
-            ));
-        }
-        let out = self.dispatch(ctx, inputs, &input, write);
-        let (result, output) = match out {
-            Ok(data) => (InstructionResult::Return, data),
-            Err(Stop::Revert(reason)) => (InstructionResult::Revert, error_string(&reason)),
-            Err(Stop::Malformed) => (InstructionResult::Revert, Vec::new()),
-            Err(Stop::Fatal(e)) => return Err(e),
+        let gas = match charge(inputs.gas_limit, if write { WRITE_GAS } else { READ_GAS }) {
+            Ok(gas) => gas,
+            Err(oog) => return Ok(oog),
         };
-        Ok(InterpreterResult::new(result, output.into(), gas))
+        finish(self.dispatch(ctx, inputs, &input, write), gas)
     }
 
     fn dispatch<CTX: ContextTr>(
@@ -127,17 +99,7 @@ impl Erc20<'_> {
         input: &[u8],
         write: bool,
     ) -> Res<Vec<u8>> {
-        if inputs.target_address != inputs.bytecode_address {
-            return Err(Stop::Revert(
-                "an asset face cannot be delegate-called".into(),
-            ));
-        }
-        if !inputs.value.get().is_zero() {
-            return Err(Stop::Revert("an asset face takes no value".into()));
-        }
-        if write && inputs.is_static {
-            return Err(Stop::Revert("write in a static call".into()));
-        }
+        frame_ok(inputs, write)?;
         if input.len() < 4 {
             return Err(Stop::Malformed);
         }
@@ -342,38 +304,6 @@ impl Erc20<'_> {
     }
 }
 
-fn selector(input: &[u8]) -> [u8; 4] {
-    [input[0], input[1], input[2], input[3]]
-}
-
-fn no_args(args: &[u8]) -> Res<()> {
-    if args.is_empty() {
-        Ok(())
-    } else {
-        Err(Stop::Malformed)
-    }
-}
-
-/// Exactly `N` 32-byte words.
-fn args_n<const N: usize>(args: &[u8]) -> Res<[[u8; 32]; N]> {
-    if args.len() != 32 * N {
-        return Err(Stop::Malformed);
-    }
-    let mut out = [[0u8; 32]; N];
-    for (i, w) in out.iter_mut().enumerate() {
-        w.copy_from_slice(&args[32 * i..32 * (i + 1)]);
-    }
-    Ok(out)
-}
-
-/// An ABI address word (the upper 12 bytes must be zero).
-fn address(w: [u8; 32]) -> Res<EthAddress> {
-    if w[..12].iter().any(|b| *b != 0) {
-        return Err(Stop::Malformed);
-    }
-    Ok(EthAddress::from_slice(&w[12..]))
-}
-
 /// An amount: native amounts are u128, so anything larger cannot be held.
 fn amount_of(w: [u8; 32]) -> Res<u128> {
     u128::try_from(U256::from_be_bytes(w)).or_else(|_| {
@@ -382,28 +312,4 @@ fn amount_of(w: [u8; 32]) -> Res<u128> {
             "amount above 2^128 - 1",
         )
     })
-}
-
-fn word(v: U256) -> Vec<u8> {
-    v.to_be_bytes::<32>().to_vec()
-}
-
-/// ABI encoding of a single `string` return value.
-fn abi_string(s: &str) -> Vec<u8> {
-    let mut out = word(U256::from(32));
-    out.extend(word(U256::from(s.len())));
-    out.extend(s.as_bytes());
-    out.resize(out.len().div_ceil(32) * 32, 0);
-    out
-}
-
-/// Solidity's `Error(string)` revert data.
-fn error_string(reason: &str) -> Vec<u8> {
-    let mut out = vec![0x08, 0xc3, 0x79, 0xa0];
-    out.extend(abi_string(reason));
-    out
-}
-
-fn keel(a: EthAddress) -> Address {
-    Address(a.0.0)
 }

@@ -10,14 +10,17 @@
 //! transaction ends. Because the journal holds the writes, a revert anywhere in the call
 //! stack undoes a face transfer and its `Transfer` log like any contract's.
 
+mod abi;
 pub mod erc20;
+pub mod erc721;
+mod words;
+
+pub use words::{holding_word, word_holding};
 
 use crate::db::DbError;
 use alloy_primitives::{Address as EthAddress, U256};
-use keel_execution::assets::Holding;
 use keel_execution::keys::StateKey;
 use keel_execution::{ExecutionError, StateView};
-use keel_types::codec;
 use revm::state::Account;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -31,6 +34,16 @@ pub enum SlotKind {
     Holding,
     /// An allowance (u128).
     Allowance,
+    /// `keel_execution::nft::TokenState`: owner in bytes 12..32, provenance count in bytes
+    /// 4..12, burned in byte 3.
+    NftState,
+    /// A token's approved spender (`Address`; zero = none).
+    NftApproved,
+    /// Tokens of a collection an owner holds (u64).
+    NftBalance,
+    /// `keel_execution::nft::Step`: owner in bytes 12..32, height in bytes 4..12, burned in
+    /// byte 3.
+    NftStep,
 }
 
 /// The face slots one EVM transaction touched (shared by the precompile, which notes them,
@@ -56,43 +69,15 @@ impl FaceSlots {
     }
 }
 
-/// A holding as a storage word.
-pub fn holding_word(h: &Holding) -> U256 {
-    let mut w = U256::from(h.balance);
-    w.set_bit(128, h.frozen);
-    w.set_bit(129, h.listed);
-    w
-}
-
-/// A storage word as a holding (bits above 129 are never written).
-pub fn word_holding(w: U256) -> Holding {
-    Holding {
-        balance: low_u128(w),
-        frozen: w.bit(128),
-        listed: w.bit(129),
-    }
-}
-
-fn low_u128(w: U256) -> u128 {
-    let limbs = w.as_limbs();
-    u128::from(limbs[0]) | (u128::from(limbs[1]) << 64)
-}
-
 /// Load the native record behind a face slot, as a word.
 pub fn load(view: &dyn StateView, slot: U256, kind: SlotKind) -> Result<U256, DbError> {
     let key: StateKey = slot.to_be_bytes::<32>();
-    let Some(bytes) = view.get(&key)? else {
-        return Ok(U256::ZERO);
-    };
-    let corrupt = |e: keel_types::CodecError| DbError(format!("face slot {slot}: {e}"));
-    Ok(match kind {
-        SlotKind::Holding => {
-            holding_word(&codec::decode::<Holding>("holding", &bytes, 64).map_err(corrupt)?)
+    match view.get(&key)? {
+        None => Ok(U256::ZERO),
+        Some(bytes) => {
+            words::to_word(kind, &bytes).map_err(|e| DbError(format!("face slot {slot}: {e}")))
         }
-        SlotKind::Allowance => {
-            U256::from(codec::decode::<u128>("allowance", &bytes, 16).map_err(corrupt)?)
-        }
-    })
+    }
 }
 
 /// One state write (`None` deletes).
@@ -117,17 +102,7 @@ pub fn native_writes(
                 reason: "written without being noted".into(),
             });
         };
-        let value = match kind {
-            SlotKind::Holding => {
-                let h = word_holding(v.present_value);
-                (h != Holding::default()).then(|| codec::encode(&h))
-            }
-            SlotKind::Allowance => {
-                let a = low_u128(v.present_value);
-                (a != 0).then(|| codec::encode(&a))
-            }
-        };
-        out.push((key, value));
+        out.push((key, words::from_word(kind, v.present_value)));
     }
     Ok(out)
 }

@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub(crate) mod evidence;
+pub mod face;
 pub mod governance;
 pub mod nft;
 pub(crate) mod token;

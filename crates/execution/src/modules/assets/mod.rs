@@ -16,12 +16,11 @@
 //! operation's writes, so a refused operation changes nothing but the sender's nonce and fee.
 //! Every event has module `asset` and the asset id as its first attribute.
 
-mod face;
 mod holder;
 mod issuer;
 mod state;
 
-pub use face::{FACE_PREFIX, FaceTarget, erc20_face, face_target};
+pub use super::face::{FACE_PREFIX, FaceTarget, erc20_face, face_target};
 pub use state::{AssetInfo, Holding, allowance, asset_info, holding};
 
 use super::{Applied, Call, ModResult, refuse};

@@ -6,6 +6,7 @@ use super::state::{
     record_step, token_info,
 };
 use crate::keys;
+use crate::modules::face::{FaceTarget, face_address};
 use crate::modules::{Applied, Call, ModResult, refuse};
 use crate::overlay::Overlay;
 use keel_types::{Address, ExecErrorCode, Hash, NftCollectionCreate, NftMetadata};
@@ -32,6 +33,8 @@ pub(super) fn create(
         created_height: call.ctx.height,
     };
     put_collection(ov, call.alg, &info);
+    let face = FaceTarget::Erc721(id);
+    crate::modules::face::register(ov, call.alg, face, ExecErrorCode::NftInvalid)?;
     let max = c
         .max_supply
         .map_or_else(|| "none".into(), |m| m.to_string());
@@ -45,6 +48,7 @@ pub(super) fn create(
                 ("symbol", c.symbol.clone()),
                 ("issuer", c.issuer.to_string()),
                 ("max_supply", max),
+                ("erc721", face_address(&id).to_string()),
             ],
         )],
         output: id.0.to_vec(),
@@ -102,7 +106,7 @@ pub(super) fn mint(
         provenance_len: 0,
     };
     record_step(ov, call.alg, &mut t, call.ctx.height, false);
-    put_token(ov, call.alg, &t);
+    put_token(ov, call.alg, &t, true)?;
     put_collection(ov, call.alg, &info);
     add_balance(ov, call.alg, collection, to, true)?;
     let mut attrs = vec![

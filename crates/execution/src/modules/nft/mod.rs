@@ -7,9 +7,13 @@
 //! | key | value |
 //! |---|---|
 //! | `H("keel/nft/col/v1" ‖ id)` | [`CollectionInfo`]: name, symbol, issuer, max supply, counts |
-//! | `H("keel/nft/tok/v1" ‖ id ‖ token)` | [`TokenInfo`]: owner, approval, metadata, burned, provenance count |
+//! | `H("keel/nft/tok/v1" ‖ id ‖ token)` | [`TokenRecord`]: metadata, mint height (immutable) |
+//! | `H("keel/nft/own/v1" ‖ id ‖ token)` | [`TokenState`]: owner, burned, provenance count |
+//! | `H("keel/nft/appr/v1" ‖ id ‖ token)` | approved spender, `Address` (deleted when none) |
 //! | `H("keel/nft/bal/v1" ‖ id ‖ owner)` | u64: tokens of the collection held (deleted at zero) |
-//! | `H("keel/nft/prov/v1" ‖ id ‖ token ‖ seq mod 256)` | [`ProvenanceEntry`] |
+//! | `H("keel/nft/prov/v1" ‖ id ‖ token ‖ seq mod 256)` | [`Step`]: owner, height, burned |
+//!
+//! [`TokenInfo`] (what [`token_info`] returns) joins the first three.
 //!
 //! Provenance is bounded: entry `seq` lives in slot `seq mod MAX_NFT_PROVENANCE`, so a token
 //! keeps its last 256 owners (plus the count of all). Every refusal is a specific `NFT_*`
@@ -21,8 +25,8 @@ mod owner;
 mod state;
 
 pub use state::{
-    CollectionInfo, ProvenanceEntry, TokenInfo, collection_info, nft_balance, provenance,
-    token_info,
+    CollectionInfo, ProvenanceEntry, Step, TokenInfo, TokenRecord, TokenState, collection_info,
+    nft_balance, provenance, token_info,
 };
 
 use super::{Applied, Call, ModResult, refuse};

@@ -33,7 +33,7 @@ pub(super) fn transfer(
     t.owner = *to;
     t.approved = None;
     record_step(ov, call.alg, &mut t, call.ctx.height, false);
-    put_token(ov, call.alg, &t);
+    put_token(ov, call.alg, &t, false)?;
     if from != *to {
         add_balance(ov, call.alg, id.0, &from, false)?;
         add_balance(ov, call.alg, id.0, to, true)?;
@@ -62,7 +62,7 @@ pub(super) fn approve(
         return not_owner(&t, &call.sender, "approve a spender for");
     }
     t.approved = spender.copied();
-    put_token(ov, call.alg, &t);
+    put_token(ov, call.alg, &t, false)?;
     let spender = spender.map_or_else(String::new, Address::to_string);
     Ok(Applied::events(vec![event(
         "Approval",
@@ -83,7 +83,7 @@ pub(super) fn burn(ov: &mut Overlay<'_>, call: &Call, id: (&Hash, u64)) -> ModRe
     t.burned = true;
     t.approved = None;
     record_step(ov, call.alg, &mut t, call.ctx.height, true);
-    put_token(ov, call.alg, &t);
+    put_token(ov, call.alg, &t, false)?;
     put_collection(ov, call.alg, &info);
     add_balance(ov, call.alg, id.0, &t.owner, false)?;
     Ok(Applied::events(vec![event(

@@ -31,8 +31,10 @@ pub struct CollectionInfo {
     pub created_height: u64,
 }
 
-/// A token.
-#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+/// A token as the module and its readers see it: its immutable record
+/// ([`TokenRecord`]), its ownership ([`TokenState`]) and its approval, which are three records
+/// so that each of the last two fits one EVM storage word (the ERC-721 face, ADR 0015).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenInfo {
     /// Collection id.
     pub collection: Hash,
@@ -52,12 +54,48 @@ pub struct TokenInfo {
     pub provenance_len: u64,
 }
 
+/// The immutable part of a token, at `keys::nft_token`.
+#[derive(Clone, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct TokenRecord {
+    /// Collection id.
+    pub collection: Hash,
+    /// Token id.
+    pub token: u64,
+    /// Metadata set at mint.
+    pub metadata: NftMetadata,
+    /// Height of the minting block.
+    pub minted_height: u64,
+}
+
+/// Who holds a token, at `keys::nft_owner`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct TokenState {
+    /// Current owner (the last owner once burned).
+    pub owner: Address,
+    /// Destroyed by its owner.
+    pub burned: bool,
+    /// Provenance entries ever written.
+    pub provenance_len: u64,
+}
+
 /// One step of a token's history: who held it from which height (`burned`: the step that
 /// destroyed it, `owner` the last owner).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProvenanceEntry {
     /// Sequence number (0 = the mint).
     pub seq: u64,
+    /// Owner from this step on.
+    pub owner: Address,
+    /// Block height of the step.
+    pub height: u64,
+    /// This step burned the token.
+    pub burned: bool,
+}
+
+/// A provenance entry as stored at `keys::nft_provenance` (its sequence number is implied by
+/// its slot and the token's count).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, BorshSerialize, BorshDeserialize)]
+pub struct Step {
     /// Owner from this step on.
     pub owner: Address,
     /// Block height of the step.
@@ -82,7 +120,33 @@ pub fn token_info(
     collection: &Hash,
     token: u64,
 ) -> Result<Option<TokenInfo>, ExecutionError> {
-    read(view, "nft token", &keys::nft_token(alg, collection, token))
+    let key = keys::nft_token(alg, collection, token);
+    let Some(r): Option<TokenRecord> = read(view, "nft token", &key)? else {
+        return Ok(None);
+    };
+    let state_key = keys::nft_owner(alg, collection, token);
+    let Some(st): Option<TokenState> = read(view, "nft owner", &state_key)? else {
+        return Err(ExecutionError::Corrupt {
+            what: "nft owner",
+            key: hex::encode(state_key),
+            reason: "a minted token has no owner record".into(),
+        });
+    };
+    let approved = read(
+        view,
+        "nft approval",
+        &keys::nft_approved(alg, collection, token),
+    )?;
+    Ok(Some(TokenInfo {
+        collection: r.collection,
+        token: r.token,
+        owner: st.owner,
+        approved,
+        metadata: r.metadata,
+        burned: st.burned,
+        minted_height: r.minted_height,
+        provenance_len: st.provenance_len,
+    }))
 }
 
 /// How many live tokens of `collection` `owner` holds.
@@ -110,10 +174,15 @@ pub fn provenance(
     let mut out = Vec::with_capacity((t.provenance_len - first) as usize);
     for seq in first..t.provenance_len {
         let key = keys::nft_provenance(alg, collection, token, seq % MAX_NFT_PROVENANCE);
-        let entry: Option<ProvenanceEntry> = read(view, "nft provenance", &key)?;
-        match entry {
-            Some(e) if e.seq == seq => out.push(e),
-            _ => {
+        let step: Option<Step> = read(view, "nft provenance", &key)?;
+        match step {
+            Some(e) => out.push(ProvenanceEntry {
+                seq,
+                owner: e.owner,
+                height: e.height,
+                burned: e.burned,
+            }),
+            None => {
                 return Err(ExecutionError::Corrupt {
                     what: "nft provenance",
                     key: hex::encode(key),
@@ -164,11 +233,36 @@ pub(super) fn put_collection(ov: &mut Overlay<'_>, alg: HashAlgorithm, c: &Colle
     ov.put(keys::nft_collection(alg, &c.id), codec::encode(c));
 }
 
-pub(super) fn put_token(ov: &mut Overlay<'_>, alg: HashAlgorithm, t: &TokenInfo) {
-    ov.put(
-        keys::nft_token(alg, &t.collection, t.token),
-        codec::encode(t),
-    );
+/// Store the token's ownership and approval (and, at its mint, its immutable record).
+pub(super) fn put_token(
+    ov: &mut Overlay<'_>,
+    alg: HashAlgorithm,
+    t: &TokenInfo,
+    mint: bool,
+) -> ModResult<()> {
+    let (c, id) = (&t.collection, t.token);
+    if mint {
+        let record = TokenRecord {
+            collection: *c,
+            token: id,
+            metadata: t.metadata.clone(),
+            minted_height: t.minted_height,
+        };
+        ov.put(keys::nft_token(alg, c, id), codec::encode(&record));
+    }
+    let state = TokenState {
+        owner: t.owner,
+        burned: t.burned,
+        provenance_len: t.provenance_len,
+    };
+    ov.put(keys::nft_owner(alg, c, id), codec::encode(&state));
+    let approved_key = keys::nft_approved(alg, c, id);
+    match &t.approved {
+        Some(a) => ov.put(approved_key, codec::encode(a)),
+        None if ov.get(&approved_key)?.is_some() => ov.set(approved_key, None),
+        None => {}
+    }
+    Ok(())
 }
 
 /// Add `delta` (±1) to `owner`'s count; deleted at zero.
@@ -202,16 +296,15 @@ pub(super) fn record_step(
     height: u64,
     burned: bool,
 ) {
-    let entry = ProvenanceEntry {
-        seq: t.provenance_len,
+    let step = Step {
         owner: t.owner,
         height,
         burned,
     };
-    let slot = entry.seq % MAX_NFT_PROVENANCE;
+    let slot = t.provenance_len % MAX_NFT_PROVENANCE;
     ov.put(
         keys::nft_provenance(alg, &t.collection, t.token, slot),
-        codec::encode(&entry),
+        codec::encode(&step),
     );
     t.provenance_len += 1;
 }
