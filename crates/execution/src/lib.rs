@@ -21,6 +21,8 @@
 //!   approve / transfer-from, freeze, white list, issuer role (`docs/assets.md`).
 //! * **nft** (`nft/`) — native non-fungible assets: collections, mint with metadata (URI,
 //!   content hash, optional evidence record), transfer, approve, burn, bounded provenance.
+//! * **face** (`face.rs`) — the Ethereum address of every asset and collection and its index;
+//!   the ERC-20 / ERC-721 logic behind it is in `keel-evm` (ADR 0015).
 //! * EVM payloads go to the [`EvmHook`] (`keel-evm`).
 //!
 //! A transaction that fails still goes in the block: its nonce is consumed, the fee for the gas

@@ -1,10 +1,11 @@
 //! Ethereum faces of native assets (ADR 0015): the ERC-20 contract every native fungible asset
-//! is, at `keel_execution::assets::erc20_face(id)`.
+//! is ([`erc20`]) and the ERC-721 contract every NFT collection is ([`erc721`]), at
+//! `keel_execution::face::face_address(id)`.
 //!
-//! **One state.** A face has no storage of its own. Its logic runs in Rust as a precompile
-//! ([`erc20`]), and it reads and writes the native records through revm's journal under
+//! **One state.** A face has no storage of its own. Its logic runs in Rust as a precompile, and it reads and writes the native records through revm's journal under
 //! *storage slots of the face account whose 32 bytes are the native state keys*
-//! (`keys::asset_holding`, `keys::asset_allowance`). [`FaceSlots`] remembers which kind of
+//! (`keys::asset_holding`, `keys::asset_allowance`, `keys::nft_owner`, …; each record packed
+//! into one word, `words.rs`). [`FaceSlots`] remembers which kind of
 //! record each touched slot is; the database ([`crate::db`]) then loads a slot from the native
 //! record, and [`native_writes`] turns the changed slots back into native records when the
 //! transaction ends. Because the journal holds the writes, a revert anywhere in the call
