@@ -159,10 +159,14 @@ fn state_writes(
     addrs.sort();
     for a in addrs {
         let acct = &state[a];
-        if faces.is_face(a) {
-            // An asset face has no account of its own: its slots are native records.
+        let is_face = faces.is_face(a);
+        if is_face {
+            // An asset face's slots are native records, never EVM storage; and it has no
+            // account of its own unless something (a self-destruct) credited it.
             writes.extend(face::native_writes(faces, a, acct)?);
-            continue;
+            if acct.state_clear_aware_is_empty(SPEC) {
+                continue;
+            }
         }
         if !acct.is_touched() {
             continue;
@@ -196,6 +200,9 @@ fn state_writes(
             if !bytes.is_empty() {
                 writes.push((keys::code(alg, &addr), Some(bytes.to_vec())));
             }
+        }
+        if is_face {
+            continue;
         }
         let mut slots: Vec<_> = acct.changed_storage_slots().collect();
         slots.sort_by_key(|(k, _)| **k);

@@ -482,3 +482,39 @@ fn solidity_vault_holds_and_releases_a_native_asset() {
     let log = logs::from_event(&r.events[0]).unwrap();
     assert_eq!((log.address.0.0, log.topics[0]), (s.face.0, TRANSFER_TOPIC));
 }
+
+/// A contract that calls the face (call data forwarded) and then self-destructs to the face
+/// address: the value it sends there is kept as the face address's native balance, not
+/// dropped with the face's slots.
+#[test]
+fn value_sent_to_a_face_by_self_destruct_is_kept() {
+    let mut s = setup();
+    let mut runtime = vec![0x36, 0x60, 0, 0x60, 0, 0x37];
+    runtime.extend([0x60, 32, 0x60, 0, 0x36, 0x60, 0, 0x60, 0, 0x73]);
+    runtime.extend(s.face.0);
+    runtime.extend([0x5a, 0xf1, 0x50, 0x73]); // call, pop, push20 face
+    runtime.extend(s.face.0);
+    runtime.push(0xff); // selfdestruct(face)
+    let deploy = Payload::EvmCall {
+        to: None,
+        value: 1_000,
+        data: deployable(&runtime),
+    };
+    let (r, _) = s.w.native(&s.issuer, deploy);
+    assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    let c = Address(r.output.try_into().unwrap());
+    let call = Payload::EvmCall {
+        to: Some(c),
+        value: 0,
+        data: [sel::BALANCE_OF.to_vec(), aw(&c)].concat(),
+    };
+    let (r, _) = s.w.native(&s.issuer, call);
+    assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    let native = |a: &Address| {
+        keel_evm::db::read_account(&s.w.state, ALG, a)
+            .unwrap()
+            .unwrap_or_default()
+            .balance
+    };
+    assert_eq!((native(&c), native(&s.face)), (0, 1_000));
+}

@@ -24,7 +24,7 @@ use keel_execution::keys::StateKey;
 use keel_execution::{ExecutionError, StateView};
 use revm::state::Account;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 /// The kind of native record a face slot stands for.
@@ -51,22 +51,30 @@ pub enum SlotKind {
 /// and the database, which reads them). At most one entry per face read, each paid for with
 /// gas, so its size is bounded by the gas limit.
 #[derive(Clone, Debug, Default)]
-pub struct FaceSlots(Rc<RefCell<HashMap<(EthAddress, U256), SlotKind>>>);
+pub struct FaceSlots(Rc<RefCell<Noted>>);
+
+#[derive(Debug, Default)]
+struct Noted {
+    slots: HashMap<(EthAddress, U256), SlotKind>,
+    faces: HashSet<EthAddress>,
+}
 
 impl FaceSlots {
     /// Remember that `slot` of `face` is a native record of `kind`.
     pub fn note(&self, face: EthAddress, slot: U256, kind: SlotKind) {
-        self.0.borrow_mut().insert((face, slot), kind);
+        let mut n = self.0.borrow_mut();
+        n.slots.insert((face, slot), kind);
+        n.faces.insert(face);
     }
 
     /// The kind of `slot` of `face`, if a face noted it.
     pub fn kind(&self, face: EthAddress, slot: U256) -> Option<SlotKind> {
-        self.0.borrow().get(&(face, slot)).copied()
+        self.0.borrow().slots.get(&(face, slot)).copied()
     }
 
     /// Is `addr` a face this transaction used?
     pub fn is_face(&self, addr: &EthAddress) -> bool {
-        self.0.borrow().keys().any(|(a, _)| a == addr)
+        self.0.borrow().faces.contains(addr)
     }
 }
 
