@@ -518,3 +518,50 @@ fn value_sent_to_a_face_by_self_destruct_is_kept() {
     };
     assert_eq!((native(&c), native(&s.face)), (0, 1_000));
 }
+
+/// A contract that calls `face` with its own call data through `op` (CALL, STATICCALL or
+/// DELEGATECALL) and returns the success flag.
+fn prober(face: &Address, op: u8) -> Vec<u8> {
+    let mut c = vec![0x36, 0x60, 0, 0x60, 0, 0x37]; // calldatacopy(0, 0, size)
+    c.extend([0x60, 0, 0x60, 0, 0x36, 0x60, 0]); // ret 0 @0, args @0..size
+    if op == 0xf1 {
+        c.extend([0x60, 0]); // value
+    }
+    c.push(0x73);
+    c.extend(face.0);
+    c.extend([0x5a, op, 0x60, 0, 0x52, 0x60, 32, 0x60, 0, 0xf3]); // mstore(0, ok), return
+    c
+}
+
+#[test]
+fn static_and_delegate_calls_cannot_write_and_approve_saturates() {
+    let mut s = setup();
+    let mut flag = |op: u8, data: Vec<u8>| {
+        let deploy = Payload::EvmCall {
+            to: None,
+            value: 0,
+            data: deployable(&prober(&s.face, op)),
+        };
+        let (r, _) = s.w.native(&s.issuer, deploy);
+        let c = Address(r.output.try_into().unwrap());
+        s.w.call(c, data)[31]
+    };
+    let zero_transfer = transfer_data(&Address([0xb0; 20]), 0);
+    let read = [sel::BALANCE_OF.to_vec(), aw(&Address([0xb0; 20]))].concat();
+    assert_eq!(flag(0xf1, zero_transfer.clone()), 1, "CALL may write");
+    assert_eq!(
+        flag(0xfa, zero_transfer.clone()),
+        0,
+        "STATICCALL may not write"
+    );
+    assert_eq!(flag(0xfa, read), 1, "STATICCALL may read");
+    assert_eq!(flag(0xf4, zero_transfer), 0, "DELEGATECALL is refused");
+    // approve(spender, type(uint256).max) stores the largest native allowance.
+    let sp = Address([0x5b; 20]);
+    let max = [sel::APPROVE.to_vec(), aw(&sp), vec![0xff; 32]].concat();
+    let (r, _) = s.w.eth(&s.user, s.face, max);
+    assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    let user = addr_of(&s.user);
+    let allowed = assets::allowance(&s.w.state, ALG, &s.id, &user, &sp).unwrap();
+    assert_eq!(allowed, u128::MAX);
+}

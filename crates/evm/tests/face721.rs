@@ -190,6 +190,16 @@ fn ethereum_transfer_from_moves_the_native_token_and_its_provenance() {
     for k in [keys::account(ALG, &s.face), keys::code(ALG, &s.face)] {
         assert!(!s.w.state.0.contains_key(&k) && !changed.contains(&k));
     }
+    // ERC-721: never to the zero address.
+    let zero = [
+        sel::TRANSFER_FROM.to_vec(),
+        aw(&bob),
+        aw(&Address::ZERO),
+        t(7),
+    ]
+    .concat();
+    let why = reverted(&s.w, s.face, zero);
+    assert!(why.starts_with("NFT_INVALID"), "{why}");
     // Now user does not own 7: refused, with the native code.
     let again = [sel::TRANSFER_FROM.to_vec(), aw(&user), aw(&user), t(7)].concat();
     let (r, _) = s.w.eth(&s.user, s.face, again);

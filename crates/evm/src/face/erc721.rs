@@ -289,6 +289,9 @@ impl Erc721<'_> {
         (from, to): (&Address, &Address),
         token: u64,
     ) -> Res<()> {
+        if *to == Address::ZERO {
+            return refuse(ExecErrorCode::NftInvalid, "transfer to the zero address");
+        }
         let mut st = self.live(ctx, token)?;
         if st.owner != *from {
             return refuse(
