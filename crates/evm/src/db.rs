@@ -6,6 +6,7 @@
 //! `keys::code`, storage slots under `keys::storage`. Code hashes are `keccak256(code)`,
 //! computed on load.
 
+use crate::face::FaceSlots;
 use alloy_primitives::{Address as EthAddress, B256, KECCAK256_EMPTY, U256, keccak256};
 use keel_crypto::HashAlgorithm;
 use keel_execution::{Account, ExecutionError, StateView, keys};
@@ -82,6 +83,7 @@ pub struct KeelDb<'a> {
     view: &'a dyn StateView,
     alg: HashAlgorithm,
     codes: HashMap<B256, Bytecode>,
+    faces: FaceSlots,
 }
 
 impl std::fmt::Debug for KeelDb<'_> {
@@ -93,10 +95,17 @@ impl std::fmt::Debug for KeelDb<'_> {
 impl<'a> KeelDb<'a> {
     /// Database over `view` with the suite hash `alg` (for the state key layout).
     pub fn new(view: &'a dyn StateView, alg: HashAlgorithm) -> Self {
+        Self::with_faces(view, alg, FaceSlots::default())
+    }
+
+    /// Database whose asset-face slots ([`crate::face`]) load the native records `faces`
+    /// names.
+    pub fn with_faces(view: &'a dyn StateView, alg: HashAlgorithm, faces: FaceSlots) -> Self {
         KeelDb {
             view,
             alg,
             codes: HashMap::new(),
+            faces,
         }
     }
 }
@@ -139,6 +148,9 @@ impl Database for KeelDb<'_> {
     }
 
     fn storage(&mut self, address: EthAddress, index: U256) -> Result<U256, DbError> {
+        if let Some(kind) = self.faces.kind(address, index) {
+            return crate::face::load(self.view, index, kind);
+        }
         let v = read_storage(
             self.view,
             self.alg,

@@ -3,6 +3,7 @@
 
 use crate::db::{KeelDb, eth_addr, keel_addr};
 use crate::ethtx;
+use crate::face::{self, FaceSlots};
 use crate::logs;
 use crate::policy::{self, CreateGuard};
 use crate::precompile::KeelPrecompiles;
@@ -98,8 +99,10 @@ fn cfg_env(params: &ChainParams, read_only: bool) -> CfgEnv {
     cfg
 }
 
-type RunResult =
-    Result<(ExecutionResult, EvmState), EVMError<crate::db::DbError, InvalidTransaction>>;
+type RunResult = Result<
+    (ExecutionResult, EvmState, FaceSlots),
+    EVMError<crate::db::DbError, InvalidTransaction>,
+>;
 
 fn run(
     view: &dyn StateView,
@@ -122,12 +125,13 @@ fn run_guarded(
     guard: Option<CreateGuard>,
 ) -> RunResult {
     let alg = params.suite.hash();
-    let db = KeelDb::new(view, alg);
+    let faces = FaceSlots::default();
+    let db = KeelDb::with_faces(view, alg, faces.clone());
     let context = Context::mainnet()
         .with_db(db)
         .with_cfg(cfg_env(params, read_only))
         .with_block(block_env(params, ctx));
-    let precompiles = KeelPrecompiles::new(SPEC, view, alg);
+    let precompiles = KeelPrecompiles::new(SPEC, view, alg, faces.clone());
     let out = match guard {
         None => context
             .build_mainnet()
@@ -138,19 +142,32 @@ fn run_guarded(
             .with_precompiles(precompiles)
             .inspect_tx(tx)?,
     };
-    Ok((out.result, out.state))
+    Ok((out.result, out.state, faces))
 }
 
 /// One state write (`None` deletes).
 type StateWrite = (keys::StateKey, Option<Vec<u8>>);
 
 /// Turn revm's post-state into Keel state writes.
-fn state_writes(alg: HashAlgorithm, state: &EvmState) -> Result<Vec<StateWrite>, ExecutionError> {
+fn state_writes(
+    alg: HashAlgorithm,
+    state: &EvmState,
+    faces: &FaceSlots,
+) -> Result<Vec<StateWrite>, ExecutionError> {
     let mut writes = Vec::new();
     let mut addrs: Vec<&EthAddress> = state.keys().collect();
     addrs.sort();
     for a in addrs {
         let acct = &state[a];
+        let is_face = faces.is_face(a);
+        if is_face {
+            // An asset face's slots are native records, never EVM storage; and it has no
+            // account of its own unless something (a self-destruct) credited it.
+            writes.extend(face::native_writes(faces, a, acct)?);
+            if acct.state_clear_aware_is_empty(SPEC) {
+                continue;
+            }
+        }
         if !acct.is_touched() {
             continue;
         }
@@ -183,6 +200,9 @@ fn state_writes(alg: HashAlgorithm, state: &EvmState) -> Result<Vec<StateWrite>,
             if !bytes.is_empty() {
                 writes.push((keys::code(alg, &addr), Some(bytes.to_vec())));
             }
+        }
+        if is_face {
+            continue;
         }
         let mut slots: Vec<_> = acct.changed_storage_slots().collect();
         slots.sort_by_key(|(k, _)| **k);
@@ -312,7 +332,7 @@ impl EvmHook for KeelEvm {
         let guard =
             policy::deploy_refusal(state, alg, &input.sender)?.map(|r| CreateGuard::new(&r));
         let is_create = env.kind == TxKind::Create;
-        let (result, post) = match run_guarded(state, params, ctx, env, false, guard) {
+        let (result, post, faces) = match run_guarded(state, params, ctx, env, false, guard) {
             Ok(r) => r,
             Err(EVMError::Database(e)) => return Err(ExecutionError::State(e.0)),
             Err(EVMError::Transaction(e)) => {
@@ -328,7 +348,7 @@ impl EvmHook for KeelEvm {
         };
         let gas_used = result.tx_gas_used();
         let fee = u128::from(gas_used).saturating_mul(params.gas_price);
-        let writes = state_writes(params.suite.hash(), &post)?;
+        let writes = state_writes(params.suite.hash(), &post, &faces)?;
         let receipt = match result {
             ExecutionResult::Success {
                 logs: l, output, ..
@@ -411,15 +431,15 @@ pub fn call(
         ..Default::default()
     };
     Ok(match run(view, params, ctx, env, true) {
-        Ok((ExecutionResult::Success { output, gas, .. }, _)) => CallOutcome::Success {
+        Ok((ExecutionResult::Success { output, gas, .. }, ..)) => CallOutcome::Success {
             output: output.into_data().to_vec(),
             gas_used: gas.tx_gas_used(),
         },
-        Ok((ExecutionResult::Revert { output, gas, .. }, _)) => CallOutcome::Revert {
+        Ok((ExecutionResult::Revert { output, gas, .. }, ..)) => CallOutcome::Revert {
             output: output.to_vec(),
             gas_used: gas.tx_gas_used(),
         },
-        Ok((ExecutionResult::Halt { reason, .. }, _)) => CallOutcome::Halt {
+        Ok((ExecutionResult::Halt { reason, .. }, ..)) => CallOutcome::Halt {
             reason: format!("{reason:?}"),
         },
         Err(EVMError::Database(e)) => return Err(ExecutionError::State(e.0)),

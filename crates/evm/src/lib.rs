@@ -9,6 +9,9 @@
 //!   [`exec::call`] and [`exec::estimate_gas`].
 //! * [`precompile`] — Keel's evidence lookup precompile at
 //!   [`precompile::EVIDENCE_PRECOMPILE`].
+//! * [`face`] — the ERC-20 face of every native fungible asset and the ERC-721 face of every
+//!   NFT collection (ADR 0015): precompiles at `keel_execution::face::face_address(id)` over
+//!   the native records, no second copy.
 //! * [`logs`] — EVM logs as receipt events, and the logs bloom.
 //! * [`policy`] — governance policies inside the EVM: value needs `transfer`, creations from
 //!   inside a call need the origin's `deploy_contract`.
@@ -16,6 +19,7 @@
 pub mod db;
 pub mod ethtx;
 pub mod exec;
+pub mod face;
 pub mod logs;
 pub mod policy;
 pub mod precompile;

@@ -1,4 +1,5 @@
-//! Native modules visible to contracts: Ethereum's precompiles plus Keel's evidence lookup.
+//! Native modules visible to contracts: Ethereum's precompiles, Keel's evidence lookup, and
+//! the ERC-20 faces of native assets ([`crate::face`], ADR 0015).
 //!
 //! **Evidence lookup** at [`EVIDENCE_PRECOMPILE`] (`0x…1001`). Input: `abi.encode(bytes32
 //! contentHash, uint8 alg)` with `alg` 1 = SM3, 2 = SHA-256 (64 bytes). Output:
@@ -6,9 +7,13 @@
 //! recordId)` (160 bytes; all zero when not found). Costs [`EVIDENCE_LOOKUP_GAS`]. Malformed
 //! input reverts with empty data. It reads the state as of the start of the transaction.
 
-use crate::db::eth_addr;
+use crate::db::{eth_addr, keel_addr};
+use crate::face::FaceSlots;
+use crate::face::erc20::Erc20;
+use crate::face::erc721::Erc721;
 use alloy_primitives::{Address as EthAddress, Bytes, address};
 use keel_crypto::HashAlgorithm;
+use keel_execution::assets::{FaceTarget, face_target};
 use keel_execution::{EvidenceRecord, StateView, keys};
 use keel_types::{ContentHashAlg, Hash};
 use revm::context::Cfg;
@@ -29,6 +34,7 @@ pub struct KeelPrecompiles<'a> {
     warm: AddressSet,
     view: &'a dyn StateView,
     alg: HashAlgorithm,
+    faces: FaceSlots,
 }
 
 impl std::fmt::Debug for KeelPrecompiles<'_> {
@@ -38,8 +44,14 @@ impl std::fmt::Debug for KeelPrecompiles<'_> {
 }
 
 impl<'a> KeelPrecompiles<'a> {
-    /// Precompiles for `spec` reading evidence from `view`.
-    pub fn new(spec: SpecId, view: &'a dyn StateView, alg: HashAlgorithm) -> Self {
+    /// Precompiles for `spec` reading evidence and asset faces from `view`; `faces` is shared
+    /// with the transaction's database ([`crate::face`]).
+    pub fn new(
+        spec: SpecId,
+        view: &'a dyn StateView,
+        alg: HashAlgorithm,
+        faces: FaceSlots,
+    ) -> Self {
         let eth = EthPrecompiles::new(spec);
         let mut warm = eth.warm_addresses().clone();
         warm.insert(EVIDENCE_PRECOMPILE);
@@ -48,6 +60,7 @@ impl<'a> KeelPrecompiles<'a> {
             warm,
             view,
             alg,
+            faces,
         }
     }
 }
@@ -105,7 +118,28 @@ impl<CTX: ContextTr> PrecompileProvider<CTX> for KeelPrecompiles<'_> {
         inputs: &CallInputs,
     ) -> Result<Option<InterpreterResult>, String> {
         if inputs.bytecode_address != EVIDENCE_PRECOMPILE {
-            return self.eth.run(context, inputs);
+            let addr = keel_addr(&inputs.bytecode_address);
+            return match face_target(self.view, self.alg, &addr).map_err(|e| e.to_string())? {
+                Some(FaceTarget::Erc20(id)) => Erc20 {
+                    view: self.view,
+                    alg: self.alg,
+                    faces: &self.faces,
+                    id,
+                    face: inputs.bytecode_address,
+                }
+                .run(context, inputs)
+                .map(Some),
+                Some(FaceTarget::Erc721(id)) => Erc721 {
+                    view: self.view,
+                    alg: self.alg,
+                    faces: &self.faces,
+                    id,
+                    face: inputs.bytecode_address,
+                }
+                .run(context, inputs)
+                .map(Some),
+                None => self.eth.run(context, inputs),
+            };
         }
         let input = inputs.input.as_bytes(context).to_vec();
         let mut gas = Gas::new(inputs.gas_limit);

@@ -59,3 +59,49 @@ pub fn asset_allowance(
 ) -> StateKey {
     alg.digest_parts(&[b"keel/asset/allow/v1", &id.0, &owner.0, &spender.0])
 }
+
+/// Key of an NFT collection: `H("keel/nft/col/v1" || collection id)` -> `CollectionInfo`.
+pub fn nft_collection(alg: HashAlgorithm, id: &Hash) -> StateKey {
+    alg.digest_parts(&[b"keel/nft/col/v1", &id.0])
+}
+
+/// Key of a token: `H("keel/nft/tok/v1" || collection id || token id BE)` -> `TokenRecord`
+/// (metadata, mint height).
+pub fn nft_token(alg: HashAlgorithm, collection: &Hash, token: u64) -> StateKey {
+    alg.digest_parts(&[b"keel/nft/tok/v1", &collection.0, &token.to_be_bytes()])
+}
+
+/// Key of how many tokens of a collection `owner` holds: `H("keel/nft/bal/v1" || collection
+/// id || owner)` -> u64; absent = zero.
+pub fn nft_balance(alg: HashAlgorithm, collection: &Hash, owner: &Address) -> StateKey {
+    alg.digest_parts(&[b"keel/nft/bal/v1", &collection.0, &owner.0])
+}
+
+/// Key of a token's provenance entry `seq mod MAX_NFT_PROVENANCE`: `H("keel/nft/prov/v1" ||
+/// collection id || token id BE || slot BE)` -> `Step`.
+pub fn nft_provenance(alg: HashAlgorithm, collection: &Hash, token: u64, slot: u64) -> StateKey {
+    alg.digest_parts(&[
+        b"keel/nft/prov/v1",
+        &collection.0,
+        &token.to_be_bytes(),
+        &slot.to_be_bytes(),
+    ])
+}
+
+/// Key of the Ethereum face index: `H("keel/face/v1" || face address)` -> `FaceTarget`, the
+/// native asset an ERC-20 face address stands for (`docs/assets.md`, ADR 0015).
+pub fn face(alg: HashAlgorithm, addr: &Address) -> StateKey {
+    alg.digest_parts(&[b"keel/face/v1", &addr.0])
+}
+
+/// Key of a token's ownership: `H("keel/nft/own/v1" || collection id || token id BE)` ->
+/// `TokenState` (owner, burned, provenance count).
+pub fn nft_owner(alg: HashAlgorithm, collection: &Hash, token: u64) -> StateKey {
+    alg.digest_parts(&[b"keel/nft/own/v1", &collection.0, &token.to_be_bytes()])
+}
+
+/// Key of a token's approved spender: `H("keel/nft/appr/v1" || collection id || token id BE)`
+/// -> `Address`; absent = none.
+pub fn nft_approved(alg: HashAlgorithm, collection: &Hash, token: u64) -> StateKey {
+    alg.digest_parts(&[b"keel/nft/appr/v1", &collection.0, &token.to_be_bytes()])
+}

@@ -19,6 +19,10 @@
 //!   [`governance::authorize`].
 //! * **assets** (`assets/`) — native fungible assets: issue, mint, burn, transfer,
 //!   approve / transfer-from, freeze, white list, issuer role (`docs/assets.md`).
+//! * **nft** (`nft/`) — native non-fungible assets: collections, mint with metadata (URI,
+//!   content hash, optional evidence record), transfer, approve, burn, bounded provenance.
+//! * **face** (`face.rs`) — the Ethereum address of every asset and collection and its index;
+//!   the ERC-20 / ERC-721 logic behind it is in `keel-evm` (ADR 0015).
 //! * EVM payloads go to the [`EvmHook`] (`keel-evm`).
 //!
 //! A transaction that fails still goes in the block: its nonce is consumed, the fee for the gas
@@ -38,6 +42,8 @@ pub use evm::{EvmHook, EvmOutcome};
 pub use executor::{BlockOutcome, Executor};
 pub use modules::assets;
 pub use modules::evidence::EvidenceRecord;
+pub use modules::face;
 pub use modules::governance;
+pub use modules::nft;
 pub use modules::token::{Account, genesis_changes};
 pub use overlay::{MemoryState, StateView};

@@ -288,9 +288,10 @@ fn fee_shortfalls_and_assets_are_pinned() {
     assert_eq!(digest, GOLDEN_FEES_AND_ASSETS);
 }
 
-/// [`fee_shortfalls_and_assets_are_pinned`]'s digest.
+/// [`fee_shortfalls_and_assets_are_pinned`]'s digest (changed deliberately by ADR 0015: an
+/// issuance also indexes the asset's ERC-20 face address and names it in `AssetIssued`).
 const GOLDEN_FEES_AND_ASSETS: &str =
-    "0cfcb256c7d07937438f8004eb334a9e0ef3b80ee8064cb4b2b9d5fb12e71b8e";
+    "92908ecdc197b933d4717a4a5ccc26905a4298787e430da4f0d994bc5f925d75";
 
 #[test]
 fn native_modules_history_is_pinned() {
@@ -319,3 +320,95 @@ fn native_modules_history_is_pinned() {
         "the native modules' state changes or receipts changed"
     );
 }
+
+/// The nft module's operations and refusals, in one block (collection id = first tx hash).
+fn nfts() -> Vec<Vec<(Address, SignedTransaction)>> {
+    let create = Payload::Nft(NftOp::CreateCollection(NftCollectionCreate {
+        name: "Golden Deeds".into(),
+        symbol: "GDEED".into(),
+        issuer: addr(1),
+        max_supply: Some(2),
+    }));
+    let col = tx(0, create.clone()).hash(ALG);
+    let mint = |token, to| {
+        Payload::Nft(NftOp::Mint {
+            collection: col,
+            token,
+            to: addr(to),
+            metadata: NftMetadata {
+                uri: format!("https://deeds.example/{token}"),
+                content_hash: Hash([token as u8; 32]),
+                hash_alg: ContentHashAlg::Sha256,
+                evidence: None,
+            },
+        })
+    };
+    let xfer = |token, to| {
+        Payload::Nft(NftOp::Transfer {
+            collection: col,
+            token,
+            to: addr(to),
+        })
+    };
+    let ops = vec![
+        (1, create),
+        (2, mint(1, 2)), // not the issuer
+        (1, mint(1, 2)),
+        (1, mint(2, 3)),
+        (1, mint(3, 3)), // max supply
+        (3, xfer(1, 3)), // not the owner
+        (
+            2,
+            Payload::Nft(NftOp::Approve {
+                collection: col,
+                token: 1,
+                spender: Some(addr(3)),
+            }),
+        ),
+        (3, xfer(1, 10)),
+        (
+            10,
+            Payload::Nft(NftOp::Burn {
+                collection: col,
+                token: 1,
+            }),
+        ),
+        (10, xfer(1, 2)), // burned
+    ];
+    let mut nonces = std::collections::HashMap::<u8, u64>::new();
+    let block = ops
+        .into_iter()
+        .map(|(who, p)| {
+            let n = nonces.entry(who).or_default();
+            *n += 1;
+            (addr(who), tx(*n - 1, p))
+        })
+        .collect();
+    vec![block]
+}
+
+#[test]
+fn nft_history_is_pinned() {
+    let (digest, codes) = run(&nfts(), 1);
+    use ExecErrorCode::*;
+    let expected = [
+        None,
+        Some(NftNotIssuer),
+        None,
+        None,
+        Some(NftMaxSupply),
+        Some(NftNotOwner),
+        None,
+        None,
+        None,
+        Some(NftBurned),
+    ];
+    assert_eq!(codes, expected);
+    assert_eq!(
+        digest, GOLDEN_NFTS,
+        "the nft module's state changes or receipts changed"
+    );
+}
+
+/// [`nft_history_is_pinned`]'s digest.
+const GOLDEN_NFTS: &str = "818f15efc638ab820e1c1da0c651455c0c99ddb1723fb15f4f6e14e84448692f";

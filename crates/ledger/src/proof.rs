@@ -21,6 +21,13 @@ pub enum ProofKind {
     Asset(Hash),
     /// A holder's position in an asset (`keel_execution::assets::Holding`).
     AssetHolding(Hash, Address),
+    /// An NFT collection's record (`keel_execution::nft::CollectionInfo`) by collection id.
+    NftCollection(Hash),
+    /// A token's immutable record: metadata, mint height (`keel_execution::nft::TokenRecord`),
+    /// by collection id and token id.
+    NftToken(Hash, u64),
+    /// A token's owner, burned flag and provenance count (`keel_execution::nft::TokenState`).
+    NftOwner(Hash, u64),
 }
 
 /// A self-contained proof bundle: verifiable offline with [`ProofResponse::verify`].
@@ -164,6 +171,9 @@ impl Ledger {
             ProofKind::EvidenceHash(c, h) => keys::evidence_by_hash(alg, c, &h),
             ProofKind::Asset(id) => keys::asset(alg, &id),
             ProofKind::AssetHolding(id, holder) => keys::asset_holding(alg, &id, &holder),
+            ProofKind::NftCollection(id) => keys::nft_collection(alg, &id),
+            ProofKind::NftToken(id, token) => keys::nft_token(alg, &id, token),
+            ProofKind::NftOwner(id, token) => keys::nft_owner(alg, &id, token),
         };
         let (value, proof) = self.state.prove(&key, height)?;
         Ok(Some(ProofResponse {

@@ -3,9 +3,57 @@
 use keel_execution::{Account, EvidenceRecord};
 use keel_ledger::TxLocation;
 use keel_types::{
-    Address, AssetOp, Block, Hash, Payload, Receipt, SignedTransaction, Suite, TxStatus,
+    Address, AssetOp, Block, Hash, NftOp, Payload, Receipt, SignedTransaction, Suite, TxStatus,
 };
 use serde_json::{Value, json};
+
+/// An NFT operation (`docs/assets.md`): `type` "nft", `op` its name, then its fields.
+fn nft_payload(op: &NftOp) -> Value {
+    let fields = match op {
+        NftOp::CreateCollection(c) => json!({
+            "name": c.name,
+            "symbol": c.symbol,
+            "issuer": c.issuer,
+            "maxSupply": c.max_supply.map(|m| m.to_string()),
+        }),
+        NftOp::Mint {
+            collection,
+            token,
+            to,
+            metadata,
+        } => json!({
+            "collection": collection,
+            "token": token.to_string(),
+            "to": to,
+            "uri": metadata.uri,
+            "contentHash": metadata.content_hash,
+            "hashAlg": metadata.hash_alg.name(),
+            "evidence": metadata.evidence,
+        }),
+        NftOp::Transfer {
+            collection,
+            token,
+            to,
+        } => {
+            json!({ "collection": collection, "token": token.to_string(), "to": to })
+        }
+        NftOp::Approve {
+            collection,
+            token,
+            spender,
+        } => {
+            json!({ "collection": collection, "token": token.to_string(), "spender": spender })
+        }
+        NftOp::Burn { collection, token } => {
+            json!({ "collection": collection, "token": token.to_string() })
+        }
+    };
+    let mut v = json!({ "type": "nft", "op": op.name() });
+    if let (Some(m), Value::Object(f)) = (v.as_object_mut(), fields) {
+        m.extend(f);
+    }
+    v
+}
 
 /// An asset operation (`docs/assets.md`): `type` "asset", `op` its name, then its fields.
 fn asset_payload(op: &AssetOp) -> Value {
@@ -85,6 +133,7 @@ pub(crate) fn tx(
             "raw": format!("0x{}", hex::encode(raw)),
         }),
         Payload::Asset(op) => asset_payload(op),
+        Payload::Nft(op) => nft_payload(op),
     };
     json!({
         "hash": hash,

@@ -83,11 +83,17 @@ pub enum Operation {
     /// An issuer administers an asset: mint, freeze, unfreeze, white list, hand on the issuer
     /// role (module `assets`).
     AssetAdmin = 7,
+    /// Creation of an NFT collection (module `nft`).
+    NftIssue = 8,
+    /// Minting an NFT (the collection's issuer; module `nft`).
+    NftMint = 9,
+    /// An owner moves an NFT: transfer, approve, burn (module `nft`).
+    NftTransfer = 10,
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 7] = [
+    pub const ALL: [Operation; 10] = [
         Operation::Transfer,
         Operation::EvidencePut,
         Operation::DeployContract,
@@ -95,6 +101,9 @@ impl Operation {
         Operation::AssetIssue,
         Operation::AssetTransfer,
         Operation::AssetAdmin,
+        Operation::NftIssue,
+        Operation::NftMint,
+        Operation::NftTransfer,
     ];
 
     /// Stable lower-case name.
@@ -107,6 +116,9 @@ impl Operation {
             Operation::AssetIssue => "asset_issue",
             Operation::AssetTransfer => "asset_transfer",
             Operation::AssetAdmin => "asset_admin",
+            Operation::NftIssue => "nft_issue",
+            Operation::NftMint => "nft_mint",
+            Operation::NftTransfer => "nft_transfer",
         }
     }
 
@@ -357,6 +369,7 @@ pub fn operation_of(payload: &crate::Payload) -> Option<Operation> {
         crate::Payload::EvidencePut(_) => Some(Operation::EvidencePut),
         crate::Payload::Gov(_) => None,
         crate::Payload::Asset(op) => Some(op.operation()),
+        crate::Payload::Nft(op) => Some(op.operation()),
         crate::Payload::EvmCall { to: None, .. } => Some(Operation::DeployContract),
         crate::Payload::EvmCall { to: Some(_), .. } => Some(Operation::CallContract),
         // A malformed envelope never verifies; treat it as the stricter operation.

@@ -12,6 +12,7 @@
 //!   receipts and the state root; the certificate slot carries validator signatures.
 //! * [`Receipt`]: outcome of one transaction, including failures with a precise [`ExecErrorCode`].
 //! * [`AssetOp`]: native fungible asset operations and their field limits.
+//! * [`NftOp`]: native non-fungible asset operations and their field limits.
 //! * [`merkle`]: the RFC 6962 binary Merkle tree used for the tx and receipt roots.
 
 pub mod codec;
@@ -21,6 +22,7 @@ pub mod merkle;
 mod asset;
 mod block;
 mod gov;
+mod nft;
 mod primitives;
 mod receipt;
 mod tx;
@@ -37,6 +39,10 @@ pub use gov::{
     operation_of,
 };
 pub use keel_crypto::{HashAlgorithm, Scheme, Suite};
+pub use nft::{
+    GAS_NFT_COLLECTION, GAS_NFT_MINT, GAS_NFT_OP, MAX_NFT_NAME_BYTES, MAX_NFT_PROVENANCE,
+    MAX_NFT_SYMBOL_BYTES, MAX_NFT_URI_BYTES, NftCollectionCreate, NftMetadata, NftOp,
+};
 pub use primitives::{Address, Hash, ParseHexError};
 pub use receipt::{Event, ExecErrorCode, Receipt, TxStatus};
 pub use tx::{

@@ -73,6 +73,24 @@ pub enum ExecErrorCode {
     AssetInsufficientBalance = 39,
     /// The asset operation is invalid (field limits, no white list to edit, ...).
     AssetInvalid = 40,
+    /// No NFT collection with this id.
+    NftUnknownCollection = 41,
+    /// No token with this id in the collection.
+    NftUnknownToken = 42,
+    /// Only the collection's issuer may mint.
+    NftNotIssuer = 43,
+    /// The mint would take the collection above its max supply.
+    NftMaxSupply = 44,
+    /// The token id was already minted in the collection (tokens ids are never reused).
+    NftTokenExists = 45,
+    /// The sender is neither the token's owner nor (for a transfer) its approved spender.
+    NftNotOwner = 46,
+    /// The token was burned.
+    NftBurned = 47,
+    /// The evidence record the metadata names does not exist.
+    NftEvidenceUnknown = 48,
+    /// The NFT operation is invalid (field limits).
+    NftInvalid = 49,
 }
 
 impl ExecErrorCode {
@@ -110,6 +128,15 @@ impl ExecErrorCode {
             ExecErrorCode::AssetAllowanceExceeded => "ASSET_ALLOWANCE_EXCEEDED",
             ExecErrorCode::AssetInsufficientBalance => "ASSET_INSUFFICIENT_BALANCE",
             ExecErrorCode::AssetInvalid => "ASSET_INVALID",
+            ExecErrorCode::NftUnknownCollection => "NFT_UNKNOWN_COLLECTION",
+            ExecErrorCode::NftUnknownToken => "NFT_UNKNOWN_TOKEN",
+            ExecErrorCode::NftNotIssuer => "NFT_NOT_ISSUER",
+            ExecErrorCode::NftMaxSupply => "NFT_MAX_SUPPLY",
+            ExecErrorCode::NftTokenExists => "NFT_TOKEN_EXISTS",
+            ExecErrorCode::NftNotOwner => "NFT_NOT_OWNER",
+            ExecErrorCode::NftBurned => "NFT_BURNED",
+            ExecErrorCode::NftEvidenceUnknown => "NFT_EVIDENCE_UNKNOWN",
+            ExecErrorCode::NftInvalid => "NFT_INVALID",
         }
     }
 }

@@ -151,6 +151,8 @@ pub enum Payload {
     },
     /// A native fungible asset operation (issue 15; `docs/assets.md`).
     Asset(crate::asset::AssetOp),
+    /// A native non-fungible asset operation (issue 15; `docs/assets.md`).
+    Nft(crate::nft::NftOp),
 }
 
 impl Payload {
@@ -246,6 +248,7 @@ impl Transaction {
             }
             Payload::Gov(_) => crate::gov::GAS_GOV,
             Payload::Asset(op) => op.gas(),
+            Payload::Nft(op) => op.gas(),
             // The EVM charges the real intrinsic gas; this is the floor of every EVM tx.
             Payload::EvmCall { .. } | Payload::Ethereum { .. } => GAS_TRANSFER,
         }
@@ -362,6 +365,10 @@ impl SignedTransaction {
                 .map_err(|(field, reason)| TxCheckError::InvalidField { field, reason })?;
         }
         if let Payload::Asset(op) = &tx.payload {
+            op.check()
+                .map_err(|(field, reason)| TxCheckError::InvalidField { field, reason })?;
+        }
+        if let Payload::Nft(op) = &tx.payload {
             op.check()
                 .map_err(|(field, reason)| TxCheckError::InvalidField { field, reason })?;
         }

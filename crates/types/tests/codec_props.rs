@@ -170,9 +170,58 @@ fn arb_asset_op() -> impl Strategy<Value = AssetOp> {
         (h(), a()).prop_map(|(asset, issuer)| AssetOp::SetIssuer { asset, issuer }),
     ]
 }
+fn arb_nft_op() -> impl Strategy<Value = NftOp> {
+    let (h, a, t) = (arb_hash, arb_address, any::<u64>);
+    let meta = (
+        ".{0,30}",
+        arb_hash(),
+        any::<bool>(),
+        proptest::option::of(arb_hash()),
+    )
+        .prop_map(|(uri, content_hash, sm3, evidence)| NftMetadata {
+            uri,
+            content_hash,
+            hash_alg: if sm3 {
+                ContentHashAlg::Sm3
+            } else {
+                ContentHashAlg::Sha256
+            },
+            evidence,
+        });
+    prop_oneof![
+        (".{0,20}", "[A-Z0-9]{0,8}", a(), proptest::option::of(t())).prop_map(
+            |(name, symbol, issuer, max_supply)| NftOp::CreateCollection(NftCollectionCreate {
+                name,
+                symbol,
+                issuer,
+                max_supply
+            })
+        ),
+        (h(), t(), a(), meta).prop_map(|(collection, token, to, metadata)| NftOp::Mint {
+            collection,
+            token,
+            to,
+            metadata
+        }),
+        (h(), t(), a()).prop_map(|(collection, token, to)| NftOp::Transfer {
+            collection,
+            token,
+            to
+        }),
+        (h(), t(), proptest::option::of(a())).prop_map(|(collection, token, spender)| {
+            NftOp::Approve {
+                collection,
+                token,
+                spender,
+            }
+        }),
+        (h(), t()).prop_map(|(collection, token)| NftOp::Burn { collection, token }),
+    ]
+}
 fn arb_payload() -> impl Strategy<Value = Payload> {
     prop_oneof![
         arb_gov().prop_map(Payload::Gov),
+        arb_nft_op().prop_map(Payload::Nft),
         arb_asset_op().prop_map(Payload::Asset),
         (arb_address(), any::<u128>()).prop_map(|(to, amount)| Payload::Transfer { to, amount }),
         (

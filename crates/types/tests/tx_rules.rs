@@ -242,6 +242,83 @@ fn asset_field_limits_are_specific_and_gas_counts_stored_bytes() {
 }
 
 #[test]
+fn nft_field_limits_are_specific_and_gas_counts_stored_bytes() {
+    let key = KeyPair::from_seed(Scheme::Ed25519, &[1; 32]);
+    let with = |op: NftOp| {
+        let mut tx = transfer(Scheme::Ed25519, &key, 7);
+        tx.tx.gas_limit = u64::MAX;
+        tx.tx.payload = Payload::Nft(op);
+        tx.check_stateless(7, Suite::Intl)
+    };
+    let coll = NftCollectionCreate {
+        name: "Deeds".into(),
+        symbol: "DEED".into(),
+        issuer: Address([9; 20]),
+        max_supply: None,
+    };
+    let mint = |uri: String| NftOp::Mint {
+        collection: Hash::ZERO,
+        token: 1,
+        to: Address::ZERO,
+        metadata: NftMetadata {
+            uri,
+            content_hash: Hash::ZERO,
+            hash_alg: ContentHashAlg::Sm3,
+            evidence: None,
+        },
+    };
+    with(NftOp::CreateCollection(coll.clone())).unwrap();
+    with(mint("u".repeat(MAX_NFT_URI_BYTES))).unwrap();
+    let field_of = |r: Result<(), TxCheckError>| match r {
+        Err(TxCheckError::InvalidField { field, .. }) => field,
+        other => panic!("expected an invalid field, got {other:?}"),
+    };
+    let bad = |f: fn(&mut NftCollectionCreate)| {
+        let mut c = coll.clone();
+        f(&mut c);
+        NftOp::CreateCollection(c)
+    };
+    assert_eq!(field_of(with(bad(|c| c.name.clear()))), "name");
+    assert_eq!(field_of(with(bad(|c| c.name = "a\u{7}".into()))), "name");
+    assert_eq!(field_of(with(bad(|c| c.symbol = "A B".into()))), "symbol");
+    assert_eq!(
+        field_of(with(bad(|c| c.max_supply = Some(0)))),
+        "max_supply"
+    );
+    assert_eq!(
+        field_of(with(mint("u".repeat(MAX_NFT_URI_BYTES + 1)))),
+        "uri"
+    );
+    assert_eq!(field_of(with(mint("a\nb".into()))), "uri");
+    // Gas: base + 16 per stored byte; transfers, approvals and burns are flat.
+    assert_eq!(
+        NftOp::CreateCollection(coll).gas(),
+        GAS_NFT_COLLECTION + 16 * (5 + 4)
+    );
+    assert_eq!(mint("abc".into()).gas(), GAS_NFT_MINT + 16 * 3);
+    let burn = NftOp::Burn {
+        collection: Hash::ZERO,
+        token: 1,
+    };
+    assert_eq!(burn.gas(), GAS_NFT_OP);
+    assert_eq!(
+        operation_of(&Payload::Nft(burn.clone())),
+        Some(Operation::NftTransfer)
+    );
+    assert_eq!(
+        operation_of(&Payload::Nft(mint(String::new()))),
+        Some(Operation::NftMint)
+    );
+    assert_eq!(Operation::from_name("nft_issue"), Some(Operation::NftIssue));
+    // Encoding: Payload tag 6, NftOp tag 4 (Burn), collection, token little-endian.
+    let enc = codec::encode(&Payload::Nft(burn));
+    let mut want = vec![6, 4];
+    want.extend([0; 32]);
+    want.extend(1u64.to_le_bytes());
+    assert_eq!(enc, want);
+}
+
+#[test]
 fn merkle_root_matches_rfc6962_reference_tree() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),

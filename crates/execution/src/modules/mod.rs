@@ -5,7 +5,9 @@
 
 pub mod assets;
 pub(crate) mod evidence;
+pub mod face;
 pub mod governance;
+pub mod nft;
 pub(crate) mod token;
 
 use crate::ExecutionError;

@@ -2,6 +2,7 @@
 
 use super::event;
 use super::state::{AssetInfo, Holding, holding, load, put_holding, put_info};
+use crate::modules::face::FaceTarget;
 use crate::modules::{Applied, Call, ModResult, refuse};
 use crate::overlay::Overlay;
 use keel_types::{Address, AssetIssue, ExecErrorCode, Hash};
@@ -28,6 +29,8 @@ pub(super) fn issue(ov: &mut Overlay<'_>, call: &Call, i: &AssetIssue) -> ModRes
         created_height: call.ctx.height,
     };
     put_info(ov, call.alg, &info);
+    let face = FaceTarget::Erc20(id);
+    crate::modules::face::register(ov, call.alg, face, ExecErrorCode::AssetInvalid)?;
     for a in i.holder_list.iter().flatten() {
         put_holding(
             ov,
@@ -52,6 +55,7 @@ pub(super) fn issue(ov: &mut Overlay<'_>, call: &Call, i: &AssetIssue) -> ModRes
             ("decimals", i.decimals.to_string()),
             ("max_supply", i.max_supply.to_string()),
             ("issuer", i.issuer.to_string()),
+            ("erc20", crate::modules::face::face_address(&id).to_string()),
         ],
     )];
     if i.initial_supply > 0 {

@@ -9,6 +9,7 @@
 //! | `H("keel/asset/v1" ‖ id)` | [`AssetInfo`]: metadata, flags, issuer, supply |
 //! | `H("keel/asset/bal/v1" ‖ id ‖ holder)` | [`Holding`]: balance, frozen, listed (deleted when all zero) |
 //! | `H("keel/asset/allow/v1" ‖ id ‖ owner ‖ spender)` | allowance, u128 (deleted at zero) |
+//! | `H("keel/face/v1" ‖ face address)` | [`FaceTarget`]: the asset behind an ERC-20 face |
 //!
 //! Invariant: an asset's `supply` is the sum of its holdings and never exceeds `max_supply`.
 //! Every refusal is a specific `ASSET_*` code (or `OVERFLOW`), and the executor drops the
@@ -19,6 +20,7 @@ mod holder;
 mod issuer;
 mod state;
 
+pub use super::face::{FACE_PREFIX, FaceTarget, erc20_face, face_target};
 pub use state::{AssetInfo, Holding, allowance, asset_info, holding};
 
 use super::{Applied, Call, ModResult, refuse};
