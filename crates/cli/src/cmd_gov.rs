@@ -48,6 +48,16 @@ pub(crate) enum GovCmd {
     Propose(ProposeArgs),
     /// Vote on an open proposal (committee members only).
     Vote(VoteArgs),
+    /// Revoke a certificate of your own organisation without a vote: --key must be an
+    /// org_admin account admitted with its certificate (`propose admit --cert`), and the
+    /// certificate's organisation (subject O) must be yours. Every node then drops its links.
+    RevokeMember {
+        /// The certificate to revoke (PEM or DER; the first certificate of a chain).
+        #[arg(long)]
+        cert: PathBuf,
+        #[command(flatten)]
+        send: SendOpts,
+    },
 }
 
 #[derive(Args)]
@@ -450,6 +460,10 @@ pub(crate) fn run(cmd: GovCmd) -> Result<(), CliError> {
                     approve: !v.no,
                 },
             )?;
+        }
+        GovCmd::RevokeMember { cert, send } => {
+            let certificate = crate::cmd_ca::load_cert(&cert)?.der().to_vec();
+            submit(&send, GovPayload::RevokeMemberCertificate { certificate })?;
         }
     }
     Ok(())

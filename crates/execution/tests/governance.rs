@@ -569,3 +569,87 @@ fn accounts_bound_to_certificates_expire_and_can_be_required() {
     assert_eq!(code(&r), Some(ExecErrorCode::GovInvalid), "{r:?}");
     assert!(r.error.unwrap().1.contains("expired"));
 }
+
+/// A certificate naming organisation `org` (self-signed: the chain reads only its subject and
+/// fingerprint).
+fn org_cert(org: &str, seed: u8) -> keel_pki::Certificate {
+    use keel_pki::{IssueRequest, Issuer, Profile, Serial, Validity};
+    let ca = KeyPair::from_seed(Scheme::Sm2, &[seed; 32]);
+    keel_pki::issue(
+        &IssueRequest {
+            common_name: "member",
+            organization: org,
+            profile: Profile::Ca { path_len: 0 },
+            scheme: Scheme::Sm2,
+            public_key: &ca.public_key(),
+            validity: Validity::days_from(1_800_000_000, 365),
+            serial: Serial::random().unwrap(),
+        },
+        Issuer::SelfSigned(&ca),
+    )
+    .unwrap()
+}
+
+/// Issue 14: an organisation's certified administrator revokes its own members' certificates
+/// without a vote; another organisation's certificate, or a sender that is not a certified
+/// org_admin, is refused.
+#[test]
+fn an_org_admin_revokes_its_own_organisations_certificates() {
+    let mut c = Chain::new(&[1, 1, 1, 1], true);
+    let (r, id) = c.propose(
+        1,
+        GovAction::SetAccountCertificate {
+            address: addr(12),
+            fingerprint: Hash([0x3e; 32]),
+            role: Role::OrgAdmin,
+            org: "上海某银行".into(),
+            not_after_secs: u64::MAX / 1000,
+        },
+    );
+    assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    c.vote(2, id, true);
+    c.vote(3, id, true);
+    let revoke = |cert: &keel_pki::Certificate| {
+        Payload::Gov(GovPayload::RevokeMemberCertificate {
+            certificate: cert.der().to_vec(),
+        })
+    };
+    let ours = org_cert("上海某银行", 60);
+    let theirs = org_cert("Other Bank", 70);
+    let (r, _) = c.send(addr(12), revoke(&ours));
+    assert_eq!(r.status, TxStatus::Success, "{r:?}");
+    let fp = Hash(ours.fingerprint_digest());
+    assert_eq!(
+        governance::revoked_fingerprints(&c.state, ALG).unwrap(),
+        vec![fp]
+    );
+    assert!(
+        governance::revoked_at(&c.state, ALG, &fp)
+            .unwrap()
+            .is_some()
+    );
+    let (r, _) = c.send(addr(12), revoke(&ours));
+    assert_eq!(code(&r), Some(ExecErrorCode::GovInvalid), "twice: {r:?}");
+    let (r, _) = c.send(addr(12), revoke(&theirs));
+    assert_eq!(code(&r), Some(ExecErrorCode::NotPermitted), "{r:?}");
+    assert!(r.error.unwrap().1.contains("only its own"));
+    let (r, _) = c.send(addr(10), revoke(&theirs));
+    assert_eq!(
+        code(&r),
+        Some(ExecErrorCode::NotPermitted),
+        "a client: {r:?}"
+    );
+    let (r, _) = c.send(
+        addr(12),
+        Payload::Gov(GovPayload::RevokeMemberCertificate {
+            certificate: vec![0x30, 0x03, 1, 2, 3],
+        }),
+    );
+    assert_eq!(code(&r), Some(ExecErrorCode::GovInvalid), "garbage: {r:?}");
+    assert_eq!(
+        governance::revoked_fingerprints(&c.state, ALG)
+            .unwrap()
+            .len(),
+        1
+    );
+}

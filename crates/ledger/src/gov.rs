@@ -356,7 +356,7 @@ impl Ledger {
                     self.check_validator_change(&p.action)?;
                 }
             }
-            GovPayload::Vote { .. } => {}
+            GovPayload::Vote { .. } | GovPayload::RevokeMemberCertificate { .. } => {}
         }
         Ok(())
     }

@@ -276,6 +276,10 @@ pub(crate) fn payload(g: &GovPayload) -> Value {
         GovPayload::Vote { proposal, approve } => {
             json!({ "type": "govVote", "proposal": proposal, "approve": approve })
         }
+        GovPayload::RevokeMemberCertificate { certificate } => json!({
+            "type": "govRevokeMemberCertificate",
+            "certificate": format!("0x{}", hex::encode(certificate)),
+        }),
     }
 }
 

@@ -359,7 +359,18 @@ pub enum GovPayload {
         /// Yes or no.
         approve: bool,
     },
+    /// An organisation revokes one of its own certificates, without a vote (issue 14): the
+    /// sender must be an admitted `org_admin` account bound to a client certificate of that
+    /// organisation; the certificate's subject O must name it. Takes effect like
+    /// [`GovAction::RevokeCertificate`].
+    RevokeMemberCertificate {
+        /// The certificate to revoke, DER (at most [`MAX_CERT_DER_BYTES`]).
+        certificate: Vec<u8>,
+    },
 }
+
+/// Largest certificate a [`GovPayload::RevokeMemberCertificate`] may carry.
+pub const MAX_CERT_DER_BYTES: usize = 4096;
 
 /// The operation a payload performs (`None`: governance itself, never restricted by policy so
 /// the committee cannot lock itself out).
@@ -436,6 +447,12 @@ impl GovPayload {
                 action.check()
             }
             GovPayload::Vote { .. } => Ok(()),
+            GovPayload::RevokeMemberCertificate { certificate } => {
+                if certificate.len() > MAX_CERT_DER_BYTES {
+                    return Err(("certificate", format!("over {MAX_CERT_DER_BYTES} bytes")));
+                }
+                Ok(())
+            }
         }
     }
 }

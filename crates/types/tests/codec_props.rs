@@ -117,6 +117,8 @@ fn arb_gov() -> impl Strategy<Value = GovPayload> {
             .prop_map(|(action, ttl_blocks)| GovPayload::Propose { action, ttl_blocks }),
         (arb_hash(), any::<bool>())
             .prop_map(|(proposal, approve)| GovPayload::Vote { proposal, approve }),
+        proptest::collection::vec(any::<u8>(), 0..64)
+            .prop_map(|certificate| GovPayload::RevokeMemberCertificate { certificate }),
     ]
 }
 fn arb_asset_issue() -> impl Strategy<Value = AssetIssue> {

@@ -10,7 +10,7 @@ use super::state::{
 use crate::context::BlockContext;
 use crate::overlay::Overlay;
 use keel_crypto::HashAlgorithm;
-use keel_types::{ChainParam, ExecErrorCode, GovAction, codec, limits};
+use keel_types::{Address, ChainParam, ExecErrorCode, GovAction, Hash, codec, limits};
 
 /// Checks an action against the current state, at proposal time and again before applying:
 /// never remove the last member, at most one validator change per epoch (and one open
@@ -109,22 +109,7 @@ pub(super) fn precheck(
                 }
             }
         }
-        GovAction::RevokeCertificate { fingerprint } => {
-            if let Some(h) = revoked_at(ov, alg, fingerprint).map_err(Err)? {
-                return refuse(
-                    ExecErrorCode::GovInvalid,
-                    format!("certificate {fingerprint} was already revoked at height {h}"),
-                );
-            }
-            if revoked_fingerprints(ov, alg).map_err(Err)?.len() >= MAX_REVOKED_CERTIFICATES {
-                return refuse(
-                    ExecErrorCode::GovInvalid,
-                    format!(
-                        "{MAX_REVOKED_CERTIFICATES} certificates are revoked already; revoke the issuing organisation CA instead"
-                    ),
-                );
-            }
-        }
+        GovAction::RevokeCertificate { fingerprint } => precheck_revoke(ov, alg, fingerprint)?,
         GovAction::SetAccountCertificate {
             fingerprint,
             not_after_secs,
@@ -257,12 +242,7 @@ pub(super) fn apply_action(
             perm.frozen = matches!(action, GovAction::Freeze { .. });
             ov.put(account_key(alg, address), codec::encode(&perm));
         }
-        GovAction::RevokeCertificate { fingerprint } => {
-            ov.put(revoked_key(alg, fingerprint), codec::encode(&ctx.height));
-            let mut list = revoked_fingerprints(ov, alg).map_err(Err)?;
-            list.push(*fingerprint);
-            ov.put(revoked_list_key(alg), codec::encode(&list));
-        }
+        GovAction::RevokeCertificate { fingerprint } => revoke(ov, alg, ctx, fingerprint)?,
         GovAction::SetOperationPolicy { op, policy } => {
             ov.put(policy_key(alg, *op), codec::encode(policy));
         }
@@ -288,4 +268,71 @@ fn next_epoch(ov: &mut Overlay<'_>, alg: HashAlgorithm, ctx: BlockContext, mut e
     epoch.epoch += 1;
     epoch.start_height = ctx.height;
     ov.put(epoch_key(alg), codec::encode(&epoch));
+}
+
+/// A revocation may be recorded: not revoked yet, room in the list.
+fn precheck_revoke(ov: &Overlay<'_>, alg: HashAlgorithm, fingerprint: &Hash) -> TxResult<()> {
+    if let Some(h) = revoked_at(ov, alg, fingerprint).map_err(Err)? {
+        return refuse(
+            ExecErrorCode::GovInvalid,
+            format!("certificate {fingerprint} was already revoked at height {h}"),
+        );
+    }
+    if revoked_fingerprints(ov, alg).map_err(Err)?.len() >= MAX_REVOKED_CERTIFICATES {
+        return refuse(
+            ExecErrorCode::GovInvalid,
+            format!(
+                "{MAX_REVOKED_CERTIFICATES} certificates are revoked already; revoke the issuing organisation CA instead"
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Record a revocation: the fingerprint's height, and the ordered list nodes hand to their
+/// network layers.
+fn revoke(
+    ov: &mut Overlay<'_>,
+    alg: HashAlgorithm,
+    ctx: BlockContext,
+    fingerprint: &Hash,
+) -> TxResult<()> {
+    ov.put(revoked_key(alg, fingerprint), codec::encode(&ctx.height));
+    let mut list = revoked_fingerprints(ov, alg).map_err(Err)?;
+    list.push(*fingerprint);
+    ov.put(revoked_list_key(alg), codec::encode(&list));
+    Ok(())
+}
+
+/// An organisation's administrator revokes one of its certificates without a vote
+/// ([`GovPayload::RevokeMemberCertificate`]; `authorize` checked the sender is a certified
+/// `org_admin`): the certificate's subject O must be the administrator's organisation. The
+/// fingerprint is computed here from the DER, so no other organisation's certificate can be
+/// named.
+pub(super) fn revoke_member(
+    ov: &mut Overlay<'_>,
+    alg: HashAlgorithm,
+    ctx: BlockContext,
+    sender: &Address,
+    der: &[u8],
+) -> TxResult<Hash> {
+    let cert = match keel_pki::Certificate::from_der(der) {
+        Ok(c) => c,
+        Err(e) => return refuse(ExecErrorCode::GovInvalid, format!("certificate: {e}")),
+    };
+    let admin = account_perm(ov, alg, sender).map_err(Err)?;
+    let org = cert.organization().unwrap_or_default();
+    if org.is_empty() || org != admin.org {
+        return refuse(
+            ExecErrorCode::NotPermitted,
+            format!(
+                "the certificate belongs to organisation {org:?}, not {:?}: an organisation revokes only its own",
+                admin.org
+            ),
+        );
+    }
+    let fingerprint = Hash(cert.fingerprint_digest());
+    precheck_revoke(ov, alg, &fingerprint)?;
+    revoke(ov, alg, ctx, &fingerprint)?;
+    Ok(fingerprint)
 }

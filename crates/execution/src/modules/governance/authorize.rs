@@ -6,7 +6,7 @@ use super::state::{
 use crate::ExecutionError;
 use crate::overlay::StateView;
 use keel_crypto::HashAlgorithm;
-use keel_types::{Address, ExecErrorCode, OpPolicy, Operation, Payload};
+use keel_types::{Address, ExecErrorCode, GovPayload, OpPolicy, Operation, Payload, Role};
 
 /// A refusal: stable code and explanation.
 pub type Refusal = (ExecErrorCode, String);
@@ -72,6 +72,18 @@ pub fn authorize(
         policy_permits(view, alg, sender, op)?;
     }
     let member = gov.weight_of(sender).is_some();
+    if let Payload::Gov(GovPayload::RevokeMemberCertificate { .. }) = payload {
+        // No vote: an organisation's administrator, itself certified (checked above).
+        if perm.admitted && perm.role == Role::OrgAdmin && perm.cert_fingerprint.is_some() {
+            return Ok(());
+        }
+        return Err(Ok((
+            ExecErrorCode::NotPermitted,
+            format!(
+                "{sender} is not an org_admin account bound to a certificate: only those revoke their organisation's certificates"
+            ),
+        )));
+    }
     if let Payload::Gov(_) = payload {
         if !member {
             return Err(Ok((

@@ -118,6 +118,13 @@ pub(crate) fn apply(
             ));
             decide(ov, alg, ctx, &mut state, p, &mut events)?;
         }
+        GovPayload::RevokeMemberCertificate { certificate } => {
+            let fp = super::actions::revoke_member(ov, alg, ctx, sender, certificate)?;
+            events.push(event(
+                "CertificateRevoked",
+                vec![("fingerprint", fp.to_string()), ("by", sender.to_string())],
+            ));
+        }
     }
     ov.put(state_key(alg), codec::encode(&state));
     Ok(events)
