@@ -252,6 +252,7 @@ fn an_idle_consortium_does_not_grow_and_commits_the_next_transfer() {
             idle_heartbeat_ms: heartbeat_ms,
             idle_ms: 600_000,
             crash_leader: false,
+            attackers: 0,
         };
         let r = run_idle(&cfg).unwrap_or_else(|f| panic!("{f}"));
         println!(
@@ -289,6 +290,7 @@ fn after_idle_a_crashed_leader_is_replaced_once_there_is_work() {
             idle_heartbeat_ms: 0,
             idle_ms: 120_000,
             crash_leader: true,
+            attackers: 0,
         };
         let r = run_idle(&cfg).unwrap_or_else(|f| panic!("{f}"));
         println!(
@@ -299,6 +301,32 @@ fn after_idle_a_crashed_leader_is_replaced_once_there_is_work() {
         assert!(r.idle_blocks <= 2 && r.idle_rounds <= 2, "{r:?}");
         // At least one round timeout (1 s) must pass; a few back-offs at most.
         assert!(r.commit_after_idle_ms >= 1_000, "{r:?}");
+        assert!(r.commit_after_idle_ms <= 15_000, "{r:?}");
+    }
+}
+
+/// Byzantine validators running every attack (equivocation, future timestamps, forged blocks,
+/// replayed transactions, floods, garbage) cannot make an idle consortium grow or change views
+/// (f timeouts never pull in an honest validator), and the next transfer still commits.
+#[test]
+fn byzantine_validators_do_not_wake_an_idle_consortium() {
+    one_thread();
+    for (seed, validators, attackers) in [(41, 4, 1), (42, 7, 2)] {
+        let cfg = IdleConfig {
+            seed,
+            validators,
+            idle_heartbeat_ms: 0,
+            idle_ms: 120_000,
+            crash_leader: false,
+            attackers,
+        };
+        let r = run_idle(&cfg).unwrap_or_else(|f| panic!("{f}"));
+        println!(
+            "n={validators} byzantine={attackers}: {} blocks and {} rounds in 120 s idle; \
+             next transfer committed in {} ms",
+            r.idle_blocks, r.idle_rounds, r.commit_after_idle_ms
+        );
+        assert!(r.idle_blocks <= 2 && r.idle_rounds <= 3, "{r:?}");
         assert!(r.commit_after_idle_ms <= 15_000, "{r:?}");
     }
 }

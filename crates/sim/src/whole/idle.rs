@@ -28,6 +28,8 @@ pub struct IdleConfig {
     pub idle_ms: u64,
     /// Crash the leader waiting to propose before the transfer arrives (it stays down).
     pub crash_leader: bool,
+    /// Byzantine validators (at most f) running every attack throughout.
+    pub attackers: usize,
 }
 
 /// What an idle run measured.
@@ -51,6 +53,8 @@ pub fn run_idle(cfg: &IdleConfig) -> Result<IdleReport, Box<WholeFailure>> {
     let mut config = WholeConfig::calm(cfg.seed, cfg.validators);
     config.transactions = 1;
     config.idle_heartbeat_ms = cfg.idle_heartbeat_ms;
+    config.attackers = cfg.attackers;
+    config.attacks = super::config::Attacks::all();
     let replay = format!("{cfg:?}");
     let mut world = World::new(config).map_err(|v| fail(v, WholeReport::default(), &replay))?;
     match idle(&mut world, cfg) {
