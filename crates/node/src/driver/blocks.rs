@@ -121,11 +121,28 @@ impl Driver {
     }
 
     /// A pooled transaction is includable at the committed head's nonces.
+    ///
+    /// Asked after every step while idle (ADR 0014), and a pool of transactions stuck behind
+    /// nonce gaps costs a state read per sender; so a "no" is remembered with the admission
+    /// count and head height it was found at: only an admission or a commit can turn it into
+    /// a "yes" (expiry and eviction only remove).
     pub(super) fn mempool_ready(&self) -> bool {
         let head = self.node.head();
-        self.node
+        let ledger: &keel_ledger::Ledger = &self.node;
+        let admitted = ledger
+            .counters
+            .admitted_txs
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let probe = (admitted, head.height);
+        if self.not_ready_at.get() == Some(probe) {
+            return false;
+        }
+        let ready = self
+            .node
             .mempool()
-            .has_ready(&keel_ledger::HeadAccounts(&self.node), head.height + 1)
+            .has_ready(&keel_ledger::HeadAccounts(&self.node), head.height + 1);
+        self.not_ready_at.set((!ready).then_some(probe));
+        ready
     }
 
     /// `id` or one of its uncommitted ancestors (down to the committed head) carries

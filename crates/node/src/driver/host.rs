@@ -69,6 +69,8 @@ pub struct Driver {
     pub(super) next_epoch: NextEpochBuffer,
     /// Validators whose certificate is revoked: their messages are ignored even when relayed.
     pub(super) revoked: RevokedAuthors,
+    /// (admission count, head height) at which the pool last had nothing includable.
+    pub(super) not_ready_at: std::cell::Cell<Option<(u64, u64)>>,
     /// The on-chain revocations and node list last handed to the network, and the height they
     /// were read at.
     chain_membership: Membership,
@@ -131,6 +133,7 @@ impl Driver {
             epoch: built.epoch,
             next_epoch: NextEpochBuffer::default(),
             revoked: RevokedAuthors::default(),
+            not_ready_at: std::cell::Cell::new(None),
             chain_membership: Membership::default(),
         };
         driver.restore_pending(now)?;
