@@ -108,14 +108,19 @@ pub(crate) struct NetInitArgs {
     /// Base round timeout before exponential back-off, ms.
     #[arg(long, default_value_t = 1_000)]
     pub(crate) round_timeout_ms: u64,
-    /// Idle heartbeat: with nothing to order, a leader proposes an empty block this long after
-    /// the previous one, ms (keep it well under the round timeout).
-    #[arg(long, default_value_t = 500)]
+    /// Light pace: when a block is needed (transactions to order or to commit, a heartbeat), a
+    /// leader proposes it this long after the previous one, ms, so that light load batches
+    /// transactions (keep it well under the round timeout; ADR 0014).
+    #[arg(long, default_value_t = 100)]
     pub(crate) block_interval_ms: u64,
-    /// Busy pace: while transactions are pending or not yet committed, a leader proposes this
-    /// long after the previous block, ms.
+    /// Busy pace: while the pool holds at least a full block, a leader proposes this long after
+    /// the previous block, ms.
     #[arg(long, default_value_t = 10)]
     pub(crate) busy_block_interval_ms: u64,
+    /// Idle heartbeat: with no transactions the chain makes no blocks until the last committed
+    /// block is this old, ms (then about three); 0 = never (ADR 0014).
+    #[arg(long, default_value_t = 60_000)]
+    pub(crate) idle_heartbeat_ms: u64,
     /// Write into an existing folder (overwrites keys and configs; refuses if a node has data).
     #[arg(long)]
     pub(crate) force: bool,
@@ -278,6 +283,7 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
             round_timeout_ms: a.round_timeout_ms,
             block_interval_ms: a.block_interval_ms,
             busy_block_interval_ms: a.busy_block_interval_ms,
+            idle_heartbeat_ms: a.idle_heartbeat_ms,
             network_id: format!("{}/{}", a.chain_name, a.chain_id),
         });
         if orgs.is_some() {

@@ -117,8 +117,9 @@ fn consortium(a: DemoArgs) -> Result<(), CliError> {
             rpc_base_port: a.port,
             p2p_base_port: a.p2p_port,
             round_timeout_ms: 1_000,
-            block_interval_ms: 500,
+            block_interval_ms: 100,
             busy_block_interval_ms: 10,
+            idle_heartbeat_ms: 60_000,
             force: false,
             orgs: 0,
         })?;

@@ -270,6 +270,9 @@ fn web_ui_metrics_and_proofs_on_a_four_validator_network() {
         "1000",
         "--block-interval-ms",
         "200",
+        // These tests watch the chain grow without transactions (ADR 0014).
+        "--idle-heartbeat-ms",
+        "200",
     ]);
     // node-0..3 are the validators, node-4 the observer.
     let mut nodes = Nodes(

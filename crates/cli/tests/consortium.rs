@@ -564,6 +564,9 @@ fn init_network(dir: &Path, rpc_base: u16, p2p_base: u16) -> String {
         "1000",
         "--block-interval-ms",
         "200",
+        // These tests watch the chain grow without transactions (ADR 0014).
+        "--idle-heartbeat-ms",
+        "200",
     ])
 }
 

@@ -217,6 +217,9 @@ fn setup() -> Net {
         "600",
         "--block-interval-ms",
         "100",
+        // These tests watch the chain grow without transactions (ADR 0014).
+        "--idle-heartbeat-ms",
+        "200",
     ]);
     // Permissioned: account-0 is a client, account-1 an auditor, account-2 not admitted.
     let gpath = dir.join("genesis.json");

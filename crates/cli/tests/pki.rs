@@ -404,6 +404,9 @@ fn network_init_orgs_4_links_with_certificates_admits_a_5th_org_and_drops_a_revo
         "500",
         "--block-interval-ms",
         "100",
+        // These tests watch the chain grow without transactions (ADR 0014).
+        "--idle-heartbeat-ms",
+        "200",
     ]);
     for k in 1..=4 {
         assert!(out.contains(&format!("org-{k}")), "{out}");

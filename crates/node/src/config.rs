@@ -162,14 +162,19 @@ pub struct P2pConfig {
     /// Base round timeout before exponential back-off, ms.
     #[serde(default = "default_round_timeout")]
     pub round_timeout_ms: u64,
-    /// Idle heartbeat: with nothing to order, a leader proposes an empty block this long after
-    /// the previous block, ms (keep it well under `round_timeout_ms`).
+    /// Light pace (ADR 0014): when a block is needed (transactions to order or to commit, or a
+    /// heartbeat), a leader proposes it this long after the previous block, ms, so that light
+    /// load batches transactions (keep it well under `round_timeout_ms`).
     #[serde(default = "default_bft_interval")]
     pub block_interval_ms: u64,
-    /// Busy pace: while transactions are pending or not yet committed, a leader proposes this
-    /// long after the previous block, ms.
+    /// Busy pace: while the pool holds at least a full block, a leader proposes this long
+    /// after the previous block, ms.
     #[serde(default = "default_busy_interval")]
     pub busy_block_interval_ms: u64,
+    /// Idle heartbeat (ADR 0014): with no transactions, no block is proposed until the last
+    /// committed block is this old, ms (then about three blocks); 0 = never.
+    #[serde(default = "default_idle_heartbeat")]
+    pub idle_heartbeat_ms: u64,
     /// Network id mixed into every handshake (nodes of different networks never link).
     #[serde(default = "default_network_id")]
     pub network_id: String,
@@ -179,7 +184,10 @@ fn default_round_timeout() -> u64 {
     1_000
 }
 fn default_bft_interval() -> u64 {
-    200
+    100
+}
+fn default_idle_heartbeat() -> u64 {
+    60_000
 }
 fn default_busy_interval() -> u64 {
     10

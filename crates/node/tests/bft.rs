@@ -104,11 +104,12 @@ impl Cluster {
 
     /// Validator `i` (0..N), or the observer for `i == N`.
     fn start(&self, i: usize) -> Validator {
-        self.start_paced(i, 50)
+        self.start_paced(i, 50, 60_000)
     }
 
-    /// [`Cluster::start`] with an idle heartbeat of `idle_ms` (busy pace: the default 10 ms).
-    fn start_paced(&self, i: usize, idle_ms: u64) -> Validator {
+    /// [`Cluster::start`] with a light pace of `light_ms` and an idle heartbeat of
+    /// `heartbeat_ms` (busy pace: the default 10 ms; ADR 0014).
+    fn start_paced(&self, i: usize, light_ms: u64, heartbeat_ms: u64) -> Validator {
         let key = if i < N {
             self.keys[i].clone()
         } else {
@@ -117,11 +118,12 @@ impl Cluster {
         let listen = if i < N { self.sockets[i] } else { free_port() };
         let driver = DriverConfig {
             pacemaker: PacemakerConfig {
-                // Well above the idle heartbeat, or heartbeat rounds would time out.
-                base_timeout_ms: 1_000.max(4 * idle_ms),
+                // Well above the light pace, or paced rounds would time out.
+                base_timeout_ms: 1_000.max(4 * light_ms),
                 ..PacemakerConfig::default()
             },
-            block_interval_ms: idle_ms,
+            block_interval_ms: light_ms,
+            idle_heartbeat_ms: heartbeat_ms,
             sync_check_ms: 200,
             ..DriverConfig::default()
         };
@@ -362,16 +364,16 @@ fn validators_agree_commit_once_and_a_restarted_validator_catches_up() {
     }
 }
 
-/// Leaders pace blocks by work: a transaction stuck behind a nonce gap does not keep them
-/// proposing at the busy pace (only the idle heartbeat), and an includable one is ordered at
-/// the busy pace. Judged by the committed blocks' timestamps (leaders pace after the parent's
-/// timestamp), not by a wall-clock window, so a slow machine cannot fail it: slowness only
-/// lengthens the gaps, and a busy gap stays far below the idle one.
+/// Leaders propose only when there is work (ADR 0014): with only a transaction stuck behind a
+/// nonce gap pending and no heartbeat, the chain does not grow at all; includable transactions
+/// are ordered, and the block that pushes their commit follows at the light pace. Judged by
+/// the committed blocks' timestamps (leaders pace after the parent's timestamp), and by the
+/// absence of blocks (a slow machine only makes fewer), so a slow machine cannot fail it.
 #[test]
 fn block_pace_follows_includable_work_not_a_stuck_transaction() {
-    const IDLE_MS: u64 = 1_000;
+    const LIGHT_MS: u64 = 300;
     let c = Cluster::new();
-    let vs: Vec<Validator> = (0..N).map(|i| c.start_paced(i, IDLE_MS)).collect();
+    let vs: Vec<Validator> = (0..N).map(|i| c.start_paced(i, LIGHT_MS, 0)).collect();
     let all: Vec<&Arc<Node>> = vs.iter().map(|v| &v.node).collect();
     let node = &vs[0].node;
     let block = |h: u64| node.chain().block(h).unwrap().unwrap();
@@ -390,21 +392,14 @@ fn block_pace_follows_includable_work_not_a_stuck_transaction() {
             r.unwrap();
         });
     }
-    let h0 = node.head().height;
-    head_reaches(h0 + 3);
-    // Heartbeat only: every block at least about IDLE_MS after its parent (the busy pace
-    // would be ~10 ms).
-    for h in h0 + 1..=h0 + 3 {
-        assert!(
-            gap_ms(h) >= IDLE_MS * 3 / 4,
-            "block {h} {} ms after its parent with only a stuck transaction pending",
-            gap_ms(h)
-        );
-    }
+    // No work, no heartbeat: no block at all (not even at genesis).
+    std::thread::sleep(Duration::from_millis(1_500));
+    let heights: Vec<u64> = all.iter().map(|n| n.head().height).collect();
+    assert_eq!(heights, vec![0; N], "blocks without work");
     assert_eq!(node.mempool().len(), 1);
     // Nonces 0..3 arrive: all four commit, and the block after the first one carrying them
-    // comes at the busy pace (its parent has transactions to commit).
-    let h1 = node.head().height;
+    // comes at the light pace (its parent has transactions to commit; the pool is far from a
+    // full block).
     let ready: Vec<Hash> = vs[1]
         .node
         .submit(&c.transfers(0, 3))
@@ -416,17 +411,106 @@ fn block_pace_follows_includable_work_not_a_stuck_transaction() {
         .unwrap()
         .hash(SUITE.hash());
     wait_committed(&all, &[gapped_hash], "the formerly stuck transfer");
-    let busy = (h1 + 1..=node.head().height)
+    // The blocks that push that commit stay uncommitted until there is work again: one more
+    // transfer commits them.
+    let more: Vec<Hash> = vs[2]
+        .node
+        .submit(&c.transfers(4, 1))
+        .into_iter()
+        .map(|r| r.unwrap().hash)
+        .collect();
+    wait_committed(&all, &more, "one more transfer");
+    let first = (1..=node.head().height)
         .find(|h| !block(*h).transactions.is_empty())
         .expect("a block carries the transfers");
-    head_reaches(busy + 1);
+    head_reaches(first + 1);
     assert!(
-        gap_ms(busy + 1) < IDLE_MS / 2,
-        "block {} {} ms after a parent with transactions (busy pace expected)",
-        busy + 1,
-        gap_ms(busy + 1)
+        gap_ms(first + 1) >= LIGHT_MS * 3 / 4,
+        "block {} {} ms after a parent with transactions (light pace {LIGHT_MS} ms expected)",
+        first + 1,
+        gap_ms(first + 1)
     );
     assert_agreement(&all);
+    for v in vs {
+        c.stop(v);
+    }
+}
+
+/// Rounds this node's consensus is in (0 before its first status).
+fn round_of(n: &Node) -> u64 {
+    n.counters
+        .bft()
+        .and_then(|b| b.consensus)
+        .map_or(0, |c| c.round)
+}
+
+/// ADR 0014, issue 18 item 4: an idle 4-validator network grows only by its heartbeat (at most
+/// three blocks per heartbeat, plus the two that commit the last transfer) and changes no view;
+/// then, with the leader that waits to propose stopped, the next transfer still commits (the
+/// others' round timers run again once there is work). 10 s of idleness (the issue asks 60 s;
+/// the simulator covers 10 minutes: `an_idle_consortium_does_not_grow_and_commits_the_next_transfer`).
+#[test]
+fn an_idle_network_grows_only_by_its_heartbeat_and_survives_a_dead_leader() {
+    const HEARTBEAT_MS: u64 = 4_000;
+    // Not a multiple of the heartbeat: the leader is stopped between two heartbeats.
+    const IDLE: Duration = Duration::from_secs(10);
+    let c = Cluster::new();
+    let mut vs: Vec<Validator> = (0..N).map(|i| c.start_paced(i, 50, HEARTBEAT_MS)).collect();
+    let all: Vec<&Arc<Node>> = vs.iter().map(|v| &v.node).collect();
+    let first: Vec<Hash> = vs[0]
+        .node
+        .submit(&c.transfers(0, 3))
+        .into_iter()
+        .map(|r| r.unwrap().hash)
+        .collect();
+    wait_committed(&all, &first, "first transfers");
+    let h0: Vec<u64> = all.iter().map(|n| n.head().height).collect();
+    let r0: Vec<u64> = all.iter().map(|n| round_of(n)).collect();
+    std::thread::sleep(IDLE);
+    let h1: Vec<u64> = all.iter().map(|n| n.head().height).collect();
+    let r1: Vec<u64> = all.iter().map(|n| round_of(n)).collect();
+    let grew = |a: &[u64], b: &[u64]| a.iter().zip(b).map(|(x, y)| y - x).max().unwrap();
+    let heartbeats = IDLE.as_millis() as u64 / HEARTBEAT_MS + 1;
+    let allowed = 2 + 3 * heartbeats;
+    println!(
+        "idle {IDLE:?}, heartbeat {HEARTBEAT_MS} ms: heights {h0:?} -> {h1:?}, rounds {r0:?} -> {r1:?} (allowed {allowed} blocks)"
+    );
+    assert!(grew(&h0, &h1) <= allowed, "{h0:?} -> {h1:?}");
+    assert!(
+        grew(&h0, &h1) >= 2,
+        "the heartbeat keeps the chain alive: {h0:?} -> {h1:?}"
+    );
+    // One round per block: no view change while idle (the status is published every 250 ms).
+    assert!(grew(&r0, &r1) <= allowed + 1, "rounds {r0:?} -> {r1:?}");
+    drop(all);
+
+    let waiting = vs
+        .iter()
+        .position(|v| {
+            v.node
+                .counters
+                .bft()
+                .and_then(|b| b.consensus)
+                .is_some_and(|s| s.leader == v.node.validator_address())
+        })
+        .unwrap_or(0);
+    let dead = vs.remove(waiting);
+    c.stop(dead);
+    let started = Instant::now();
+    let next: Vec<Hash> = vs[0]
+        .node
+        .submit(&c.transfers(3, 1))
+        .into_iter()
+        .map(|r| r.unwrap().hash)
+        .collect();
+    let live: Vec<&Arc<Node>> = vs.iter().map(|v| &v.node).collect();
+    wait_committed(&live, &next, "transfer after idle, leader down");
+    println!(
+        "transfer after idle with validator {waiting} down committed in {:?}",
+        started.elapsed()
+    );
+    assert_agreement(&live);
+    drop(live);
     for v in vs {
         c.stop(v);
     }

@@ -119,6 +119,7 @@ fn launch_config_reads_node_toml_and_refuses_a_bad_p2p_address() {
         round_timeout_ms: 1_500,
         block_interval_ms: 300,
         busy_block_interval_ms: 20,
+        idle_heartbeat_ms: 5_000,
         network_id: "test-net".into(),
     });
     cfg.save(&path).unwrap();
@@ -133,6 +134,7 @@ fn launch_config_reads_node_toml_and_refuses_a_bad_p2p_address() {
     assert_eq!(bft.network.network_id, b"test-net");
     assert_eq!(bft.driver.pacemaker.base_timeout_ms, 1_500);
     assert_eq!(bft.driver.busy_block_interval_ms, 20);
+    assert_eq!(bft.driver.idle_heartbeat_ms, 5_000);
     assert!(bft.watch.is_none());
 
     let mut bad = loaded.clone();

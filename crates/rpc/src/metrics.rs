@@ -119,6 +119,18 @@ pub(crate) fn render(node: &Node, rpc: &RpcCounters) -> String {
     let _ = writeln!(o, "keel_mempool_pending_txs {}", node.mempool().len());
     family(
         &mut o,
+        "keel_mempool_ready",
+        "gauge",
+        "1 if a pooled transaction is includable at the head (work for the next block), else 0.",
+    );
+    let head = node.head().height;
+    let ready = !node.mempool().is_empty()
+        && node
+            .mempool()
+            .has_ready(&keel_ledger::HeadAccounts(node), head + 1);
+    let _ = writeln!(o, "keel_mempool_ready {}", u8::from(ready));
+    family(
+        &mut o,
         "keel_mempool_capacity_txs",
         "gauge",
         "Mempool capacity in transactions.",

@@ -8,6 +8,16 @@ use serde_json::{Value, json};
 /// Head older than this many round timeouts while work is pending means "stalled".
 const STALL_ROUND_TIMEOUTS: u64 = 3;
 
+/// The pool as the diagnosis sees it.
+#[derive(Clone, Copy, Debug)]
+struct Pool {
+    /// Pooled transactions.
+    pending: usize,
+    /// Whether one is includable at the head's nonces: without one, an old head is an idle
+    /// chain, not a stalled one (ADR 0014: no blocks without work).
+    ready: bool,
+}
+
 pub(crate) fn status(node: &Node) -> Value {
     let head = node.head();
     let now = keel_node::producer::now_ms();
@@ -40,12 +50,19 @@ pub(crate) fn status(node: &Node) -> Value {
                 .iter()
                 .map(|v| v.address)
                 .collect();
+            let pool = Pool {
+                pending,
+                ready: pending > 0
+                    && node
+                        .mempool()
+                        .has_ready(&keel_ledger::HeadAccounts(node), head.height + 1),
+            };
             healthy &= diagnose_bft(
                 b,
                 &validators,
                 head.height,
                 head_age_ms,
-                pending,
+                pool,
                 now,
                 &mut diagnosis,
             );
@@ -104,10 +121,11 @@ fn diagnose_bft(
     validators: &[Address],
     height: u64,
     head_age_ms: u64,
-    pending: usize,
+    pool: Pool,
     now: u64,
     out: &mut Vec<String>,
 ) -> bool {
+    let pending = pool.pending;
     let unreachable: Vec<String> = b
         .peers
         .iter()
@@ -156,8 +174,10 @@ fn diagnose_bft(
     if c.committed_height > height {
         out.push(format!("catching up: consensus committed height {} but this node stores {height}; syncing blocks", c.committed_height));
     }
-    let stalled = pending > 0 && head_age_ms > STALL_ROUND_TIMEOUTS * b.round_timeout_ms;
+    let old_head = head_age_ms > STALL_ROUND_TIMEOUTS * b.round_timeout_ms;
+    let stalled = pool.ready && old_head;
     if stalled {
+        let before = out.len();
         if !c.votes_missing.is_empty() && c.current_proposal.is_some() {
             out.push(format!(
                 "round {} has a proposal but is waiting for votes from: {}",
@@ -183,15 +203,26 @@ fn diagnose_bft(
                 b.quorum
             ));
         }
+        if out.len() == before {
+            out.push(format!(
+                "head {height} is {head_age_ms} ms old while transactions are ready: blocks are not committing"
+            ));
+        }
     }
     if now.saturating_sub(b.updated_ms) > 5_000 {
         out.push("the consensus driver has not reported for over 5 s (overloaded or stuck)".into());
     }
     if out.is_empty() {
-        out.push(format!(
-            "progressing: round {}, head {height} ({head_age_ms} ms old), {pending} transactions pending",
-            c.round
-        ));
+        if old_head && !pool.ready {
+            out.push(format!(
+                "idle: nothing to order ({pending} transactions pending, none includable); head {height} is {head_age_ms} ms old — blocks resume with the next transaction or the idle heartbeat"
+            ));
+        } else {
+            out.push(format!(
+                "progressing: round {}, head {height} ({head_age_ms} ms old), {pending} transactions pending",
+                c.round
+            ));
+        }
         return true;
     }
     false
@@ -213,6 +244,15 @@ mod tests {
     use keel_node::metrics::PeerSummary;
     use keel_types::Hash;
 
+    const READY: Pool = Pool {
+        pending: 5,
+        ready: true,
+    };
+    const IDLE: Pool = Pool {
+        pending: 0,
+        ready: false,
+    };
+
     fn vals() -> Vec<Address> {
         (0..=3u8).map(|i| Address([i; 20])).collect()
     }
@@ -229,7 +269,15 @@ mod tests {
         });
         assert_eq!(reachable_validators(&b, &vals()), 2);
         let mut out = Vec::new();
-        assert!(!diagnose_bft(&b, &vals(), 12, 300, 0, 1_000_100, &mut out));
+        assert!(!diagnose_bft(
+            &b,
+            &vals(),
+            12,
+            300,
+            IDLE,
+            1_000_100,
+            &mut out
+        ));
         assert!(
             out.join("\n").contains("only 2 of the validators"),
             "{out:?}"
@@ -281,7 +329,7 @@ mod tests {
             &vals(),
             12,
             300,
-            5,
+            READY,
             1_000_100,
             &mut out
         ));
@@ -297,7 +345,7 @@ mod tests {
             &vals(),
             10,
             9_000,
-            5,
+            READY,
             1_000_100,
             &mut out,
         ));
@@ -315,10 +363,56 @@ mod tests {
             &vals(),
             12,
             300,
-            0,
+            IDLE,
             1_000_000 + 6_000,
             &mut out,
         ));
         assert!(out.join("\n").contains("has not reported"), "{out:?}");
+    }
+
+    /// ADR 0014: an idle chain makes no blocks, so its head grows old; with nothing (or only
+    /// a transaction stuck behind a nonce gap) to order that is healthy, not a stall.
+    #[test]
+    fn an_idle_network_with_an_old_head_is_healthy() {
+        let hour_ms = 3_600_000;
+        for pool in [
+            IDLE,
+            Pool {
+                pending: 1,
+                ready: false,
+            },
+        ] {
+            let mut out = Vec::new();
+            assert!(
+                diagnose_bft(
+                    &status([true; 3], 0, 0),
+                    &vals(),
+                    12,
+                    hour_ms,
+                    pool,
+                    1_000_100,
+                    &mut out
+                ),
+                "{out:?}"
+            );
+            assert_eq!(out.len(), 1, "{out:?}");
+            assert!(out[0].starts_with("idle: nothing to order"), "{out:?}");
+        }
+        // The same old head with a transaction ready is a stall, even when the round looks
+        // normal (proposal received, no votes missing, no timeouts).
+        let mut out = Vec::new();
+        assert!(!diagnose_bft(
+            &status([true; 3], 0, 0),
+            &vals(),
+            12,
+            hour_ms,
+            READY,
+            1_000_100,
+            &mut out
+        ));
+        assert!(
+            out.join("\n").contains("blocks are not committing"),
+            "{out:?}"
+        );
     }
 }

@@ -574,6 +574,8 @@ fn metrics_endpoint_is_valid_prometheus_text_and_documented() {
     );
     assert!(get("keel_block_commit_seconds_count").unwrap() >= 1.0);
     assert_eq!(get("keel_node_halted"), Some(0.0));
+    // The one transfer is committed, the bad one refused: nothing includable (ADR 0014 alert).
+    assert_eq!(get("keel_mempool_ready"), Some(0.0));
     // Every family is documented with its type.
     let doc = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),

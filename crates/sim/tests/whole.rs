@@ -2,7 +2,9 @@
 //! Whole-node seed sweeps: real drivers and ledgers on the seeded scheduler (issue 11).
 //! `KEEL_WHOLE_SEEDS=<n>` multiplies the seed counts locally.
 
-use keel_sim::whole::{Attacks, EpochChange, WholeConfig, WholeViolation, run_whole};
+use keel_sim::whole::{
+    Attacks, EpochChange, IdleConfig, WholeConfig, WholeViolation, run_idle, run_whole,
+};
 
 fn scale() -> u64 {
     std::env::var("KEEL_WHOLE_SEEDS")
@@ -150,6 +152,8 @@ fn a_proposal_that_overtakes_its_body_is_still_voted_for() {
     config.delay_ms_max = 30;
     config.gst_ms = 10_000;
     config.target_height = 40;
+    // A steady stream of blocks without transactions: a heartbeat due after every block.
+    config.idle_heartbeat_ms = 100;
     config.deadline_ms = 12_000;
     let report = run_whole(&config).unwrap_or_else(|f| panic!("{f}"));
     assert!(report.height >= 40, "{report}");
@@ -219,5 +223,110 @@ fn a_validator_revoked_on_chain_is_cut_off_while_the_rest_commits() {
             report.refused > 0,
             "the revoked validator was cut off: {report}"
         );
+    }
+}
+
+/// ADR 0014: blocks an idle period of `idle_ms` may add with a heartbeat of `heartbeat_ms`
+/// (three blocks commit one heartbeat block; two more for the transfer before the idle
+/// period, whose pushing blocks may commit late) and rounds it may advance (one per block: no
+/// view change).
+fn idle_allowance(idle_ms: u64, heartbeat_ms: u64) -> u64 {
+    let heartbeats = if heartbeat_ms == 0 {
+        0
+    } else {
+        idle_ms.div_ceil(heartbeat_ms)
+    };
+    2 + 3 * heartbeats
+}
+
+/// An idle consortium adds no block and changes no view over ten simulated minutes without a
+/// heartbeat, and at most the heartbeat's blocks with one; a transfer after the idle period
+/// commits within a few light-pace intervals.
+#[test]
+fn an_idle_consortium_does_not_grow_and_commits_the_next_transfer() {
+    one_thread();
+    for (seed, validators, heartbeat_ms) in [(21, 4, 0), (22, 4, 60_000), (23, 7, 0)] {
+        let cfg = IdleConfig {
+            seed,
+            validators,
+            idle_heartbeat_ms: heartbeat_ms,
+            idle_ms: 600_000,
+            crash_leader: false,
+            attackers: 0,
+        };
+        let r = run_idle(&cfg).unwrap_or_else(|f| panic!("{f}"));
+        println!(
+            "n={validators} heartbeat {heartbeat_ms} ms: {} blocks and {} rounds in 600 s idle; \
+             next transfer committed in {} ms",
+            r.idle_blocks, r.idle_rounds, r.commit_after_idle_ms
+        );
+        let allowed = idle_allowance(cfg.idle_ms, heartbeat_ms);
+        assert!(r.idle_blocks <= allowed, "{r:?}");
+        assert!(r.idle_rounds <= allowed, "view changes while idle: {r:?}");
+        if heartbeat_ms == 0 {
+            assert!(r.idle_blocks <= 2, "{r:?}");
+        } else {
+            assert!(
+                r.idle_blocks >= 3,
+                "the heartbeat keeps the chain alive: {r:?}"
+            );
+        }
+        // First block at once (its parent is old), two more at the 100 ms light pace, plus
+        // gossip and message delays.
+        assert!(r.commit_after_idle_ms <= 1_000, "{r:?}");
+    }
+}
+
+/// After a long idle period the leader waiting to propose has crashed: once the transfer
+/// arrives the others time out (their round timer runs again, now that there is work) and the
+/// next leader commits it.
+#[test]
+fn after_idle_a_crashed_leader_is_replaced_once_there_is_work() {
+    one_thread();
+    for (seed, validators) in [(31, 4), (32, 7)] {
+        let cfg = IdleConfig {
+            seed,
+            validators,
+            idle_heartbeat_ms: 0,
+            idle_ms: 120_000,
+            crash_leader: true,
+            attackers: 0,
+        };
+        let r = run_idle(&cfg).unwrap_or_else(|f| panic!("{f}"));
+        println!(
+            "n={validators}: leader crashed after 120 s idle; transfer committed in {} ms",
+            r.commit_after_idle_ms
+        );
+        assert!(r.crashed_leader, "{r:?}");
+        assert!(r.idle_blocks <= 2 && r.idle_rounds <= 2, "{r:?}");
+        // At least one round timeout (1 s) must pass; a few back-offs at most.
+        assert!(r.commit_after_idle_ms >= 1_000, "{r:?}");
+        assert!(r.commit_after_idle_ms <= 15_000, "{r:?}");
+    }
+}
+
+/// Byzantine validators running every attack (equivocation, future timestamps, forged blocks,
+/// replayed transactions, floods, garbage) cannot make an idle consortium grow or change views
+/// (f timeouts never pull in an honest validator), and the next transfer still commits.
+#[test]
+fn byzantine_validators_do_not_wake_an_idle_consortium() {
+    one_thread();
+    for (seed, validators, attackers) in [(41, 4, 1), (42, 7, 2)] {
+        let cfg = IdleConfig {
+            seed,
+            validators,
+            idle_heartbeat_ms: 0,
+            idle_ms: 120_000,
+            crash_leader: false,
+            attackers,
+        };
+        let r = run_idle(&cfg).unwrap_or_else(|f| panic!("{f}"));
+        println!(
+            "n={validators} byzantine={attackers}: {} blocks and {} rounds in 120 s idle; \
+             next transfer committed in {} ms",
+            r.idle_blocks, r.idle_rounds, r.commit_after_idle_ms
+        );
+        assert!(r.idle_blocks <= 2 && r.idle_rounds <= 3, "{r:?}");
+        assert!(r.commit_after_idle_ms <= 15_000, "{r:?}");
     }
 }

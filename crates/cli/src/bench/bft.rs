@@ -33,10 +33,10 @@ pub(crate) struct BftArgs {
     /// Load duration, seconds.
     #[arg(long, default_value_t = 10)]
     secs: u64,
-    /// Idle heartbeat interval, ms.
-    #[arg(long, default_value_t = 500)]
+    /// Light pace, ms (while there is work but less than a full block pending; ADR 0014).
+    #[arg(long, default_value_t = 100)]
     block_interval_ms: u64,
-    /// Busy block interval, ms.
+    /// Busy block interval, ms (while a full block is pending).
     #[arg(long, default_value_t = 10)]
     busy_block_interval_ms: u64,
     /// Every n-th transaction is sampled for latency.

@@ -78,10 +78,12 @@ pub(crate) struct NetworkArgs {
     /// Every n-th transaction is sampled for latency.
     #[arg(long, default_value_t = 10)]
     sample_every: usize,
-    /// Idle heartbeat interval, ms.
-    #[arg(long, default_value_t = 500)]
+    /// Light pace, ms (leaders propose this long after the parent while there is work but less
+    /// than a full block pending; ADR 0014).
+    #[arg(long, default_value_t = 100)]
     block_interval_ms: u64,
-    /// Busy block interval, ms (leaders propose this long after the parent while there is work).
+    /// Busy block interval, ms (leaders propose this long after the parent while a full block
+    /// is pending).
     #[arg(long, default_value_t = 10)]
     busy_block_interval_ms: u64,
     /// Base round timeout, ms.
@@ -304,6 +306,7 @@ fn start_network(a: &NetworkArgs, suite: Suite, addrs: &[Address]) -> Result<Loc
         round_timeout_ms: a.round_timeout_ms,
         block_interval_ms: a.block_interval_ms,
         busy_block_interval_ms: a.busy_block_interval_ms,
+        idle_heartbeat_ms: 60_000,
         orgs: 0,
         force: true,
     })?;

@@ -114,22 +114,50 @@ impl Driver {
 
     /// Is there anything for a block on top of `parent` to do: a pending transaction that is
     /// includable at the committed head's nonces (one stuck behind a nonce gap is not: it must
-    /// not keep leaders proposing empty blocks at the busy pace), or uncommitted ancestors with
-    /// transactions that need descendants to commit?
+    /// not keep leaders proposing empty blocks), or uncommitted ancestors with transactions
+    /// that need descendants to commit?
     pub(super) fn has_work(&self, parent: &Hash) -> bool {
+        self.mempool_ready() || self.uncommitted_txs(parent)
+    }
+
+    /// A pooled transaction is includable at the committed head's nonces.
+    ///
+    /// Asked after every step while idle (ADR 0014), and a pool of transactions stuck behind
+    /// nonce gaps costs a state read per sender; so a "no" is remembered with the admission
+    /// count and head height it was found at: only an admission or a commit can turn it into
+    /// a "yes" (expiry and eviction only remove).
+    pub(super) fn mempool_ready(&self) -> bool {
         let head = self.node.head();
-        if self
+        let ledger: &keel_ledger::Ledger = &self.node;
+        let admitted = ledger
+            .counters
+            .admitted_txs
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let probe = (admitted, head.height);
+        if self.not_ready_at.get() == Some(probe) {
+            return false;
+        }
+        let ready = self
             .node
             .mempool()
-            .has_ready(&keel_ledger::HeadAccounts(&self.node), head.height + 1)
-        {
-            return true;
-        }
-        let mut cur = *parent;
+            .has_ready(&keel_ledger::HeadAccounts(&self.node), head.height + 1);
+        self.not_ready_at.set((!ready).then_some(probe));
+        ready
+    }
+
+    /// `id` or one of its uncommitted ancestors (down to the committed head) carries
+    /// transactions. A block that ends an epoch carries the accepting vote, so a pending epoch
+    /// change counts too.
+    pub(super) fn uncommitted_txs(&self, id: &Hash) -> bool {
+        let head = self.node.head();
+        let mut cur = *id;
         while cur != head.hash {
             let Some(b) = self.pending.get(&cur) else {
                 return false;
             };
+            if b.block.header.height <= head.height {
+                return false;
+            }
             if !b.block.transactions.is_empty() {
                 return true;
             }

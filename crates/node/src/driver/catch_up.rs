@@ -195,7 +195,7 @@ impl Driver {
         // Uncommitted blocks of the old epoch are dead; bodies above the head stay (the new
         // epoch's first proposals may already have arrived).
         self.pending.clear();
-        self.timer = None;
+        self.timer.clear();
         self.pacer.clear();
         self.awaiting_validation = None;
         self.awaiting_propose = None;

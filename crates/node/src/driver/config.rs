@@ -18,13 +18,17 @@ pub const STATUS_PUBLISH_MS: u64 = 250;
 pub struct DriverConfig {
     /// Round timer.
     pub pacemaker: PacemakerConfig,
-    /// Idle heartbeat: with nothing to order, a leader proposes (an empty block) this long
-    /// after the parent, ms. Keep it well under the round timeout.
+    /// Light pace (ADR 0014): when a block is needed (transactions to order or to commit, or a
+    /// heartbeat), a leader proposes it this long after the parent, ms, so that light load
+    /// batches transactions. A chain parameter governance may set. Keep it well under the
+    /// round timeout.
     pub block_interval_ms: u64,
-    /// Busy pace: while transactions are pending, or an uncommitted ancestor carries
-    /// transactions (it commits only once two descendants are certified), a leader proposes
-    /// this long after the parent, ms.
+    /// Busy pace: while the pool holds at least a full block (`max_block_txs`), a leader
+    /// proposes this long after the parent, ms.
     pub busy_block_interval_ms: u64,
+    /// Idle heartbeat (ADR 0014): with nothing to order or commit, no block is proposed until
+    /// the committed head is this old, ms (then about three blocks commit one); 0 = never.
+    pub idle_heartbeat_ms: u64,
     /// Most transactions per block.
     pub max_block_txs: usize,
     /// Gossip flush period, ms.
@@ -37,8 +41,9 @@ impl Default for DriverConfig {
     fn default() -> Self {
         DriverConfig {
             pacemaker: PacemakerConfig::default(),
-            block_interval_ms: 250,
+            block_interval_ms: 100,
             busy_block_interval_ms: 10,
+            idle_heartbeat_ms: 60_000,
             max_block_txs: 10_000,
             gossip_flush_ms: 20,
             sync_check_ms: 1_000,

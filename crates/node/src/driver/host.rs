@@ -9,8 +9,9 @@ use super::config::{
 use super::gossip::{GOSSIP_QUEUE_TXS, Gossip, MAX_GOSSIP_BATCH};
 use super::net::DriverNet;
 use super::next_epoch::NextEpochBuffer;
-use super::pacer::{Pace, ProposalPacer};
+use super::pacer::{Need, Pace, ProposalPacer, heartbeat_due};
 use super::revoked::RevokedAuthors;
+use super::round_timer::RoundTimer;
 use super::sync::BlockSync;
 use super::wire::{WireMsg, kind_of};
 use crate::{Node, NodeError};
@@ -52,7 +53,7 @@ pub struct Driver {
     pub(super) me: Address,
     pub(super) pending: HashMap<Hash, Arc<ExecutedBlock>>,
     pub(super) bodies: BodyCache,
-    pub(super) timer: Option<(Round, Instant)>,
+    pub(super) timer: RoundTimer,
     pub(super) pacer: ProposalPacer,
     gossip_rx: mpsc::Receiver<Vec<u8>>,
     gossip: Gossip,
@@ -68,6 +69,8 @@ pub struct Driver {
     pub(super) next_epoch: NextEpochBuffer,
     /// Validators whose certificate is revoked: their messages are ignored even when relayed.
     pub(super) revoked: RevokedAuthors,
+    /// (admission count, head height) at which the pool last had nothing includable.
+    pub(super) not_ready_at: std::cell::Cell<Option<(u64, u64)>>,
     /// The on-chain revocations and node list last handed to the network, and the height they
     /// were read at.
     chain_membership: Membership,
@@ -119,7 +122,7 @@ impl Driver {
             me,
             pending: HashMap::new(),
             bodies: BodyCache::default(),
-            timer: None,
+            timer: RoundTimer::default(),
             pacer: ProposalPacer::default(),
             gossip_rx,
             gossip: Gossip::default(),
@@ -130,6 +133,7 @@ impl Driver {
             epoch: built.epoch,
             next_epoch: NextEpochBuffer::default(),
             revoked: RevokedAuthors::default(),
+            not_ready_at: std::cell::Cell::new(None),
             chain_membership: Membership::default(),
         };
         driver.restore_pending(now)?;
@@ -155,7 +159,7 @@ impl Driver {
             tokio::time::interval(Duration::from_millis(self.cfg.sync_check_ms.max(10)));
         let mut status_tick = tokio::time::interval(Duration::from_millis(STATUS_PUBLISH_MS));
         while !*shutdown.borrow() && self.node.halted().is_none() {
-            let timer = self.timer.map(|(_, at)| at);
+            let timer = self.timer.deadline();
             let propose = self.pacer.next_check();
             let step = tokio::select! {
                 msg = inbound.recv() => match msg {
@@ -189,14 +193,14 @@ impl Driver {
             Step::Inbound(m) => self.on_inbound(m, now),
             Step::Admitted(raw) => self.on_admitted(raw),
             Step::Timer => {
-                if let Some((round, at)) = self.timer
-                    && at <= now.mono
-                {
-                    self.timer = None;
-                    self.feed(Input::Timeout { round }, now);
+                if self.timer.deadline().is_some_and(|at| at <= now.mono) {
+                    let work = self.round_work(now);
+                    if let Some(round) = self.timer.expire(now.mono, work) {
+                        self.feed(Input::Timeout { round }, now);
+                    }
                 }
             }
-            Step::ProposeDue => self.on_propose_due(now),
+            Step::ProposeDue => self.poll_proposal(now),
             Step::GossipFlush => {
                 if let Some(batch) = self.gossip.take() {
                     self.send_gossip(&batch);
@@ -211,6 +215,19 @@ impl Driver {
                 self.refresh_revoked();
                 self.publish_status();
             }
+        }
+        self.wake_on_work(now);
+    }
+
+    /// While idle (ADR 0014), the round timer is parked and the own proposal waits without a
+    /// deadline; after every step, look whether work appeared (a transaction arrived, a block
+    /// with transactions is uncommitted, the heartbeat fell due).
+    fn wake_on_work(&mut self, now: Now) {
+        if self.timer.parked() && self.round_work(now) {
+            self.timer.wake(now.mono);
+        }
+        if self.pacer.waiting() {
+            self.poll_proposal(now);
         }
     }
 
@@ -236,7 +253,7 @@ impl Driver {
     /// run every [`DriverConfig::gossip_flush_ms`], [`DriverConfig::sync_check_ms`] and
     /// [`STATUS_PUBLISH_MS`]).
     pub fn next_deadline(&self) -> Option<Instant> {
-        let timer = self.timer.map(|(_, at)| at);
+        let timer = self.timer.deadline();
         match (timer, self.pacer.next_check()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -253,17 +270,62 @@ impl Driver {
         self.epoch
     }
 
-    fn on_propose_due(&mut self, now: Now) {
-        let Some(due) = self.pacer.take_due(now.mono) else {
+    /// Propose the pending own proposal if it is needed and its pace has come (ADR 0014).
+    fn poll_proposal(&mut self, now: Now) {
+        let Some(parent) = self.pacer.parent().map(|p| p.id) else {
             return;
         };
-        if due.idle || self.has_work(&due.parent.id) {
-            self.propose(due.round, due.parent, now);
-        } else {
-            // Nothing to order yet: look again shortly, up to the heartbeat.
-            let busy = self.busy_interval();
-            self.pacer.snooze(due, now.mono, busy);
+        let need = self.need_on(&parent, now);
+        if let Some((round, parent)) = self.pacer.poll(now, need, self.pace()) {
+            self.propose(round, parent, now);
         }
+    }
+
+    /// What a block on `parent` would be for: work (transactions to order, an uncommitted
+    /// ancestor with transactions), else a due heartbeat, else nothing.
+    fn need_on(&self, parent: &Hash, now: Now) -> Need {
+        if self.has_work(parent) {
+            let full = self.node.mempool().len() >= self.cfg.max_block_txs.max(1);
+            Need::Work { full }
+        } else if self.heartbeat_due(now) {
+            Need::Heartbeat
+        } else {
+            Need::Nothing
+        }
+    }
+
+    /// The light pace (governance `block_interval_ms`, else the configured one) and the busy
+    /// pace.
+    fn pace(&self) -> Pace {
+        Pace {
+            busy_ms: self.cfg.busy_block_interval_ms,
+            light_ms: self
+                .gov_param(|g| g.block_interval_ms)
+                .unwrap_or(self.cfg.block_interval_ms),
+        }
+    }
+
+    /// The committed head is older than the idle heartbeat (ADR 0014).
+    fn heartbeat_due(&self, now: Now) -> bool {
+        let head_ts = self.node.head().header.timestamp_ms;
+        heartbeat_due(head_ts, now.wall_ms, self.cfg.idle_heartbeat_ms)
+    }
+
+    /// Whether this node has work for consensus, so that its round timer runs (ADR 0014): a
+    /// transaction ready in its pool, a block with transactions uncommitted on the chain of
+    /// its highest QC or of the current round's proposal, or a due heartbeat.
+    pub(super) fn round_work(&self, now: Now) -> bool {
+        if self.mempool_ready() || self.heartbeat_due(now) {
+            return true;
+        }
+        let Some(c) = self.consensus.as_ref() else {
+            return false;
+        };
+        let high = c.high_qc().vote.block.id;
+        self.uncommitted_txs(&high)
+            || c.status()
+                .current_proposal
+                .is_some_and(|id| self.uncommitted_txs(&id))
     }
 
     pub(super) fn feed(&mut self, input: Input, now: Now) {
@@ -329,21 +391,16 @@ impl Driver {
                 None
             }
             Effect::ScheduleTimeout { round, after_ms } => {
-                self.timer = Some((round, now.mono + Duration::from_millis(after_ms)));
+                // Runs only while there is work; parked otherwise (ADR 0014).
+                let work = self.round_work(now);
+                self.timer.schedule(round, after_ms, now.mono, work);
                 None
             }
             Effect::ProposeRequest { round, parent, .. } => {
-                // Pace proposals after the parent's timestamp: the busy interval when there is
-                // something to order or to commit, the idle heartbeat otherwise.
+                // Looked at on the next step (ADR 0014): proposed when needed, paced after the
+                // parent's timestamp.
                 let parent_ts = self.header_ts(&parent.id).unwrap_or(0);
-                let idle_ms = self
-                    .gov_param(|g| g.block_interval_ms)
-                    .unwrap_or(self.cfg.block_interval_ms);
-                let pace = Pace {
-                    busy_ms: self.cfg.busy_block_interval_ms,
-                    idle_ms,
-                };
-                self.pacer.schedule(round, parent, parent_ts, now, pace);
+                self.pacer.schedule(round, parent, parent_ts, now);
                 None
             }
             Effect::ValidateBlock { proposal } => self.validate(&proposal, now),
@@ -363,14 +420,6 @@ impl Driver {
                 None
             }
         }
-    }
-
-    pub(super) fn busy_interval(&self) -> Duration {
-        Duration::from_millis(
-            self.cfg
-                .busy_block_interval_ms
-                .clamp(1, self.cfg.block_interval_ms.max(1)),
-        )
     }
 
     pub(super) fn broadcast(&self, msg: &WireMsg) {

@@ -5,7 +5,7 @@
 //! Parts, each a type that owns its state and takes the clock as an argument ([`clock::Now`]):
 //! [`body_cache::BodyCache`] (received bodies, bounded per peer and by a height window),
 //! [`sync::BlockSync`] (who was asked for which blocks, the serving budget),
-//! [`pacer::ProposalPacer`], [`gossip::Gossip`] (batches, per-peer admission budget) and
+//! [`pacer::ProposalPacer`], [`round_timer::RoundTimer`], [`gossip::Gossip`] (batches, per-peer admission budget) and
 //! [`next_epoch::NextEpochBuffer`], [`revoked::RevokedAuthors`]. The [`Driver`] (`host.rs`) owns them and runs the select
 //! loop and the effects; `blocks.rs` proposes, validates, fetches and commits blocks;
 //! `catch_up.rs` applies block sync and switches epochs. Imports go one way: `blocks` and
@@ -24,6 +24,7 @@ mod net;
 pub mod next_epoch;
 pub mod pacer;
 pub mod revoked;
+pub mod round_timer;
 pub mod sync;
 mod wire;
 

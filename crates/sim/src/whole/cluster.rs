@@ -105,8 +105,14 @@ impl Member {
         self.dir.path()
     }
 
-    /// Open the ledger (from genesis or from its database) and build the driver.
-    pub fn start(&mut self, genesis: &Genesis, now: Now) -> Result<(), String> {
+    /// Open the ledger (from genesis or from its database) and build the driver, with the
+    /// idle heartbeat `idle_heartbeat_ms`.
+    pub fn start(
+        &mut self,
+        genesis: &Genesis,
+        now: Now,
+        idle_heartbeat_ms: u64,
+    ) -> Result<(), String> {
         let mempool = MempoolConfig::new(CHAIN, SUITE, 0);
         let opts = StoreOptions {
             cache_size_bytes: 4 * 1024 * 1024,
@@ -119,7 +125,11 @@ impl Member {
             mempool,
         )
         .map_err(|e| format!("open {}: {e}", self.address))?;
-        let driver = Driver::with_net(node.clone(), self.net.clone(), driver_config(), now)
+        let cfg = DriverConfig {
+            idle_heartbeat_ms,
+            ..driver_config()
+        };
+        let driver = Driver::with_net(node.clone(), self.net.clone(), cfg, now)
             .map_err(|e| format!("driver {}: {e}", self.address))?;
         self.live = Some(Live { node, driver });
         self.mark_durable();
@@ -178,7 +188,8 @@ fn forget_unsynced(
     batch.commit(Durability::Sync)
 }
 
-/// Driver settings of every simulated node: a 100 ms heartbeat under a 1 s round timer.
+/// Driver settings of every simulated node: a 100 ms light pace under a 1 s round timer (the
+/// idle heartbeat comes from the run's configuration).
 fn driver_config() -> DriverConfig {
     DriverConfig {
         pacemaker: PacemakerConfig {
@@ -187,6 +198,7 @@ fn driver_config() -> DriverConfig {
         },
         block_interval_ms: 100,
         busy_block_interval_ms: 10,
+        idle_heartbeat_ms: 1_000,
         max_block_txs: 500,
         gossip_flush_ms: 20,
         sync_check_ms: 200,

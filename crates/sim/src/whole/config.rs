@@ -106,6 +106,9 @@ pub struct WholeConfig {
     pub target_height: u64,
     /// ...and commit every transaction whose node stayed up, before this simulated time.
     pub deadline_ms: u64,
+    /// Idle heartbeat of every node (ADR 0014), ms; the seeds use a short one so that a run
+    /// without transactions still reaches its target height; 0 = never.
+    pub idle_heartbeat_ms: u64,
 }
 
 impl WholeConfig {
@@ -161,6 +164,7 @@ impl WholeConfig {
             },
             target_height: 8,
             deadline_ms: 60_000,
+            idle_heartbeat_ms: 1_000,
         }
     }
 

@@ -17,7 +17,9 @@
 //! certificate verifies, no transaction committed twice, no committed block lost across a
 //! restart, receipts never rewritten. At the end: every honest node reached the target height
 //! and committed every acknowledged transaction whose node stayed up, and `verify_chain`
-//! passes on every honest node. A run is a function of its [`WholeConfig`]: the same seed
+//! passes on every honest node. [`run_idle`] checks that an idle consortium does not grow
+//! beyond its heartbeat nor change views, and commits the next transfer (ADR 0014). A run is a
+//! function of its [`WholeConfig`]: the same seed
 //! gives the same [`WholeReport::trace`].
 
 mod attack;
@@ -25,6 +27,7 @@ mod check;
 mod cluster;
 mod config;
 mod govern;
+mod idle;
 mod net;
 mod report;
 mod traffic;
@@ -32,6 +35,7 @@ mod world;
 
 pub use check::WholeViolation;
 pub use config::{Attacks, EpochChange, WholeConfig};
+pub use idle::{IdleConfig, IdleReport, run_idle};
 pub use report::WholeReport;
 
 /// A failed whole-node run.

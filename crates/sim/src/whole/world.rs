@@ -80,7 +80,7 @@ pub(crate) struct World {
     queue: BTreeMap<(u64, u64), Event>,
     pub(super) c: Consortium,
     attackers: Vec<Option<Attacker>>,
-    clients: Vec<Client>,
+    pub(super) clients: Vec<Client>,
     partition: Option<(Vec<bool>, u64)>,
     /// Per directed link, the latest scheduled delivery: links are FIFO, as a TCP stream is
     /// (a delay spike holds back what follows on the same link).
@@ -154,10 +154,7 @@ impl World {
 
     /// Run to the end condition or the first violation.
     pub fn run(&mut self) -> Result<(), WholeViolation> {
-        for i in 0..self.c.members.len() {
-            self.boot(i)?;
-        }
-        self.plan_faults();
+        self.start()?;
         let mut next_done_check = self.cfg.gst_ms;
         while let Some(((t, _), event)) = self.queue.pop_first() {
             if t > self.cfg.deadline_ms {
@@ -176,11 +173,37 @@ impl World {
         Err(self.no_progress())
     }
 
+    /// Boot every member and plan the seed's transactions and faults.
+    pub(super) fn start(&mut self) -> Result<(), WholeViolation> {
+        for i in 0..self.c.members.len() {
+            self.boot(i)?;
+        }
+        self.plan_faults();
+        Ok(())
+    }
+
+    /// Process the events up to simulated time `until_ms` (every check still applies).
+    pub(super) fn run_until(&mut self, until_ms: u64) -> Result<(), WholeViolation> {
+        while let Some((&(t, _), _)) = self.queue.first_key_value() {
+            if t > until_ms {
+                break;
+            }
+            let Some((_, event)) = self.queue.pop_first() else {
+                break;
+            };
+            self.now = t;
+            self.report.events += 1;
+            self.handle(event)?;
+        }
+        self.now = self.now.max(until_ms);
+        Ok(())
+    }
+
     /// Start member `i` (at boot or after a crash) and schedule its periodic steps.
     fn boot(&mut self, i: usize) -> Result<(), WholeViolation> {
         let now = self.clock.at(self.now);
         let m = &mut self.c.members[i];
-        m.start(&self.c.genesis, now)
+        m.start(&self.c.genesis, now, self.cfg.idle_heartbeat_ms)
             .map_err(WholeViolation::Setup)?;
         m.kick(now);
         let inc = m.incarnation;
@@ -453,7 +476,7 @@ impl World {
         }
     }
 
-    fn submit(&mut self, client: usize) -> Result<(), WholeViolation> {
+    pub(super) fn submit(&mut self, client: usize) -> Result<(), WholeViolation> {
         let Some(c) = self.clients.get(client) else {
             return Ok(());
         };
