@@ -8,9 +8,9 @@
 //! input reverts with empty data. It reads the state as of the start of the transaction.
 
 use crate::db::{eth_addr, keel_addr};
-use crate::face::FaceSlots;
 use crate::face::erc20::Erc20;
 use crate::face::erc721::Erc721;
+use crate::face::{FaceCall, FaceSlots};
 use alloy_primitives::{Address as EthAddress, Bytes, address};
 use keel_crypto::HashAlgorithm;
 use keel_execution::assets::{FaceTarget, face_target};
@@ -119,25 +119,16 @@ impl<CTX: ContextTr> PrecompileProvider<CTX> for KeelPrecompiles<'_> {
     ) -> Result<Option<InterpreterResult>, String> {
         if inputs.bytecode_address != EVIDENCE_PRECOMPILE {
             let addr = keel_addr(&inputs.bytecode_address);
+            let call = |id| FaceCall {
+                view: self.view,
+                alg: self.alg,
+                faces: &self.faces,
+                id,
+                face: inputs.bytecode_address,
+            };
             return match face_target(self.view, self.alg, &addr).map_err(|e| e.to_string())? {
-                Some(FaceTarget::Erc20(id)) => Erc20 {
-                    view: self.view,
-                    alg: self.alg,
-                    faces: &self.faces,
-                    id,
-                    face: inputs.bytecode_address,
-                }
-                .run(context, inputs)
-                .map(Some),
-                Some(FaceTarget::Erc721(id)) => Erc721 {
-                    view: self.view,
-                    alg: self.alg,
-                    faces: &self.faces,
-                    id,
-                    face: inputs.bytecode_address,
-                }
-                .run(context, inputs)
-                .map(Some),
+                Some(FaceTarget::Erc20(id)) => Erc20(call(id)).run(context, inputs).map(Some),
+                Some(FaceTarget::Erc721(id)) => Erc721(call(id)).run(context, inputs).map(Some),
                 None => self.eth.run(context, inputs),
             };
         }

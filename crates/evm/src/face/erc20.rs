@@ -9,12 +9,12 @@ use super::abi::{
     Res, Stop, abi_string, address, args_n, charge, fatal, finish, frame_ok, keel, no_args, refuse,
     selector, word,
 };
-use super::{FaceSlots, SlotKind, holding_word, word_holding};
+use super::call::FaceCall;
+use super::{SlotKind, holding_word, word_holding};
 use alloy_primitives::{Address as EthAddress, B256, Log, U256, b256};
-use keel_crypto::HashAlgorithm;
 use keel_execution::assets::{AssetInfo, Holding, asset_info};
-use keel_execution::{StateView, governance, keys};
-use keel_types::{Address, ExecErrorCode, Hash, Operation};
+use keel_execution::keys;
+use keel_types::{Address, ExecErrorCode, Operation};
 use revm::context_interface::{ContextTr, JournalTr};
 use revm::interpreter::{CallInputs, InterpreterResult};
 
@@ -53,25 +53,13 @@ pub mod sel {
 }
 
 /// One call of an asset's face.
-pub struct Erc20<'a> {
-    /// State as of the start of the transaction (asset records, policies).
-    pub view: &'a dyn StateView,
-    /// Suite hash (state keys).
-    pub alg: HashAlgorithm,
-    /// Slots noted for the database and the final writes.
-    pub faces: &'a FaceSlots,
-    /// The asset.
-    pub id: Hash,
-    /// Its face address.
-    pub face: EthAddress,
-}
+#[derive(Debug)]
+pub struct Erc20<'a>(pub FaceCall<'a>);
 
-impl std::fmt::Debug for Erc20<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Erc20")
-            .field("id", &self.id)
-            .field("face", &self.face)
-            .finish()
+impl<'a> std::ops::Deref for Erc20<'a> {
+    type Target = FaceCall<'a>;
+    fn deref(&self) -> &FaceCall<'a> {
+        &self.0
     }
 }
 
@@ -155,45 +143,32 @@ impl Erc20<'_> {
 
     /// The `asset_transfer` policy applies to the caller as to a native sender.
     fn permitted(&self, caller: &EthAddress) -> Res<()> {
-        let who = Address(caller.0.0);
-        match governance::permits(self.view, self.alg, &who, Operation::AssetTransfer) {
-            Ok(()) => Ok(()),
-            Err(Ok((code, msg))) => refuse(code, msg),
-            Err(Err(e)) => Err(fatal(e)),
-        }
+        self.permitted_as(&Address(caller.0.0), Operation::AssetTransfer)
     }
 
     fn holding_slot(&self, holder: &Address) -> U256 {
-        let slot = U256::from_be_bytes(keys::asset_holding(self.alg, &self.id, holder));
-        self.faces.note(self.face, slot, SlotKind::Holding);
-        slot
+        let key = keys::asset_holding(self.alg, &self.id, holder);
+        self.slot(key, SlotKind::Holding)
     }
 
     fn allowance_slot(&self, owner: &Address, spender: &Address) -> U256 {
         let key = keys::asset_allowance(self.alg, &self.id, owner, spender);
-        let slot = U256::from_be_bytes(key);
-        self.faces.note(self.face, slot, SlotKind::Allowance);
-        slot
+        self.slot(key, SlotKind::Allowance)
     }
 
     fn holding<CTX: ContextTr>(&self, ctx: &mut CTX, holder: &Address) -> Res<Holding> {
         let slot = self.holding_slot(holder);
-        let w = ctx.journal_mut().sload(self.face, slot).map_err(fatal)?;
-        Ok(word_holding(w.data))
+        Ok(word_holding(self.sload(ctx, slot)?))
     }
 
     fn put_holding<CTX: ContextTr>(&self, ctx: &mut CTX, holder: &Address, h: &Holding) -> Res<()> {
         let slot = self.holding_slot(holder);
-        ctx.journal_mut()
-            .sstore(self.face, slot, holding_word(h))
-            .map_err(fatal)?;
-        Ok(())
+        self.sstore(ctx, slot, holding_word(h))
     }
 
     fn allowance<CTX: ContextTr>(&self, ctx: &mut CTX, o: &Address, s: &Address) -> Res<u128> {
         let slot = self.allowance_slot(o, s);
-        let w = ctx.journal_mut().sload(self.face, slot).map_err(fatal)?;
-        Ok(u128::try_from(w.data).unwrap_or(u128::MAX))
+        Ok(u128::try_from(self.sload(ctx, slot)?).unwrap_or(u128::MAX))
     }
 
     fn put_allowance<CTX: ContextTr>(
@@ -203,10 +178,7 @@ impl Erc20<'_> {
         amount: u128,
     ) -> Res<()> {
         let slot = self.allowance_slot(o, s);
-        ctx.journal_mut()
-            .sstore(self.face, slot, U256::from(amount))
-            .map_err(fatal)?;
-        Ok(())
+        self.sstore(ctx, slot, U256::from(amount))
     }
 
     /// The native module's rule: not frozen, and admitted by the white list.

@@ -8,18 +8,18 @@
 //! (`setApprovalForAll`/`isApprovedForAll`), so `supportsInterface` claims ERC-165 and
 //! ERC-721 Metadata but not the full ERC-721 interface id.
 
+use super::SlotKind;
 use super::abi::{
     Res, Stop, abi_string, address, args_n, charge, fatal, finish, frame_ok, keel, no_args, refuse,
     selector, word,
 };
+use super::call::FaceCall;
 use super::words::{address_word, state_word, step_word, word_address, word_state};
-use super::{FaceSlots, SlotKind};
 use crate::face::erc20::{APPROVAL_TOPIC, TRANSFER_TOPIC};
 use alloy_primitives::{Address as EthAddress, B256, Log, U256};
-use keel_crypto::HashAlgorithm;
+use keel_execution::keys;
 use keel_execution::nft::{CollectionInfo, Step, TokenState, collection_info, token_info};
-use keel_execution::{StateView, governance, keys};
-use keel_types::{Address, ExecErrorCode, Hash, MAX_NFT_PROVENANCE, Operation};
+use keel_types::{Address, ExecErrorCode, MAX_NFT_PROVENANCE, Operation};
 use revm::context_interface::{Block, ContextTr, JournalTr};
 use revm::interpreter::{CallInputs, InterpreterResult};
 
@@ -56,25 +56,13 @@ pub mod sel {
 pub const INTERFACES: [[u8; 4]; 2] = [[0x01, 0xff, 0xc9, 0xa7], [0x5b, 0x5e, 0x13, 0x9f]];
 
 /// One call of a collection's face.
-pub struct Erc721<'a> {
-    /// State as of the start of the transaction (collection and token records, policies).
-    pub view: &'a dyn StateView,
-    /// Suite hash (state keys).
-    pub alg: HashAlgorithm,
-    /// Slots noted for the database and the final writes.
-    pub faces: &'a FaceSlots,
-    /// The collection.
-    pub id: Hash,
-    /// Its face address.
-    pub face: EthAddress,
-}
+#[derive(Debug)]
+pub struct Erc721<'a>(pub FaceCall<'a>);
 
-impl std::fmt::Debug for Erc721<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Erc721")
-            .field("id", &self.id)
-            .field("face", &self.face)
-            .finish()
+impl<'a> std::ops::Deref for Erc721<'a> {
+    type Target = FaceCall<'a>;
+    fn deref(&self) -> &FaceCall<'a> {
+        &self.0
     }
 }
 
@@ -177,32 +165,7 @@ impl Erc721<'_> {
 
     /// The `nft_transfer` policy applies to the caller as to a native sender.
     fn permitted(&self, caller: &Address) -> Res<()> {
-        match governance::permits(self.view, self.alg, caller, Operation::NftTransfer) {
-            Ok(()) => Ok(()),
-            Err(Ok((code, msg))) => refuse(code, msg),
-            Err(Err(e)) => Err(fatal(e)),
-        }
-    }
-
-    fn slot(&self, key: keys::StateKey, kind: SlotKind) -> U256 {
-        let slot = U256::from_be_bytes(key);
-        self.faces.note(self.face, slot, kind);
-        slot
-    }
-
-    fn sload<CTX: ContextTr>(&self, ctx: &mut CTX, slot: U256) -> Res<U256> {
-        Ok(ctx
-            .journal_mut()
-            .sload(self.face, slot)
-            .map_err(fatal)?
-            .data)
-    }
-
-    fn sstore<CTX: ContextTr>(&self, ctx: &mut CTX, slot: U256, w: U256) -> Res<()> {
-        ctx.journal_mut()
-            .sstore(self.face, slot, w)
-            .map_err(fatal)?;
-        Ok(())
+        self.permitted_as(caller, Operation::NftTransfer)
     }
 
     fn balance<CTX: ContextTr>(&self, ctx: &mut CTX, owner: &Address) -> Res<u64> {

@@ -12,10 +12,12 @@
 //! stack undoes a face transfer and its `Transfer` log like any contract's.
 
 mod abi;
+mod call;
 pub mod erc20;
 pub mod erc721;
 mod words;
 
+pub use call::FaceCall;
 pub use words::{holding_word, word_holding};
 
 use crate::db::DbError;
