@@ -15,7 +15,7 @@
 //!    on every node), and killed: the remaining 4 keep committing.
 //! 4. Validator 2 is killed too; once it has been silent for the liveness window, a proposal
 //!    that would leave the online validators short of a quorum is refused with
-//!    `QUORUM_UNREACHABLE` and an explanation.
+//!    `QUORUM_UNREACHABLE` and an explanation, and so is a node list that would cut one off.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -482,6 +482,20 @@ fn governance_permissions_and_validator_changes() {
         "explained: {}",
         show(&out)
     );
+    // A node list that would cut validator 1 off is refused the same way (issue 14): 0 and 4
+    // are all that would be online and allowed to link.
+    let out = run(&[
+        "gov",
+        "propose",
+        "node-policy",
+        "--deny",
+        &v1,
+        "--key",
+        key0.to_str().unwrap(),
+        "--rpc",
+        &url0,
+    ]);
+    assert_refused(&out, "QUORUM_UNREACHABLE");
     // The network still runs.
     net.wait_progress(&[0, 1, 4], 2, "progress after the refusal");
     // Every surviving node's chain verifies (links, roots, and each certificate against the

@@ -679,6 +679,95 @@ fn network_init_orgs_4_links_with_certificates_admits_a_5th_org_and_drops_a_revo
             .any(|p| p["address"] == address.as_str() && p["connected"] == false),
         "the newcomer stays out: {status}"
     );
+
+    // An account bound to its client certificate (issue 14): admitted with the certificate,
+    // it sends; once the certificate is revoked on chain, it is refused with CERTIFICATE_REVOKED.
+    let acct_key = dir.join("accounts/account-0.key");
+    let acct_crt = tmp.path().join("account-0.crt");
+    run_ok(&[
+        "ca",
+        "issue",
+        "--dir",
+        p(&dir.join("ca")),
+        "--org",
+        "org-1",
+        "--role",
+        "client",
+        "--key",
+        p(&acct_key),
+        "--out",
+        p(&acct_crt),
+    ]);
+    let acct = field(&run_ok(&["keys", "show", p(&acct_key)]), "address");
+    pass(&["admit", "--address", &acct, "--cert", p(&acct_crt)]);
+    let send = || {
+        run(&[
+            "transfer",
+            "--key",
+            p(&acct_key),
+            "--to",
+            &address4,
+            "--amount",
+            "1",
+            "--rpc",
+            &url,
+        ])
+    };
+    let out = send();
+    assert!(out.status.success(), "{}", show(&out));
+    pass(&["revoke-cert", "--cert", p(&acct_crt)]);
+    let out = send();
+    assert!(
+        !out.status.success() && show(&out).contains("CERTIFICATE_REVOKED"),
+        "{}",
+        show(&out)
+    );
+
+    // The revoked newcomer is removed from the validator set (it cannot vote anyway), then the
+    // node list: node-3, with a valid certificate, is deny-listed; every other node drops its
+    // links at once and refuses it, and the three left (a quorum of 4) keep committing.
+    pass(&["remove-validator", "--address", &address4]);
+    wait_for(
+        "epoch 2 with the four genesis validators",
+        common::WAIT,
+        || {
+            rpcs[0]
+                .call("keel_getMembers", json!([]))
+                .is_ok_and(|m| m["validators"].as_array().is_some_and(|v| v.len() == N))
+        },
+        || logs(&procs),
+    );
+    let address3 = field(
+        &run_ok(&["cert", "show", p(&dir.join("node-3/node.crt"))]),
+        "address:",
+    );
+    pass(&["node-policy", "--deny", &address3]);
+    wait_for(
+        "node-3 dropped by the node list on nodes 0-2",
+        common::WAIT,
+        || {
+            rpcs[..3].iter().all(|rpc| {
+                rpc.call("keel_status", json!([])).is_ok_and(|s| {
+                    s["peers"].as_array().unwrap().iter().any(|p| {
+                        p["address"] == address3.as_str()
+                            && p["connected"] == false
+                            && p["lastError"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .contains("node list")
+                    })
+                })
+            })
+        },
+        || logs(&procs),
+    );
+    let h = height(&rpcs[0]);
+    wait_for(
+        "nodes 0-2 to keep committing without node-3",
+        common::WAIT,
+        || rpcs[..3].iter().all(|r| height(r) >= h + 3),
+        || logs(&procs),
+    );
     for proc_ in &mut procs {
         proc_.terminate(common::WAIT);
     }

@@ -269,13 +269,16 @@ impl Ledger {
         Ok(online)
     }
 
-    /// Refuse a validator change the online validators could not carry: after the change, the
-    /// validators known to be online must still form a quorum of the new set.
+    /// Refuse a validator change (or a node list) the online validators could not carry: after
+    /// the change, the validators known to be online — and, for a node list, still allowed to
+    /// link — must form a quorum of the new set.
     pub fn check_validator_change(&self, action: &GovAction) -> Result<(), AdmitError> {
         let alg = self.suite.hash();
         let state = |e: LedgerError| AdmitError::State(e.to_string());
         let epoch = self.epoch().map_err(state)?;
         let mut set: BTreeSet<Address> = epoch.addresses(alg).into_iter().collect();
+        // A node list cuts the validators it excludes off the network: only the others count.
+        let mut linked: Option<&OpPolicy> = None;
         match action {
             GovAction::AddValidator(v) => {
                 if let Some(a) = validator_address(alg, v) {
@@ -285,10 +288,14 @@ impl Ledger {
             GovAction::RemoveValidator { address } => {
                 set.remove(address);
             }
+            GovAction::SetNodePolicy { policy } => linked = Some(policy),
             _ => return Ok(()),
         }
         let online = self.online_validators().map_err(state)?;
-        let live = set.intersection(&online).count();
+        let live = set
+            .iter()
+            .filter(|a| online.contains(a) && linked.is_none_or(|p| p.permits(a)))
+            .count();
         let quorum = quorum_of(set.len());
         if live < quorum {
             return Err(refused(
@@ -296,7 +303,7 @@ impl Ledger {
                 format!(
                     "after this change the {} validators need {quorum} votes per quorum, but only \
                      {live} of them signed or proposed a block in the last \
-                     {LIVENESS_WINDOW_BLOCKS} blocks; bring validators back online first",
+                     {LIVENESS_WINDOW_BLOCKS} blocks (and may link); bring validators back online first",
                     set.len()
                 ),
             ));
