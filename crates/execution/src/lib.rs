@@ -31,6 +31,7 @@ mod executor;
 pub mod keys;
 mod modules;
 mod overlay;
+mod parallel;
 
 pub use context::{BlockContext, ChainParams, TxInput};
 pub use error::ExecutionError;

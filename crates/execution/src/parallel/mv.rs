@@ -1,0 +1,132 @@
+//! Multi-version memory: every committed write of the block, keyed by state key, tagged with
+//! the index of the transaction that wrote it. A reader pinned to a prefix (the first `n`
+//! transactions) sees exactly the state serial execution would see before transaction `n`.
+
+use crate::ExecutionError;
+use crate::keys::StateKey;
+use crate::overlay::StateView;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{PoisonError, RwLock};
+
+/// Number of lock shards (a power of two); keys are hashes, so any byte spreads them.
+const SHARDS: usize = 64;
+
+/// One key's versions, oldest first: (writer index, value; `None` = deleted).
+type Versions = Vec<(u32, Option<Vec<u8>>)>;
+
+/// State keys are already uniform hashes: hash them by folding their bytes, not with SipHash.
+#[derive(Default)]
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(17) ^ u64::from_le_bytes(word);
+        }
+    }
+}
+
+type Shard = HashMap<StateKey, Versions, BuildHasherDefault<KeyHasher>>;
+
+/// The versioned writes of one block (see the module docs).
+pub(crate) struct MvMemory {
+    shards: Vec<RwLock<Shard>>,
+}
+
+impl MvMemory {
+    pub(crate) fn new() -> Self {
+        MvMemory {
+            shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
+        }
+    }
+
+    fn shard(&self, key: &StateKey) -> &RwLock<Shard> {
+        &self.shards[usize::from(key[0]) % SHARDS]
+    }
+
+    /// The newest value written by a transaction before `before`; `None` when no transaction
+    /// before it wrote `key` (read the base state then).
+    pub(crate) fn read(&self, key: &StateKey, before: u32) -> Option<Option<Vec<u8>>> {
+        let shard = self
+            .shard(key)
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let versions = shard.get(key)?;
+        versions
+            .iter()
+            .rev()
+            .find(|(writer, _)| *writer < before)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Index of the last transaction that wrote `key`, if any.
+    pub(crate) fn last_writer(&self, key: &StateKey) -> Option<u32> {
+        let shard = self
+            .shard(key)
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        shard.get(key).and_then(|v| v.last()).map(|(w, _)| *w)
+    }
+
+    /// Record the writes of transaction `writer` (callers commit in increasing order).
+    pub(crate) fn write(&self, writer: u32, writes: Vec<(StateKey, Option<Vec<u8>>)>) {
+        for (key, value) in writes {
+            let mut shard = self
+                .shard(&key)
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            shard.entry(key).or_default().push((writer, value));
+        }
+    }
+
+    /// The block's change set: each written key with its last value, sorted by key.
+    pub(crate) fn into_changes(self) -> Vec<(StateKey, Option<Vec<u8>>)> {
+        let mut out: Vec<(StateKey, Option<Vec<u8>>)> = Vec::new();
+        for shard in self.shards {
+            let shard = shard.into_inner().unwrap_or_else(PoisonError::into_inner);
+            out.extend(
+                shard
+                    .into_iter()
+                    .filter_map(|(k, mut versions)| versions.pop().map(|(_, v)| (k, v))),
+            );
+        }
+        out.sort_unstable_by_key(|a| a.0);
+        out
+    }
+}
+
+/// The state before transaction `before`: base state plus the versions committed before it.
+pub(crate) struct PrefixView<'a> {
+    pub(crate) mv: &'a MvMemory,
+    pub(crate) base: &'a (dyn StateView + Sync),
+    pub(crate) before: u32,
+}
+
+impl StateView for PrefixView<'_> {
+    fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, ExecutionError> {
+        match self.mv.read(key, self.before) {
+            Some(v) => Ok(v),
+            None => self.base.get(key),
+        }
+    }
+}
+
+/// A [`PrefixView`] that records every key read (the read set validated at commit).
+pub(crate) struct TrackedView<'a> {
+    pub(crate) prefix: PrefixView<'a>,
+    pub(crate) reads: std::cell::RefCell<Vec<StateKey>>,
+}
+
+impl StateView for TrackedView<'_> {
+    fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, ExecutionError> {
+        self.reads.borrow_mut().push(*key);
+        self.prefix.get(key)
+    }
+}
