@@ -228,7 +228,7 @@ fn run(
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
     fn parallel_execution_equals_serial(first in steps(), second in steps()) {
@@ -296,4 +296,44 @@ fn parallel_blocks_do_real_work() {
         run(&s.chain.ex.with_threads(2), &s.chain.state, &txs, h),
         serial
     );
+}
+
+#[test]
+fn a_hot_account_block_is_the_same_in_parallel() {
+    // 600 transfers to one account: the contended path (serial on one thread) and the bounded
+    // version history of a hot key (speculations that read a dropped version re-execute).
+    let s = setup();
+    let mut nonces: HashMap<u8, u64> = HashMap::new();
+    let txs: Vec<_> = (0..600u32)
+        .map(|i| {
+            let from = (i % 10) as u8;
+            let n = nonces
+                .entry(from)
+                .or_insert_with(|| s.chain.next_nonce(addr(from)));
+            let mut t = tx(
+                *n,
+                Payload::Transfer {
+                    to: addr(11),
+                    amount: u128::from(i),
+                },
+            );
+            *n += 1;
+            t.tx.gas_limit = 10_000_000;
+            (t, addr(from))
+        })
+        .collect();
+    let h = s.chain.height + 1;
+    let serial = run(&s.chain.ex, &s.chain.state, &txs, h);
+    assert!(
+        serial
+            .receipts
+            .iter()
+            .all(|r| r.status == TxStatus::Success)
+    );
+    for threads in [2, 4] {
+        for _ in 0..5 {
+            let parallel = run(&s.chain.ex.with_threads(threads), &s.chain.state, &txs, h);
+            assert_eq!(parallel, serial, "{threads} threads");
+        }
+    }
 }

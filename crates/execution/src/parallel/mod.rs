@@ -21,13 +21,18 @@ use crate::keys::StateKey;
 use crate::overlay::StateView;
 use keel_types::{Address, Hash, Payload, Receipt};
 use mv::{MvMemory, PrefixView, TrackedView};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Segments shorter than this run inline on the calling thread.
 const MIN_PARALLEL: usize = 8;
-/// How many transactions past the last committed one workers may speculate.
-const WINDOW: usize = 64;
+/// How many transactions per thread past the last committed one workers may speculate (the
+/// more, the more work a conflict wastes; the fewer, the sooner a slow committer stalls them).
+const WINDOW_PER_THREAD: usize = 8;
+/// Of the last 64 commits, this many re-executions make the segment *contended*: workers stop
+/// speculating (it would be wasted) and the committer executes in order, as serial execution
+/// does, until the re-executions age out of the window and speculation is tried again.
+const CONTENDED: u32 = 8;
 
 /// One execution of one transaction: its receipt, its writes (sorted), its evidence record.
 #[derive(Debug)]
@@ -84,7 +89,7 @@ pub(crate) fn execute(
     let block = Block {
         exec,
         base: view,
-        mv: MvMemory::new(),
+        mv: MvMemory::with_capacity(3 * txs.len()),
         ctx,
         txs,
     };
@@ -156,7 +161,7 @@ impl Block<'_> {
         if acc.error.is_some() {
             return;
         }
-        let seg = Segment::new(self, start, end, acc);
+        let seg = Segment::new(self, (start, end), threads, acc);
         std::thread::scope(|s| {
             for _ in 1..threads {
                 s.spawn(|| seg.work());
@@ -181,6 +186,10 @@ struct Segment<'a, 'b> {
     acc: Mutex<&'b mut Acc>,
     /// An operating error stopped the block.
     failed: AtomicBool,
+    /// The last 64 commits, newest in bit 0: 1 = re-executed.
+    recent: AtomicU64,
+    /// Speculation window (transactions past the last committed one).
+    window: usize,
 }
 
 /// What a worker does next.
@@ -195,7 +204,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl<'a, 'b> Segment<'a, 'b> {
-    fn new(block: &'a Block<'a>, start: usize, end: usize, acc: &'b mut Acc) -> Self {
+    fn new(block: &'a Block<'a>, range: (usize, usize), threads: usize, acc: &'b mut Acc) -> Self {
+        let (start, end) = range;
         Segment {
             block,
             start,
@@ -205,24 +215,36 @@ impl<'a, 'b> Segment<'a, 'b> {
             slots: (start..end).map(|_| Mutex::new(None)).collect(),
             acc: Mutex::new(acc),
             failed: AtomicBool::new(false),
+            recent: AtomicU64::new(0),
+            window: WINDOW_PER_THREAD * threads,
         }
     }
 
     /// A worker: commit what is ready, speculate the next transaction, until all committed.
+    /// Waiting is blocking on the commit lock: a contended segment runs on one thread while
+    /// the others sleep.
     fn work(&self) {
         while !self.failed.load(Ordering::Acquire) {
-            if let Ok(mut acc) = self.acc.try_lock() {
-                self.commit_ready(&mut acc);
-            }
             match self.next_task() {
                 Next::Speculate(j) => {
                     let spec = self.speculate(j);
                     *lock(&self.slots[j - self.start]) = Some(spec);
+                    if let Ok(mut acc) = self.acc.try_lock() {
+                        self.commit_ready(&mut acc);
+                    }
                 }
-                Next::Wait => std::thread::yield_now(),
+                Next::Wait => {
+                    if !self.commit_ready(&mut lock(&self.acc)) {
+                        std::thread::yield_now();
+                    }
+                }
                 Next::Done => return,
             }
         }
+    }
+
+    fn contended(&self) -> bool {
+        self.recent.load(Ordering::Relaxed).count_ones() >= CONTENDED
     }
 
     fn next_task(&self) -> Next {
@@ -232,7 +254,7 @@ impl<'a, 'b> Segment<'a, 'b> {
                 return Next::Done;
             }
             let j = self.next.load(Ordering::Acquire);
-            if j >= self.end || j >= committed + WINDOW {
+            if j >= self.end || j >= committed + self.window || self.contended() {
                 return Next::Wait;
             }
             if self.claim(j) {
@@ -257,7 +279,7 @@ impl<'a, 'b> Segment<'a, 'b> {
                 base: self.block.base,
                 before: snapshot,
             },
-            reads: Default::default(),
+            reads: std::cell::RefCell::new(Vec::with_capacity(8)),
         };
         let run = self
             .block
@@ -271,28 +293,36 @@ impl<'a, 'b> Segment<'a, 'b> {
     }
 
     /// Commit, in order, every transaction whose speculation is done (validating it, and
-    /// re-executing it if invalid); execute inline the next one if no one has taken it.
-    fn commit_ready(&self, acc: &mut Acc) {
+    /// re-executing it if invalid); execute inline the next one if no one has taken it, until
+    /// the segment is no longer contended. Whether anything was committed.
+    fn commit_ready(&self, acc: &mut Acc) -> bool {
+        let mut progressed = false;
         loop {
             let j = self.committed.load(Ordering::Acquire);
             if j >= self.end || self.failed.load(Ordering::Acquire) {
-                return;
+                return progressed;
             }
             let spec = lock(&self.slots[j - self.start]).take();
+            let before = acc.reexecuted;
             let run = match spec {
                 Some(spec) => self.validated(acc, j, spec),
+                None if progressed && !self.contended() => return true,
                 None if self.claim(j) => self.block.exact(j),
-                None => return,
+                None => return progressed,
             };
+            let bit = u64::from(acc.reexecuted > before);
+            let recent = self.recent.load(Ordering::Relaxed);
+            self.recent.store(recent << 1 | bit, Ordering::Relaxed);
             match run {
                 Ok(run) => self.block.mv.write(idx(j), acc.push(run)),
                 Err(e) => {
                     acc.error = Some(e);
                     self.failed.store(true, Ordering::Release);
-                    return;
+                    return true;
                 }
             }
             self.committed.store(j + 1, Ordering::Release);
+            progressed = true;
         }
     }
 

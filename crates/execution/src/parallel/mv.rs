@@ -6,14 +6,54 @@ use crate::ExecutionError;
 use crate::keys::StateKey;
 use crate::overlay::StateView;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{PoisonError, RwLock};
 
 /// Number of lock shards (a power of two); keys are hashes, so any byte spreads them.
 const SHARDS: usize = 64;
 
-/// One key's versions, oldest first: (writer index, value; `None` = deleted).
-type Versions = Vec<(u32, Option<Vec<u8>>)>;
+/// One version: (writer index, value; `None` = deleted).
+type Version = (u32, Option<Vec<u8>>);
+
+/// Older versions kept per key. Only speculations on a stale prefix read them, and such a
+/// read of a hot key fails validation anyway; dropping the rest keeps a hot key's memory (and
+/// the allocator's work) bounded.
+const KEEP: usize = 16;
+
+/// One key's versions: the newest inline (most keys are written once per block), some older
+/// ones oldest first.
+struct Versions {
+    newest: Version,
+    older: Vec<Version>,
+    /// Older versions were dropped.
+    pruned: bool,
+}
+
+/// A speculation asked for a version that was dropped: it is stale, it will be re-executed.
+pub(crate) struct Pruned;
+
+impl Versions {
+    fn push(&mut self, v: Version) {
+        let old = std::mem::replace(&mut self.newest, v);
+        if self.older.len() >= 2 * KEEP {
+            self.older.drain(..KEEP);
+            self.pruned = true;
+        }
+        self.older.push(old);
+    }
+
+    /// The newest version written before `before` (`None`: the base state's value).
+    fn before(&self, before: u32) -> Result<Option<&Version>, Pruned> {
+        let found = std::iter::once(&self.newest)
+            .chain(self.older.iter().rev())
+            .find(|(writer, _)| *writer < before);
+        match found {
+            None if self.pruned => Err(Pruned),
+            found => Ok(found),
+        }
+    }
+}
 
 /// State keys are already uniform hashes: hash them by folding their bytes, not with SipHash.
 #[derive(Default)]
@@ -41,9 +81,12 @@ pub(crate) struct MvMemory {
 }
 
 impl MvMemory {
-    pub(crate) fn new() -> Self {
+    /// Room for about `keys` written keys.
+    pub(crate) fn with_capacity(keys: usize) -> Self {
+        let per_shard = keys / SHARDS + keys / (4 * SHARDS) + 4;
+        let shard = || Shard::with_capacity_and_hasher(per_shard, Default::default());
         MvMemory {
-            shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
+            shards: (0..SHARDS).map(|_| RwLock::new(shard())).collect(),
         }
     }
 
@@ -52,18 +95,21 @@ impl MvMemory {
     }
 
     /// The newest value written by a transaction before `before`; `None` when no transaction
-    /// before it wrote `key` (read the base state then).
-    pub(crate) fn read(&self, key: &StateKey, before: u32) -> Option<Option<Vec<u8>>> {
+    /// before it wrote `key` (read the base state then). Reading the prefix of everything
+    /// committed never meets [`Pruned`].
+    pub(crate) fn read(
+        &self,
+        key: &StateKey,
+        before: u32,
+    ) -> Result<Option<Option<Vec<u8>>>, Pruned> {
         let shard = self
             .shard(key)
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        let versions = shard.get(key)?;
-        versions
-            .iter()
-            .rev()
-            .find(|(writer, _)| *writer < before)
-            .map(|(_, v)| v.clone())
+        match shard.get(key) {
+            None => Ok(None),
+            Some(v) => Ok(v.before(before)?.map(|(_, v)| v.clone())),
+        }
     }
 
     /// Index of the last transaction that wrote `key`, if any.
@@ -72,7 +118,7 @@ impl MvMemory {
             .shard(key)
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        shard.get(key).and_then(|v| v.last()).map(|(w, _)| *w)
+        shard.get(key).map(|v| v.newest.0)
     }
 
     /// Record the writes of transaction `writer` (callers commit in increasing order).
@@ -82,7 +128,16 @@ impl MvMemory {
                 .shard(&key)
                 .write()
                 .unwrap_or_else(PoisonError::into_inner);
-            shard.entry(key).or_default().push((writer, value));
+            match shard.entry(key) {
+                Entry::Occupied(mut e) => e.get_mut().push((writer, value)),
+                Entry::Vacant(e) => {
+                    e.insert(Versions {
+                        newest: (writer, value),
+                        older: Vec::new(),
+                        pruned: false,
+                    });
+                }
+            }
         }
     }
 
@@ -94,7 +149,7 @@ impl MvMemory {
             out.extend(
                 shard
                     .into_iter()
-                    .filter_map(|(k, mut versions)| versions.pop().map(|(_, v)| (k, v))),
+                    .map(|(k, versions)| (k, versions.newest.1)),
             );
         }
         out.sort_unstable_by_key(|a| a.0);
@@ -112,8 +167,11 @@ pub(crate) struct PrefixView<'a> {
 impl StateView for PrefixView<'_> {
     fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, ExecutionError> {
         match self.mv.read(key, self.before) {
-            Some(v) => Ok(v),
-            None => self.base.get(key),
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => self.base.get(key),
+            Err(Pruned) => Err(ExecutionError::State(
+                "speculation read a dropped version".into(),
+            )),
         }
     }
 }

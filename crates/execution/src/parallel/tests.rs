@@ -67,12 +67,12 @@ fn a_transaction_speculated_before_its_dependency_is_re_executed() {
     let block = Block {
         exec: &ex,
         base: &state,
-        mv: MvMemory::new(),
+        mv: MvMemory::with_capacity(8),
         ctx,
         txs: &txs,
     };
     let mut acc = Acc::default();
-    let seg = Segment::new(&block, 0, 2, &mut acc);
+    let seg = Segment::new(&block, (0, 2), 2, &mut acc);
     seg.next.store(2, Ordering::Release);
     // Transaction 1 first, on the empty prefix: B has nothing yet.
     let stale = seg.speculate(1);
@@ -88,4 +88,30 @@ fn a_transaction_speculated_before_its_dependency_is_re_executed() {
     assert_eq!(acc.receipts, serial.receipts);
     assert_eq!(acc.gas_used, serial.gas_used);
     assert_eq!(block.mv.into_changes(), serial.changes);
+}
+
+#[test]
+fn a_hot_key_keeps_recent_versions_and_refuses_reads_of_dropped_ones() {
+    let mv = MvMemory::with_capacity(1);
+    let key = [7u8; 32];
+    for j in 0..40u32 {
+        mv.write(j, vec![(key, Some(j.to_le_bytes().to_vec()))]);
+    }
+    // Exact reads (the committed prefix) and recent ones see the right version.
+    assert_eq!(
+        mv.read(&key, 40).ok(),
+        Some(Some(Some(39u32.to_le_bytes().to_vec())))
+    );
+    assert_eq!(
+        mv.read(&key, 35).ok(),
+        Some(Some(Some(34u32.to_le_bytes().to_vec())))
+    );
+    assert_eq!(mv.last_writer(&key), Some(39));
+    // A stale one that needs a dropped version is told so (its speculation is re-executed).
+    assert!(mv.read(&key, 1).is_err());
+    assert_eq!(mv.read(&[8u8; 32], 1).ok(), Some(None));
+    assert_eq!(
+        mv.into_changes(),
+        vec![(key, Some(39u32.to_le_bytes().to_vec()))]
+    );
 }
