@@ -30,9 +30,13 @@ const MIN_PARALLEL: usize = 8;
 /// more, the more work a conflict wastes; the fewer, the sooner a slow committer stalls them).
 const WINDOW_PER_THREAD: usize = 8;
 /// Of the last 64 commits, this many re-executions make the segment *contended*: workers stop
-/// speculating (it would be wasted) and the committer executes in order, as serial execution
-/// does, until the re-executions age out of the window and speculation is tried again.
+/// speculating (it would be wasted) and the committer executes the next transactions in order,
+/// as serial execution does, for a hold period; then speculation is tried again.
 const CONTENDED: u32 = 8;
+/// First hold period (transactions); it doubles, up to [`MAX_HOLD`], each time contention comes
+/// back right after a hold (a hot block stays serial, a hot burst does not).
+const FIRST_HOLD: usize = 64;
+const MAX_HOLD: usize = 4_096;
 
 /// One execution of one transaction: its receipt, its writes (sorted), its evidence record.
 #[derive(Debug)]
@@ -188,6 +192,10 @@ struct Segment<'a, 'b> {
     failed: AtomicBool,
     /// The last 64 commits, newest in bit 0: 1 = re-executed.
     recent: AtomicU64,
+    /// Contended: no speculation until this many transactions are committed.
+    hold_until: AtomicUsize,
+    /// Length of the last hold (committer-owned).
+    hold: AtomicUsize,
     /// Speculation window (transactions past the last committed one).
     window: usize,
 }
@@ -216,6 +224,8 @@ impl<'a, 'b> Segment<'a, 'b> {
             acc: Mutex::new(acc),
             failed: AtomicBool::new(false),
             recent: AtomicU64::new(0),
+            hold_until: AtomicUsize::new(0),
+            hold: AtomicUsize::new(0),
             window: WINDOW_PER_THREAD * threads,
         }
     }
@@ -244,7 +254,25 @@ impl<'a, 'b> Segment<'a, 'b> {
     }
 
     fn contended(&self) -> bool {
-        self.recent.load(Ordering::Relaxed).count_ones() >= CONTENDED
+        self.committed.load(Ordering::Acquire) < self.hold_until.load(Ordering::Relaxed)
+    }
+
+    /// Under the commit lock, after committing `j`: note whether it was re-executed, and enter
+    /// a hold when re-executions pile up (see [`CONTENDED`]).
+    fn note(&self, j: usize, reexecuted: bool) {
+        let recent = self.recent.load(Ordering::Relaxed) << 1 | u64::from(reexecuted);
+        if recent.count_ones() < CONTENDED {
+            self.recent.store(recent, Ordering::Relaxed);
+            return;
+        }
+        let last_end = self.hold_until.load(Ordering::Relaxed);
+        let hold = match self.hold.load(Ordering::Relaxed) {
+            h if h > 0 && j < last_end + 2 * FIRST_HOLD => (2 * h).min(MAX_HOLD),
+            _ => FIRST_HOLD,
+        };
+        self.hold.store(hold, Ordering::Relaxed);
+        self.hold_until.store(j + 1 + hold, Ordering::Relaxed);
+        self.recent.store(0, Ordering::Relaxed);
     }
 
     fn next_task(&self) -> Next {
@@ -310,9 +338,7 @@ impl<'a, 'b> Segment<'a, 'b> {
                 None if self.claim(j) => self.block.exact(j),
                 None => return progressed,
             };
-            let bit = u64::from(acc.reexecuted > before);
-            let recent = self.recent.load(Ordering::Relaxed);
-            self.recent.store(recent << 1 | bit, Ordering::Relaxed);
+            self.note(j, acc.reexecuted > before);
             match run {
                 Ok(run) => self.block.mv.write(idx(j), acc.push(run)),
                 Err(e) => {
