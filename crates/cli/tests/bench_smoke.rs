@@ -260,3 +260,25 @@ fn bench_execute_compares_thread_counts_and_prints_a_json_summary() {
         "the first thread count is the baseline: {v}"
     );
 }
+
+#[test]
+fn bench_execute_runs_the_erc20_workload() {
+    let out = run_ok(&[
+        "bench",
+        "execute",
+        "--workload",
+        "erc20",
+        "--txs",
+        "40",
+        "--block-txs",
+        "20",
+        "--threads",
+        "1,2",
+        "--conflict",
+        "10",
+        "--repeat",
+        "1",
+    ]);
+    let v = last_json_line(&out);
+    assert_eq!(v["results"].as_array().map(Vec::len), Some(2), "{v}");
+}

@@ -11,6 +11,8 @@ use keel_execution::{
 };
 use keel_types::{Address, Hash, Payload, SignedTransaction, Signer, Transaction};
 use serde_json::json;
+
+mod erc20;
 use std::time::{Duration, Instant};
 
 #[derive(Args)]
@@ -33,6 +35,10 @@ pub(crate) struct ExecuteArgs {
     /// gm (SM3 state keys) or intl (SHA-256).
     #[arg(long, default_value = "intl")]
     suite: String,
+    /// `transfer` (native) or `erc20` (EVM calls of an ERC-20's `transfer`, each sender
+    /// holding tokens; the hot account is then a hot token holder).
+    #[arg(long, default_value = "transfer")]
+    workload: String,
 }
 
 const MAX_TXS: usize = 1_000_000;
@@ -55,9 +61,25 @@ pub(crate) fn execute(a: ExecuteArgs) -> Result<(), CliError> {
         other => return Err(CliError::Usage(format!("--suite gm|intl, not {other:?}"))),
     };
     let (state, ex) = setup(suite, a.txs);
+    let (state, token) = match a.workload.as_str() {
+        "transfer" => (state, None),
+        "erc20" => {
+            let (state, token) = erc20::setup(&ex, state, a.txs)?;
+            (state, Some(token))
+        }
+        other => {
+            return Err(CliError::Usage(format!(
+                "--workload transfer|erc20, not {other:?}"
+            )));
+        }
+    };
     println!(
-        "execute: {} native transfers in blocks of {}, suite {}, best of {}",
-        a.txs, a.block_txs, a.suite, a.repeat
+        "execute: {} {} transfers in blocks of {}, suite {}, best of {}",
+        a.txs,
+        if token.is_some() { "ERC-20" } else { "native" },
+        a.block_txs,
+        a.suite,
+        a.repeat
     );
     println!(
         "conflict%  threads       tx/s   best ms   CPU µs/tx   vs {} thread(s)",
@@ -65,7 +87,7 @@ pub(crate) fn execute(a: ExecuteArgs) -> Result<(), CliError> {
     );
     let mut rows = Vec::new();
     for &pct in &a.conflict {
-        let txs = transfers(suite, a.txs, pct);
+        let txs = transfers(suite, a.txs, pct, token);
         let points = measure(&ex, &state, &txs, &a)?;
         let base_tps = a.txs as f64 / points[0].best.as_secs_f64();
         for (t, p) in a.threads.iter().zip(&points) {
@@ -94,7 +116,8 @@ pub(crate) fn execute(a: ExecuteArgs) -> Result<(), CliError> {
 
 fn sender(i: usize) -> Address {
     let mut a = [0u8; 20];
-    a[..8].copy_from_slice(&(i as u64).to_be_bytes());
+    // Never the zero address (an ERC-20 refuses it).
+    a[..8].copy_from_slice(&(i as u64 + 1).to_be_bytes());
     Address(a)
 }
 
@@ -106,38 +129,54 @@ fn recipient(i: usize) -> Address {
 
 const HOT: Address = Address([0xee; 20]);
 
-/// Funded senders 0..n and an executor with a gas price of 1.
+/// Funded senders 0..n (and the token issuer) and an executor with a gas price of 1 and the EVM.
 fn setup(suite: Suite, n: usize) -> (MemoryState, Executor) {
     let mut state = MemoryState::default();
-    let alloc: Vec<(Address, u128)> = (0..n).map(|i| (sender(i), 1_000_000_000_000)).collect();
+    let mut alloc: Vec<(Address, u128)> = (0..n).map(|i| (sender(i), 1_000_000_000_000)).collect();
+    alloc.push((erc20::ISSUER, 1_000_000_000_000_000));
     state.apply(&genesis_changes(suite.hash(), &alloc));
     let ex = Executor::new(ChainParams {
         chain_id: 1,
         suite,
         gas_price: 1,
-    });
+    })
+    .with_evm(&keel_evm::KEEL_EVM);
     (state, ex)
 }
 
-/// Transfer `i` from sender `i`; `pct` percent of them, evenly spread, go to the hot account.
-fn transfers(suite: Suite, n: usize, pct: u32) -> Vec<(SignedTransaction, Hash, Address)> {
+/// A transaction from an unchecked signer (execution does not verify signatures).
+fn signed(nonce: u64, gas_limit: u64, payload: Payload) -> SignedTransaction {
+    SignedTransaction {
+        tx: Transaction {
+            chain_id: 1,
+            nonce,
+            expires_at_height: u64::MAX,
+            gas_limit,
+            signer: Signer {
+                scheme: Scheme::Ed25519,
+                public_key: vec![0; 32],
+            },
+            payload,
+        },
+        signature: vec![0; 64],
+    }
+}
+
+/// Transfer `i` from sender `i` (native, or of `token`); `pct` percent of them, evenly spread,
+/// go to the hot account.
+fn transfers(
+    suite: Suite,
+    n: usize,
+    pct: u32,
+    token: Option<Address>,
+) -> Vec<(SignedTransaction, Hash, Address)> {
     (0..n)
         .map(|i| {
             let hot = (i as u64 * u64::from(pct)) % 100 < u64::from(pct);
             let to = if hot { HOT } else { recipient(i) };
-            let tx = SignedTransaction {
-                tx: Transaction {
-                    chain_id: 1,
-                    nonce: 0,
-                    expires_at_height: u64::MAX,
-                    gas_limit: 100_000,
-                    signer: Signer {
-                        scheme: Scheme::Ed25519,
-                        public_key: vec![0; 32],
-                    },
-                    payload: Payload::Transfer { to, amount: 1 },
-                },
-                signature: vec![0; 64],
+            let tx = match token {
+                None => signed(0, 100_000, Payload::Transfer { to, amount: 1 }),
+                Some(t) => signed(0, 200_000, erc20::transfer(t, &to, 1)),
             };
             let hash = tx.hash(suite.hash());
             (tx, hash, sender(i))

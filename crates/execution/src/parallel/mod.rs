@@ -20,7 +20,7 @@ use crate::executor::{BlockOutcome, Executor};
 use crate::keys::StateKey;
 use crate::overlay::StateView;
 use keel_types::{Address, Hash, Payload, Receipt};
-use mv::{MvMemory, PrefixView, TrackedView};
+use mv::{MvMemory, PrefixView, Seen, TrackedView};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -51,7 +51,7 @@ struct Spec {
     /// Length of the committed prefix it read.
     snapshot: u32,
     /// Keys it read from that prefix.
-    reads: Vec<StateKey>,
+    reads: Vec<(StateKey, Seen)>,
     run: Result<TxRun, ExecutionError>,
 }
 
@@ -352,14 +352,16 @@ impl<'a, 'b> Segment<'a, 'b> {
         }
     }
 
-    /// The speculative run if nothing it read changed since its snapshot, else a re-execution
-    /// on the exact prefix.
+    /// The speculative run if every value it read is still the value at its position (all
+    /// before it are committed, so a key's newest version is that value): unwritten since the
+    /// snapshot, or rewritten with the same bytes (an EVM call rewrites the contract's account
+    /// unchanged); else a re-execution on the exact prefix.
     fn validated(&self, acc: &mut Acc, j: usize, spec: Spec) -> Result<TxRun, ExecutionError> {
-        let unchanged = |k: &StateKey| {
-            self.block
-                .mv
-                .last_writer(k)
-                .is_none_or(|w| w < spec.snapshot)
+        let mv = &self.block.mv;
+        let unchanged = |(k, seen): &(StateKey, Seen)| match mv.last_writer(k) {
+            None => true,
+            Some(w) if w < spec.snapshot => true,
+            Some(_) => mv.newest_is(k, seen),
         };
         match spec.run {
             Ok(run) if spec.reads.iter().all(unchanged) => Ok(run),

@@ -176,15 +176,63 @@ impl StateView for PrefixView<'_> {
     }
 }
 
-/// A [`PrefixView`] that records every key read (the read set validated at commit).
+/// Values up to this size are kept inline in the read set (accounts, holdings).
+const INLINE: usize = 40;
+
+/// A value a speculation read, kept to compare at commit.
+pub(crate) enum Seen {
+    Absent,
+    Inline(u8, [u8; INLINE]),
+    Heap(Vec<u8>),
+}
+
+impl Seen {
+    fn of(v: Option<&[u8]>) -> Seen {
+        match v {
+            None => Seen::Absent,
+            Some(b) if b.len() <= INLINE => {
+                let mut buf = [0u8; INLINE];
+                buf[..b.len()].copy_from_slice(b);
+                Seen::Inline(b.len() as u8, buf)
+            }
+            Some(b) => Seen::Heap(b.to_vec()),
+        }
+    }
+
+    fn matches(&self, v: Option<&[u8]>) -> bool {
+        match (self, v) {
+            (Seen::Absent, None) => true,
+            (Seen::Inline(n, buf), Some(b)) => &buf[..usize::from(*n)] == b,
+            (Seen::Heap(h), Some(b)) => h.as_slice() == b,
+            _ => false,
+        }
+    }
+}
+
+impl MvMemory {
+    /// Whether the newest version of `key` is `seen` (callers ensure it was written).
+    pub(crate) fn newest_is(&self, key: &StateKey, seen: &Seen) -> bool {
+        let shard = self
+            .shard(key)
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        shard
+            .get(key)
+            .is_some_and(|v| seen.matches(v.newest.1.as_deref()))
+    }
+}
+
+/// A [`PrefixView`] that records every key read and the value it gave (the read set
+/// validated at commit).
 pub(crate) struct TrackedView<'a> {
     pub(crate) prefix: PrefixView<'a>,
-    pub(crate) reads: std::cell::RefCell<Vec<StateKey>>,
+    pub(crate) reads: std::cell::RefCell<Vec<(StateKey, Seen)>>,
 }
 
 impl StateView for TrackedView<'_> {
     fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, ExecutionError> {
-        self.reads.borrow_mut().push(*key);
-        self.prefix.get(key)
+        let v = self.prefix.get(key)?;
+        self.reads.borrow_mut().push((*key, Seen::of(v.as_deref())));
+        Ok(v)
     }
 }
