@@ -1,6 +1,7 @@
 //! `keel bench`: throughput numbers printed as a table and a JSON line.
 
 mod bft;
+mod execute;
 mod network;
 
 use crate::CliError;
@@ -26,6 +27,9 @@ pub(crate) enum BenchCmd {
     /// N validator processes (`keel network up`) driven through JSON-RPC at an open-loop rate or
     /// a rate search: TPS, latency percentiles, view changes, CPU per node, per-stage breakdown.
     Network(network::NetworkArgs),
+    /// The execute stage alone, serial and parallel (ADR 0013): native transfers with a share
+    /// of them to one hot account; tx/s per thread count and the speed-up over one thread.
+    Execute(execute::ExecuteArgs),
 }
 
 #[derive(Args)]
@@ -64,6 +68,7 @@ pub(crate) fn run(c: BenchCmd) -> Result<(), CliError> {
         BenchCmd::Crypto(a) => crypto(a),
         BenchCmd::Bft(a) => bft::bft(a),
         BenchCmd::Network(a) => network::network(a),
+        BenchCmd::Execute(a) => execute::execute(a),
     }
 }
 

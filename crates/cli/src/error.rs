@@ -12,6 +12,9 @@ pub enum CliError {
     /// The ledger failed.
     #[error(transparent)]
     Ledger(#[from] keel_ledger::LedgerError),
+    /// Block execution failed (the execute benchmark).
+    #[error(transparent)]
+    Execution(#[from] keel_execution::ExecutionError),
     /// Could not reach the node.
     #[error("cannot reach {url}: {reason}")]
     Connect {

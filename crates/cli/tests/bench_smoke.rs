@@ -227,3 +227,58 @@ fn bench_solo_pipelined_overlaps_admission_and_commit() {
         );
     }
 }
+
+#[test]
+fn bench_execute_compares_thread_counts_and_prints_a_json_summary() {
+    let out = run_ok(&[
+        "bench",
+        "execute",
+        "--txs",
+        "300",
+        "--block-txs",
+        "100",
+        "--threads",
+        "1,2",
+        "--conflict",
+        "0,100",
+        "--repeat",
+        "1",
+    ]);
+    let v = last_json_line(&out);
+    assert_eq!(v["bench"], "execute", "{v}");
+    assert_eq!(v["txs"], 300, "{v}");
+    let rows = v["results"].as_array().expect("results");
+    // Two conflict levels × two thread counts; the run fails if the outcomes differ.
+    assert_eq!(rows.len(), 4, "{v}");
+    for r in rows {
+        for k in ["conflict_pct", "threads", "tps", "ratio"] {
+            assert_number(r, k);
+        }
+    }
+    assert_eq!(
+        rows[0]["ratio"], 1.0,
+        "the first thread count is the baseline: {v}"
+    );
+}
+
+#[test]
+fn bench_execute_runs_the_erc20_workload() {
+    let out = run_ok(&[
+        "bench",
+        "execute",
+        "--workload",
+        "erc20",
+        "--txs",
+        "40",
+        "--block-txs",
+        "20",
+        "--threads",
+        "1,2",
+        "--conflict",
+        "10",
+        "--repeat",
+        "1",
+    ]);
+    let v = last_json_line(&out);
+    assert_eq!(v["results"].as_array().map(Vec::len), Some(2), "{v}");
+}

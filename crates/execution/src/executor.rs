@@ -6,6 +6,7 @@ use crate::context::{BlockContext, ChainParams, TxInput};
 use crate::keys::{self, StateKey};
 use crate::modules::{Applied, Call, ModResult, TxError, assets, evidence, governance, nft, token};
 use crate::overlay::{Overlay, StateView};
+use crate::parallel::TxRun;
 use crate::{EvmHook, ExecutionError};
 use keel_crypto::HashAlgorithm;
 use keel_types::{Address, ExecErrorCode, Hash, Payload, Receipt, TxStatus, codec};
@@ -28,12 +29,30 @@ pub struct BlockOutcome {
 pub struct Executor {
     params: ChainParams,
     evm: Option<&'static dyn EvmHook>,
+    /// Execution threads; 1 = serial (ADR 0013).
+    threads: usize,
 }
 
 impl Executor {
     /// New executor for a chain.
     pub fn new(params: ChainParams) -> Self {
-        Executor { params, evm: None }
+        Executor {
+            params,
+            evm: None,
+            threads: 1,
+        }
+    }
+
+    /// Execute blocks with `threads` threads (optimistic parallel execution, ADR 0013); 1 (the
+    /// default, and what 0 means) is serial execution. The outcome is the same either way.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// Execution threads (1 = serial).
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// Install the EVM (without it, EVM payloads fail with `EVM_HALTED`).
@@ -63,18 +82,27 @@ impl Executor {
         self.params.suite.hash()
     }
 
-    /// Execute `txs` in order on top of `view`.
+    /// Execute `txs` in order on top of `view`: serially, or with [`Executor::with_threads`]
+    /// threads in parallel, with the same outcome.
     pub fn execute_block(
         &self,
-        view: &dyn StateView,
+        view: &(dyn StateView + Sync),
         ctx: BlockContext,
         txs: &[TxInput<'_>],
     ) -> Result<BlockOutcome, ExecutionError> {
+        if self.threads > 1 && txs.len() > 1 && u32::try_from(txs.len()).is_ok() {
+            let this = Executor {
+                params: self.params_on(view)?,
+                ..*self
+            };
+            return crate::parallel::execute(&this, view, ctx, txs, self.threads);
+        }
         let mut ov = Overlay::new(view);
         let mut out = BlockOutcome::default();
         let this = Executor {
             params: self.params_on(&ov)?,
             evm: self.evm,
+            threads: 1,
         };
         for input in txs {
             let receipt = this.execute_tx(&mut ov, ctx, input, &mut out.new_evidence)?;
@@ -83,6 +111,24 @@ impl Executor {
         }
         out.changes = ov.into_changes();
         Ok(out)
+    }
+
+    /// Execute one transaction alone on `view` (the state before it): its receipt, writes and
+    /// evidence record, as serial execution would produce them.
+    pub(crate) fn run_tx(
+        &self,
+        view: &dyn StateView,
+        ctx: BlockContext,
+        input: &TxInput<'_>,
+    ) -> Result<TxRun, ExecutionError> {
+        let mut ov = Overlay::new(view);
+        let mut evidence = Vec::new();
+        let receipt = self.execute_tx(&mut ov, ctx, input, &mut evidence)?;
+        Ok(TxRun {
+            receipt,
+            writes: ov.into_changes(),
+            evidence,
+        })
     }
 
     fn execute_tx(

@@ -35,6 +35,7 @@ mod executor;
 pub mod keys;
 mod modules;
 mod overlay;
+mod parallel;
 
 pub use context::{BlockContext, ChainParams, TxInput};
 pub use error::ExecutionError;

@@ -73,6 +73,8 @@ pub struct Ledger {
     pub(crate) state: StateTree,
     pub(crate) mempool: Mempool,
     pub(crate) executor: Executor,
+    /// Threads that execute a block (1 = serial; ADR 0013), see [`Ledger::set_exec_threads`].
+    pub(crate) exec_threads: std::sync::atomic::AtomicUsize,
     /// The address of the host's key (a validator's or an observer's).
     pub(crate) validator: Address,
     pub(crate) validators: Vec<(Address, Scheme, Vec<u8>)>,
@@ -158,6 +160,7 @@ impl Ledger {
             state,
             mempool: Mempool::new(mempool_cfg),
             executor,
+            exec_threads: std::sync::atomic::AtomicUsize::new(1),
             validator,
             validators,
             genesis_hash,

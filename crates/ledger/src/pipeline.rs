@@ -121,6 +121,18 @@ impl Ledger {
         }
     }
 
+    /// Execute blocks with `threads` threads (optimistic parallel execution, ADR 0013); 1, the
+    /// default, is serial. Blocks, receipts and state are the same for any value.
+    pub fn set_exec_threads(&self, threads: usize) {
+        self.exec_threads
+            .store(threads.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Threads that execute a block (1 = serial).
+    pub fn exec_threads(&self) -> usize {
+        self.exec_threads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Execute `txs` as the next block after `pending` (or the committed head). `txs` must be
     /// verified; void transactions (wrong nonce, expired) make this fail, because a proposer
     /// must not include them.
@@ -219,7 +231,9 @@ impl Ledger {
             height,
             timestamp_ms,
         };
-        Ok(self.executor.execute_block(&view, ctx, &inputs)?)
+        let threads = self.exec_threads.load(std::sync::atomic::Ordering::Relaxed);
+        let executor = self.executor.with_threads(threads);
+        Ok(executor.execute_block(&view, ctx, &inputs)?)
     }
 
     /// Validate a block proposed on top of `pending` (or the committed head): header fields,

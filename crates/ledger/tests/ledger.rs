@@ -143,3 +143,29 @@ fn the_ledger_depends_on_no_host_crate() {
         );
     }
 }
+
+#[test]
+fn a_block_executed_in_parallel_validates_on_a_serial_ledger() {
+    let v = KeyPair::from_seed(SUITE.signature_scheme(), &[1; 32]);
+    let alice = KeyPair::from_seed(SUITE.signature_scheme(), &[2; 32]);
+    let g = genesis(&v, &alice);
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let parallel = open(&g, address(&v), d1.path()).unwrap();
+    parallel.set_exec_threads(4);
+    assert_eq!(parallel.exec_threads(), 4);
+    let serial = open(&g, address(&v), d2.path()).unwrap();
+    assert_eq!(serial.exec_threads(), 1);
+    let txs: Vec<Vec<u8>> = (0..40).map(|n| transfer(&alice, n)).collect();
+    for r in parallel.submit(&txs) {
+        r.unwrap();
+    }
+    let block = parallel
+        .produce_block(&v, 2_000, 100, false)
+        .unwrap()
+        .unwrap();
+    assert_eq!(block.transactions.len(), 40);
+    // The serial ledger re-executes it and compares every root (state, receipts).
+    let executed = serial.validate_block(&block, &[], 3_000).unwrap();
+    assert_eq!(executed.block.header, block.header);
+    assert_eq!(parallel.account(&Address([7; 20])).unwrap().balance, 200);
+}

@@ -102,6 +102,10 @@ pub struct NodeConfig {
     /// Most pending transactions.
     #[serde(default = "default_mempool_txs")]
     pub mempool_max_txs: usize,
+    /// Threads that execute a block (optimistic parallel execution, ADR 0013); 1 = serial.
+    /// Default: the available cores, at most 4. Blocks are the same for any value.
+    #[serde(default = "default_exec_threads")]
+    pub execution_threads: usize,
     /// Block production.
     #[serde(default)]
     pub producer: ProducerConfig,
@@ -202,6 +206,13 @@ fn default_rpc_body() -> usize {
 fn default_mempool_txs() -> usize {
     200_000
 }
+/// The available cores, at most 4 (the default `execution_threads`).
+pub fn default_exec_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(1)
+        .min(4)
+}
 fn default_cache() -> u64 {
     256
 }
@@ -217,6 +228,7 @@ impl NodeConfig {
             rpc_max_body_bytes: default_rpc_body(),
             rpc: RpcLimits::default(),
             mempool_max_txs: default_mempool_txs(),
+            execution_threads: default_exec_threads(),
             producer: ProducerConfig::default(),
             storage_cache_mib: default_cache(),
             p2p: None,

@@ -32,6 +32,8 @@ pub struct LaunchConfig {
     pub store: StoreOptions,
     /// Mempool limits (chain id, suite and gas price are taken from genesis).
     pub mempool: MempoolConfig,
+    /// Threads that execute a block (1 = serial; ADR 0013).
+    pub exec_threads: usize,
     /// Solo producer or BFT.
     pub engine: EngineConfig,
 }
@@ -117,6 +119,7 @@ impl LaunchConfig {
                 cache_size_bytes: cfg.storage_cache_mib * 1024 * 1024,
             },
             mempool,
+            exec_threads: cfg.execution_threads,
             engine,
         })
     }
@@ -174,6 +177,7 @@ impl BftConfig {
 pub async fn launch(cfg: LaunchConfig) -> Result<Running, NodeError> {
     let key = cfg.key.clone();
     let node = Node::open_with(cfg.genesis, cfg.key, &cfg.data_dir, cfg.store, cfg.mempool)?;
+    node.ledger().set_exec_threads(cfg.exec_threads);
     let engine = match cfg.engine {
         EngineConfig::Solo(p) => Engine::Solo(Producer::spawn(node.clone(), p)),
         EngineConfig::Bft(b) => start_bft(&node, key, b).await?,

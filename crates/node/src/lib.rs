@@ -20,7 +20,7 @@ pub mod producer;
 
 pub use config::{
     CertConfig, DEFAULT_EXPIRY_WARNING_DAYS, NodeConfig, P2pConfig, PeerConfig, ProducerConfig,
-    RpcLimits,
+    RpcLimits, default_exec_threads,
 };
 pub use error::NodeError;
 pub use host::Node;

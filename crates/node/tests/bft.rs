@@ -133,6 +133,7 @@ impl Cluster {
             data_dir: self.dirs[i].path().to_path_buf(),
             store: StoreOptions::default(),
             mempool: MempoolConfig::new(CHAIN, SUITE, 0),
+            exec_threads: 2,
             engine: EngineConfig::Bft(BftConfig {
                 network: NetworkConfig::new(listen, self.peers.clone()),
                 driver,

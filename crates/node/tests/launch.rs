@@ -51,6 +51,7 @@ fn solo_launch_commits_submitted_transactions_and_stops() {
             data_dir: dir.path().to_path_buf(),
             store: StoreOptions::default(),
             mempool: MempoolConfig::new(CHAIN, SUITE, 0),
+            exec_threads: 2,
             engine: EngineConfig::Solo(ProducerConfig {
                 block_interval_ms: 10,
                 ..ProducerConfig::default()

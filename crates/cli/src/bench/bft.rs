@@ -39,6 +39,9 @@ pub(crate) struct BftArgs {
     /// Busy block interval, ms (while a full block is pending).
     #[arg(long, default_value_t = 10)]
     busy_block_interval_ms: u64,
+    /// Threads that execute each block (1 = serial; ADR 0013).
+    #[arg(long, default_value_t = 1)]
+    exec_threads: usize,
     /// Every n-th transaction is sampled for latency.
     #[arg(long, default_value_t = 10)]
     sample_every: usize,
@@ -103,6 +106,7 @@ pub(crate) fn bft(a: BftArgs) -> Result<(), CliError> {
             data_dir: base.join(format!("v{i}")),
             store: StoreOptions::default(),
             mempool,
+            exec_threads: a.exec_threads,
             engine: EngineConfig::Bft(BftConfig {
                 network: NetworkConfig::new(sockets[i], peers.clone()),
                 driver,

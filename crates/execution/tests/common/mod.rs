@@ -105,6 +105,11 @@ impl Chain {
         (out.receipts[0].clone(), hash, out)
     }
 
+    /// The next nonce of `who` (as this chain's transactions used them).
+    pub fn next_nonce(&self, who: Address) -> u64 {
+        self.nonces.get(&who).copied().unwrap_or_default()
+    }
+
     /// Execute an asset operation; returns its receipt.
     pub fn asset(&mut self, sender: u8, op: AssetOp) -> Receipt {
         self.exec(addr(sender), Payload::Asset(op)).0
