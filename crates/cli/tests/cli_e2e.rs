@@ -121,6 +121,20 @@ fn did_end_to_end(scheme: &str, key: &Path, url: &str) {
     );
     assert_eq!(doc["didDocument"]["authentication"], json!([]));
     assert_eq!(doc["didDocumentMetadata"]["versionId"], "1");
+    // The document's proof bundle verifies offline.
+    let bundle = key.with_file_name("did-proof.json");
+    run_ok(&[
+        "proof",
+        "get",
+        "--did",
+        &did,
+        "--out",
+        p(&bundle),
+        "--rpc",
+        url,
+    ]);
+    let out = run_ok(&["proof", "verify", p(&bundle)]);
+    assert!(out.contains("OK"), "{out}");
     run_ok(&["did", "deactivate", &did, "--key", p(key), "--rpc", url]);
     let doc = json_tail(&run_ok(&["did", "resolve", &did, "--rpc", url]));
     assert_eq!(doc["didDocumentMetadata"]["deactivated"], true);
