@@ -91,6 +91,7 @@ pub(crate) fn result(chain_id: u64, d: &DidDocument) -> Value {
             "updatedHeight": d.updated_height,
             "versionId": d.version.to_string(),
             "deactivated": d.deactivated,
+            "keelControllers": d.controllers.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
         },
     })
 }
@@ -98,7 +99,6 @@ pub(crate) fn result(chain_id: u64, d: &DidDocument) -> Value {
 /// The DID document (JSON-LD).
 fn document(chain_id: u64, d: &DidDocument) -> Value {
     let did = did_string(chain_id, &d.id);
-    let controllers: Vec<String> = d.controllers.iter().map(|a| a.to_string()).collect();
     let refs = |pick: fn(&DidMethod) -> bool| -> Vec<String> {
         d.methods
             .iter()
@@ -121,7 +121,9 @@ fn document(chain_id: u64, d: &DidDocument) -> Value {
     json!({
         "@context": [DID_CONTEXT],
         "id": did,
-        "controller": controllers,
+        // DID Core wants DIDs here; the Keel accounts that control it are in the metadata
+        // (`keelControllers`), and the DID is its own controller for resolvers.
+        "controller": did,
         "verificationMethod": methods,
         "authentication": refs(|m| m.authentication),
         "assertionMethod": refs(|m| m.assertion),
@@ -129,8 +131,7 @@ fn document(chain_id: u64, d: &DidDocument) -> Value {
     })
 }
 
-/// A verification method: the controller is the DID itself (its controllers are Keel
-/// accounts, listed under `controller` of the document).
+/// A verification method: its controller is the DID itself.
 fn method(did: &str, m: &DidMethod) -> Value {
     json!({
         "id": format!("{did}#{}", m.fragment),

@@ -151,8 +151,9 @@ fn a_did_resolves_to_a_w3c_resolution_result_through_its_life() {
     assert_eq!(d["@context"], json!(["https://www.w3.org/ns/did/v1"]));
     assert_eq!(d["id"], did);
     let alice = keel_crypto::address_of(Scheme::Ed25519, &h.alice.public_key(), Suite::Intl.hash());
+    assert_eq!(d["controller"], did.as_str());
     assert_eq!(
-        d["controller"],
+        r["didDocumentMetadata"]["keelControllers"],
         json!([Address(alice.unwrap()).to_string()])
     );
     let vm = d["verificationMethod"].as_array().unwrap();
