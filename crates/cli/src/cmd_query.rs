@@ -309,6 +309,9 @@ pub(crate) enum ProofCmd {
         /// Prove an evidence record (by id).
         #[arg(long)]
         evidence: Option<Hash>,
+        /// Prove a DID document (`did:keel:<chain>:<id>`, docs/did.md).
+        #[arg(long, conflicts_with_all = ["account", "evidence"])]
+        did: Option<String>,
         /// Block height (default: latest).
         #[arg(long)]
         height: Option<u64>,
@@ -333,16 +336,18 @@ pub(crate) fn proof(c: ProofCmd) -> Result<(), CliError> {
         ProofCmd::Get {
             account,
             evidence,
+            did,
             height,
             out,
             rpc,
         } => {
-            let spec = match (account, evidence) {
-                (Some(a), None) => json!({ "account": a }),
-                (None, Some(id)) => json!({ "evidence": id }),
+            let spec = match (account, evidence, did) {
+                (Some(a), None, None) => json!({ "account": a }),
+                (None, Some(id), None) => json!({ "evidence": id }),
+                (None, None, Some(d)) => json!({ "did": d }),
                 _ => {
                     return Err(CliError::Usage(
-                        "give exactly one of --account or --evidence".into(),
+                        "give exactly one of --account, --evidence or --did".into(),
                     ));
                 }
             };

@@ -4,6 +4,7 @@ mod bench;
 mod client;
 mod cmd_ca;
 mod cmd_chain;
+mod cmd_did;
 mod cmd_gov;
 mod cmd_network;
 mod cmd_query;
@@ -58,6 +59,10 @@ enum Cmd {
     /// Inspect or verify certificates (verify exits 0 if valid, 3 if not).
     #[command(subcommand)]
     Cert(cmd_ca::CertCmd),
+    /// did:keel DIDs: create, update (key rotation, controllers, services), deactivate,
+    /// resolve (docs/did.md).
+    #[command(subcommand)]
+    Did(cmd_did::DidCmd),
     /// On-chain governance: members, proposals, votes, permissions (ADR 0011).
     #[command(subcommand)]
     Gov(cmd_gov::GovCmd),
@@ -88,6 +93,7 @@ fn main() {
         Cmd::Proof(c) => cmd_query::proof(c),
         Cmd::Ca(c) => cmd_ca::ca(c),
         Cmd::Cert(c) => cmd_ca::cert(c),
+        Cmd::Did(c) => cmd_did::run(c),
         Cmd::Gov(c) => cmd_gov::run(c),
         Cmd::Bench(c) => bench::run(c),
     };

@@ -75,6 +75,81 @@ fn tamper_field(src: &Path, dst: &Path, key: &str) {
     std::fs::write(dst, serde_json::to_string_pretty(&v).unwrap()).unwrap();
 }
 
+/// `keel did create|resolve|update|deactivate` with `key` (a funded account) as controller.
+fn did_end_to_end(scheme: &str, key: &Path, url: &str) {
+    let sc = keel_crypto::Scheme::ALL
+        .into_iter()
+        .find(|s| s.name() == scheme)
+        .unwrap();
+    let pk = |seed: u8| hex::encode(keel_crypto::KeyPair::from_seed(sc, &[seed; 32]).public_key());
+    let out = run_ok(&[
+        "did",
+        "create",
+        "--method",
+        &format!("key-1:{scheme}:{}", pk(9)),
+        "--service",
+        "hub:LinkedDomains:https://example.org",
+        "--key",
+        p(key),
+        "--rpc",
+        url,
+    ]);
+    let did = out.trim().to_string();
+    assert!(did.starts_with("did:keel:"), "{out}");
+    let doc = json_tail(&run_ok(&["did", "resolve", &did, "--rpc", url]));
+    assert_eq!(doc["didDocument"]["id"], did.as_str(), "{doc}");
+    assert_eq!(
+        doc["didDocument"]["verificationMethod"][0]["id"],
+        format!("{did}#key-1")
+    );
+    // Key rotation.
+    let rotate = format!("key-2:{scheme}:{}:assert", pk(10));
+    let args = [
+        "did",
+        "update",
+        &did,
+        "--add-method",
+        &rotate,
+        "--remove-method",
+        "key-1",
+    ];
+    run_ok(&[&args[..], &["--key", p(key), "--rpc", url]].concat());
+    let doc = json_tail(&run_ok(&["did", "resolve", &did, "--rpc", url]));
+    assert_eq!(
+        doc["didDocument"]["assertionMethod"],
+        json!([format!("{did}#key-2")])
+    );
+    assert_eq!(doc["didDocument"]["authentication"], json!([]));
+    assert_eq!(doc["didDocumentMetadata"]["versionId"], "1");
+    // The document's proof bundle verifies offline.
+    let bundle = key.with_file_name("did-proof.json");
+    run_ok(&[
+        "proof",
+        "get",
+        "--did",
+        &did,
+        "--out",
+        p(&bundle),
+        "--rpc",
+        url,
+    ]);
+    let out = run_ok(&["proof", "verify", p(&bundle)]);
+    assert!(out.contains("OK"), "{out}");
+    run_ok(&["did", "deactivate", &did, "--key", p(key), "--rpc", url]);
+    let doc = json_tail(&run_ok(&["did", "resolve", &did, "--rpc", url]));
+    assert_eq!(doc["didDocumentMetadata"]["deactivated"], true);
+    expect_exit(
+        &["did", "deactivate", &did, "--key", p(key), "--rpc", url],
+        2,
+        &["DID_DEACTIVATED"],
+    );
+    expect_exit(
+        &["did", "resolve", "did:keel:1:zz", "--rpc", url],
+        2,
+        &["invalidDid"],
+    );
+}
+
 fn cli_end_to_end(suite: &str, scheme: &str, content_alg: &str) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("chain");
@@ -275,6 +350,8 @@ fn cli_end_to_end(suite: &str, scheme: &str, content_alg: &str) {
     assert_eq!(list[0]["id"].as_str(), Some(record_id.as_str()), "{out}");
     let out = run_ok(&["evidence", "list", &addr0, "--rpc", &url]);
     assert_eq!(json_tail(&out), json!([]), "{out}");
+
+    did_end_to_end(scheme, &acct1, &url);
 
     // proof get / verify, tampered bundles and a wrong trusted header hash.
     let bundle = tmp.path().join("proof.json");

@@ -4,7 +4,9 @@
 
 use crate::context::{BlockContext, ChainParams, TxInput};
 use crate::keys::{self, StateKey};
-use crate::modules::{Applied, Call, ModResult, TxError, assets, evidence, governance, nft, token};
+use crate::modules::{
+    Applied, Call, ModResult, TxError, assets, did, evidence, governance, nft, token,
+};
 use crate::overlay::{Overlay, StateView};
 use crate::parallel::TxRun;
 use crate::{EvmHook, ExecutionError};
@@ -271,6 +273,7 @@ impl Executor {
             Payload::EvidencePut(e) => evidence::put(ov, &call, e),
             Payload::Asset(op) => assets::apply(ov, &call, op),
             Payload::Nft(op) => nft::apply(ov, &call, op),
+            Payload::Did(op) => did::apply(ov, &call, op),
             // Routed to `execute_evm` before reaching here.
             Payload::EvmCall { .. } | Payload::Ethereum { .. } => Err(TxError::Refused(
                 ExecErrorCode::EvmHalted,

@@ -105,3 +105,8 @@ pub fn nft_owner(alg: HashAlgorithm, collection: &Hash, token: u64) -> StateKey 
 pub fn nft_approved(alg: HashAlgorithm, collection: &Hash, token: u64) -> StateKey {
     alg.digest_parts(&[b"keel/nft/appr/v1", &collection.0, &token.to_be_bytes()])
 }
+
+/// Key of a DID document: `H("keel/did/doc/v1" || 16-byte DID id)` -> `did::DidDocument`.
+pub fn did(alg: HashAlgorithm, id: &keel_types::DidId) -> StateKey {
+    alg.digest_parts(&[b"keel/did/doc/v1", id])
+}

@@ -42,6 +42,7 @@ pub use error::ExecutionError;
 pub use evm::{EvmHook, EvmOutcome};
 pub use executor::{BlockOutcome, Executor};
 pub use modules::assets;
+pub use modules::did;
 pub use modules::evidence::EvidenceRecord;
 pub use modules::face;
 pub use modules::governance;

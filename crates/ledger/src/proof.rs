@@ -28,6 +28,8 @@ pub enum ProofKind {
     NftToken(Hash, u64),
     /// A token's owner, burned flag and provenance count (`keel_execution::nft::TokenState`).
     NftOwner(Hash, u64),
+    /// A DID document (`keel_execution::did::DidDocument`) by its 16-byte id.
+    Did(keel_types::DidId),
 }
 
 /// A self-contained proof bundle: verifiable offline with [`ProofResponse::verify`].
@@ -174,6 +176,7 @@ impl Ledger {
             ProofKind::NftCollection(id) => keys::nft_collection(alg, &id),
             ProofKind::NftToken(id, token) => keys::nft_token(alg, &id, token),
             ProofKind::NftOwner(id, token) => keys::nft_owner(alg, &id, token),
+            ProofKind::Did(id) => keys::did(alg, &id),
         };
         let (value, proof) = self.state.prove(&key, height)?;
         Ok(Some(ProofResponse {

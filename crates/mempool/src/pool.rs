@@ -411,7 +411,11 @@ impl Mempool {
         let fee = u128::from(tx.tx.gas_limit).saturating_mul(gas_price);
         let amount = match &tx.tx.payload {
             Payload::Transfer { amount, .. } => *amount,
-            Payload::EvidencePut(_) | Payload::Gov(_) | Payload::Asset(_) | Payload::Nft(_) => 0,
+            Payload::EvidencePut(_)
+            | Payload::Gov(_)
+            | Payload::Asset(_)
+            | Payload::Nft(_)
+            | Payload::Did(_) => 0,
             Payload::EvmCall { .. } | Payload::Ethereum { .. } => crate::evm::value(tx),
         };
         fee.saturating_add(amount)

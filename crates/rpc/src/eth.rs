@@ -328,7 +328,11 @@ fn tx_view(node: &Node, t: &SignedTransaction) -> TxView {
             input: vec![],
             eth: None,
         },
-        Payload::EvidencePut(_) | Payload::Gov(_) | Payload::Asset(_) | Payload::Nft(_) => TxView {
+        Payload::EvidencePut(_)
+        | Payload::Gov(_)
+        | Payload::Asset(_)
+        | Payload::Nft(_)
+        | Payload::Did(_) => TxView {
             from,
             to: None,
             value: 0,

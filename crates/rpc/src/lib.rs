@@ -9,6 +9,7 @@
 
 mod certs;
 mod conn;
+mod did;
 mod error;
 pub mod eth;
 mod explorer;

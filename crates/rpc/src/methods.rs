@@ -27,6 +27,7 @@ pub const METHODS: &[&str] = &[
     "keel_getProposal",
     "keel_listProposals",
     "keel_getPermissions",
+    "keel_resolveDid",
 ];
 
 struct Params<'a> {
@@ -233,7 +234,7 @@ pub(crate) fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Valu
         }
         "keel_getProof" => {
             p.max_arity(2)?;
-            let what = "{\"account\": addr} | {\"evidence\": id} | {\"contentHash\": h, \"hashAlg\": \"sm3\"|\"sha256\"}";
+            let what = "{\"account\": addr} | {\"evidence\": id} | {\"contentHash\": h, \"hashAlg\": \"sm3\"|\"sha256\"} | {\"did\": \"did:keel:…\"}";
             let spec = p
                 .required(0, what)?
                 .as_object()
@@ -243,6 +244,12 @@ pub(crate) fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Valu
                 ProofKind::Account(a.parse().map_err(|_| p.bad(0, what))?)
             } else if let Some(id) = field("evidence") {
                 ProofKind::Evidence(id.parse().map_err(|_| p.bad(0, what))?)
+            } else if let Some(did) = field("did") {
+                let (chain, id) = crate::did::parse_did(did).ok_or_else(|| p.bad(0, what))?;
+                if chain != node.genesis().chain_id {
+                    return Err(p.bad(0, what));
+                }
+                ProofKind::Did(id)
             } else if let (Some(h), Some(a)) = (field("contentHash"), field("hashAlg")) {
                 let calg = ContentHashAlg::from_name(a).ok_or_else(|| p.bad(0, what))?;
                 ProofKind::EvidenceHash(calg, h.parse().map_err(|_| p.bad(0, what))?)
@@ -278,6 +285,7 @@ pub(crate) fn dispatch(node: &Node, method: &str, params: &Value) -> Result<Valu
                 "pendingTxs": node.mempool().len(),
             }))
         }
+        "keel_resolveDid" => crate::did::resolve(node, params),
         m if crate::gov::GOV_METHODS.contains(&m) => crate::gov::dispatch(node, m, params),
         _ => crate::explorer::dispatch(node, method, params)
             .unwrap_or_else(|| Err(RpcError::method_not_found(method))),

@@ -134,6 +134,11 @@ pub(crate) fn tx(
         }),
         Payload::Asset(op) => asset_payload(op),
         Payload::Nft(op) => nft_payload(op),
+        Payload::Did(op) => json!({
+            "type": "did",
+            "op": op.name(),
+            "id": crate::did::op_id(op).map(hex::encode),
+        }),
     };
     json!({
         "hash": hash,

@@ -99,6 +99,13 @@ fn rpc_doc_lists_every_method_and_error() {
         ExecErrorCode::AssetAllowanceExceeded,
         ExecErrorCode::AssetInsufficientBalance,
         ExecErrorCode::AssetInvalid,
+        ExecErrorCode::DidExists,
+        ExecErrorCode::DidUnknown,
+        ExecErrorCode::DidNotController,
+        ExecErrorCode::DidDeactivated,
+        ExecErrorCode::DidInvalid,
+        ExecErrorCode::DidStale,
+        ExecErrorCode::DidLimit,
     ] {
         let row = format!("| {} | `{}` |", c.code(), c.name());
         assert!(doc.contains(&row), "docs/rpc.md lacks the row {row}");

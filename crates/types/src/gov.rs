@@ -89,11 +89,13 @@ pub enum Operation {
     NftMint = 9,
     /// An owner moves an NFT: transfer, approve, burn (module `nft`).
     NftTransfer = 10,
+    /// Creating, updating or deactivating a DID (module `did`).
+    Did = 11,
 }
 
 impl Operation {
     /// Every operation.
-    pub const ALL: [Operation; 10] = [
+    pub const ALL: [Operation; 11] = [
         Operation::Transfer,
         Operation::EvidencePut,
         Operation::DeployContract,
@@ -104,6 +106,7 @@ impl Operation {
         Operation::NftIssue,
         Operation::NftMint,
         Operation::NftTransfer,
+        Operation::Did,
     ];
 
     /// Stable lower-case name.
@@ -119,6 +122,7 @@ impl Operation {
             Operation::NftIssue => "nft_issue",
             Operation::NftMint => "nft_mint",
             Operation::NftTransfer => "nft_transfer",
+            Operation::Did => "did",
         }
     }
 
@@ -381,6 +385,7 @@ pub fn operation_of(payload: &crate::Payload) -> Option<Operation> {
         crate::Payload::Gov(_) => None,
         crate::Payload::Asset(op) => Some(op.operation()),
         crate::Payload::Nft(op) => Some(op.operation()),
+        crate::Payload::Did(_) => Some(Operation::Did),
         crate::Payload::EvmCall { to: None, .. } => Some(Operation::DeployContract),
         crate::Payload::EvmCall { to: Some(_), .. } => Some(Operation::CallContract),
         // A malformed envelope never verifies; treat it as the stricter operation.

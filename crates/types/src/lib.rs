@@ -13,6 +13,7 @@
 //! * [`Receipt`]: outcome of one transaction, including failures with a precise [`ExecErrorCode`].
 //! * [`AssetOp`]: native fungible asset operations and their field limits.
 //! * [`NftOp`]: native non-fungible asset operations and their field limits.
+//! * [`DidOp`]: did:keel document operations and their field limits.
 //! * [`merkle`]: the RFC 6962 binary Merkle tree used for the tx and receipt roots.
 
 pub mod codec;
@@ -21,6 +22,7 @@ pub mod merkle;
 
 mod asset;
 mod block;
+mod did;
 mod gov;
 mod nft;
 mod primitives;
@@ -33,6 +35,11 @@ pub use asset::{
 };
 pub use block::{Block, CommitCertificate, CommitSignature, Header};
 pub use codec::CodecError;
+pub use did::{
+    DidChange, DidId, DidMethod, DidOp, DidService, GAS_DID_CREATE, GAS_DID_OP, MAX_DID_CHANGES,
+    MAX_DID_CONTROLLERS, MAX_DID_ENDPOINT_BYTES, MAX_DID_FRAGMENT_BYTES, MAX_DID_METHODS,
+    MAX_DID_SERVICE_TYPE_BYTES, MAX_DID_SERVICES, check_fragment,
+};
 pub use gov::{
     ChainParam, GAS_GOV, GovAction, GovPayload, MAX_GOV_NAME_BYTES, MAX_P2P_ADDR_BYTES,
     MAX_POLICY_ADDRESSES, MAX_PROPOSAL_TTL_BLOCKS, OpPolicy, Operation, Role, ValidatorInfo,

@@ -91,6 +91,21 @@ pub enum ExecErrorCode {
     NftEvidenceUnknown = 48,
     /// The NFT operation is invalid (field limits).
     NftInvalid = 49,
+    /// A DID with this id already exists (or existed: ids are never reused).
+    DidExists = 50,
+    /// No DID with this id.
+    DidUnknown = 51,
+    /// The sender is not a controller of the DID.
+    DidNotController = 52,
+    /// The DID is deactivated; it can no longer change.
+    DidDeactivated = 53,
+    /// The DID operation is invalid (field limits, duplicate or unknown fragment, removing the
+    /// last controller, ...).
+    DidInvalid = 54,
+    /// The update names a document version that is not the current one.
+    DidStale = 55,
+    /// The document would exceed a limit (methods, services or controllers).
+    DidLimit = 56,
 }
 
 impl ExecErrorCode {
@@ -137,6 +152,13 @@ impl ExecErrorCode {
             ExecErrorCode::NftBurned => "NFT_BURNED",
             ExecErrorCode::NftEvidenceUnknown => "NFT_EVIDENCE_UNKNOWN",
             ExecErrorCode::NftInvalid => "NFT_INVALID",
+            ExecErrorCode::DidExists => "DID_EXISTS",
+            ExecErrorCode::DidUnknown => "DID_UNKNOWN",
+            ExecErrorCode::DidNotController => "DID_NOT_CONTROLLER",
+            ExecErrorCode::DidDeactivated => "DID_DEACTIVATED",
+            ExecErrorCode::DidInvalid => "DID_INVALID",
+            ExecErrorCode::DidStale => "DID_STALE",
+            ExecErrorCode::DidLimit => "DID_LIMIT",
         }
     }
 }

@@ -153,6 +153,8 @@ pub enum Payload {
     Asset(crate::asset::AssetOp),
     /// A native non-fungible asset operation (issue 15; `docs/assets.md`).
     Nft(crate::nft::NftOp),
+    /// A did:keel operation (issue 15; `docs/did.md`).
+    Did(crate::did::DidOp),
 }
 
 impl Payload {
@@ -249,6 +251,7 @@ impl Transaction {
             Payload::Gov(_) => crate::gov::GAS_GOV,
             Payload::Asset(op) => op.gas(),
             Payload::Nft(op) => op.gas(),
+            Payload::Did(op) => op.gas(),
             // The EVM charges the real intrinsic gas; this is the floor of every EVM tx.
             Payload::EvmCall { .. } | Payload::Ethereum { .. } => GAS_TRANSFER,
         }
@@ -369,6 +372,10 @@ impl SignedTransaction {
                 .map_err(|(field, reason)| TxCheckError::InvalidField { field, reason })?;
         }
         if let Payload::Nft(op) = &tx.payload {
+            op.check()
+                .map_err(|(field, reason)| TxCheckError::InvalidField { field, reason })?;
+        }
+        if let Payload::Did(op) = &tx.payload {
             op.check()
                 .map_err(|(field, reason)| TxCheckError::InvalidField { field, reason })?;
         }

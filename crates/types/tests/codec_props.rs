@@ -220,8 +220,67 @@ fn arb_nft_op() -> impl Strategy<Value = NftOp> {
         (h(), t()).prop_map(|(collection, token)| NftOp::Burn { collection, token }),
     ]
 }
+fn arb_did_method() -> impl Strategy<Value = DidMethod> {
+    (
+        "[a-z0-9-]{1,12}",
+        arb_signer(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(fragment, key, authentication, assertion)| DidMethod {
+            fragment,
+            key,
+            authentication,
+            assertion,
+        })
+}
+fn arb_did_service() -> impl Strategy<Value = DidService> {
+    ("[a-z0-9-]{1,12}", "[A-Za-z]{1,16}", ".{0,30}").prop_map(|(fragment, kind, endpoint)| {
+        DidService {
+            fragment,
+            kind,
+            endpoint,
+        }
+    })
+}
+fn arb_did_change() -> impl Strategy<Value = DidChange> {
+    prop_oneof![
+        arb_did_method().prop_map(DidChange::AddMethod),
+        ".{0,12}".prop_map(DidChange::RemoveMethod),
+        arb_address().prop_map(DidChange::AddController),
+        arb_address().prop_map(DidChange::RemoveController),
+        arb_did_service().prop_map(DidChange::AddService),
+        ".{0,12}".prop_map(DidChange::RemoveService),
+    ]
+}
+fn arb_did_op() -> impl Strategy<Value = DidOp> {
+    use proptest::collection::vec;
+    prop_oneof![
+        (
+            proptest::option::of(any::<[u8; 16]>()),
+            vec(arb_did_method(), 0..3),
+            vec(arb_address(), 0..3),
+            vec(arb_did_service(), 0..3),
+        )
+            .prop_map(|(id, methods, controllers, services)| DidOp::Create {
+                id,
+                methods,
+                controllers,
+                services,
+            }),
+        (any::<[u8; 16]>(), any::<u64>(), vec(arb_did_change(), 0..4)).prop_map(
+            |(id, version, changes)| DidOp::Update {
+                id,
+                version,
+                changes
+            }
+        ),
+        any::<[u8; 16]>().prop_map(|id| DidOp::Deactivate { id }),
+    ]
+}
 fn arb_payload() -> impl Strategy<Value = Payload> {
     prop_oneof![
+        arb_did_op().prop_map(Payload::Did),
         arb_gov().prop_map(Payload::Gov),
         arb_nft_op().prop_map(Payload::Nft),
         arb_asset_op().prop_map(Payload::Asset),

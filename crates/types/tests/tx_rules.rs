@@ -373,3 +373,81 @@ fn header_hash_depends_on_every_field_and_suite() {
     m.timestamp_ms += 1;
     assert_ne!(m.hash(HashAlgorithm::Sm3), base);
 }
+
+#[test]
+fn did_field_limits_are_specific_and_gas_counts_encoded_bytes() {
+    let key = KeyPair::from_seed(Scheme::Ed25519, &[1; 32]);
+    let with = |op: DidOp| {
+        let mut tx = transfer(Scheme::Ed25519, &key, 7);
+        tx.tx.gas_limit = u64::MAX;
+        tx.tx.payload = Payload::Did(op);
+        tx.check_stateless(7, Suite::Intl)
+    };
+    let field_of = |r: Result<(), TxCheckError>| match r {
+        Err(TxCheckError::InvalidField { field, .. }) => field,
+        other => panic!("expected an invalid field, got {other:?}"),
+    };
+    let method = |fragment: &str, scheme: Scheme| DidMethod {
+        fragment: fragment.into(),
+        key: Signer {
+            scheme,
+            public_key: KeyPair::from_seed(scheme, &[3; 32]).public_key(),
+        },
+        authentication: true,
+        assertion: false,
+    };
+    let create = |methods: Vec<DidMethod>, services: Vec<DidService>| DidOp::Create {
+        id: None,
+        methods,
+        controllers: vec![],
+        services,
+    };
+    let svc = |endpoint: &str| DidService {
+        fragment: "hub".into(),
+        kind: "LinkedDomains".into(),
+        endpoint: endpoint.into(),
+    };
+    let all = Scheme::ALL.iter().map(|s| method(s.name(), *s)).collect();
+    with(create(all, vec![svc("https://example.org")])).unwrap();
+    let many = (0..=MAX_DID_METHODS)
+        .map(|i| method(&format!("k{i}"), Scheme::Ed25519))
+        .collect();
+    assert_eq!(field_of(with(create(many, vec![]))), "methods");
+    assert_eq!(
+        field_of(with(create(vec![method("a b", Scheme::Sm2)], vec![]))),
+        "fragment"
+    );
+    let mut short = method("k", Scheme::Sm2);
+    short.key.public_key.pop();
+    assert_eq!(field_of(with(create(vec![short], vec![]))), "public_key");
+    let mut off_curve = method("k", Scheme::Secp256k1);
+    off_curve.key.public_key = vec![2; 33];
+    off_curve.key.public_key[1..].fill(0xff);
+    assert_eq!(
+        field_of(with(create(vec![off_curve], vec![]))),
+        "public_key"
+    );
+    assert_eq!(
+        field_of(with(create(vec![], vec![svc("a b")]))),
+        "service.endpoint"
+    );
+    let update = |changes| DidOp::Update {
+        id: [1; 16],
+        version: 0,
+        changes,
+    };
+    assert_eq!(field_of(with(update(vec![]))), "changes");
+    let too_many = vec![DidChange::AddController(Address::ZERO); MAX_DID_CHANGES + 1];
+    assert_eq!(field_of(with(update(too_many))), "changes");
+    // Gas: base + 16 per encoded byte of the operation.
+    let deactivate = DidOp::Deactivate { id: [1; 16] };
+    assert_eq!(deactivate.gas(), GAS_DID_OP + 16 * (1 + 16));
+    assert_eq!(
+        operation_of(&Payload::Did(deactivate.clone())),
+        Some(Operation::Did)
+    );
+    // Encoding: Payload tag 7, DidOp tag 2 (Deactivate), then the 16-byte id.
+    let mut want = vec![7, 2];
+    want.extend([1; 16]);
+    assert_eq!(codec::encode(&Payload::Did(deactivate)), want);
+}

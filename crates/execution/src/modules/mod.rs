@@ -4,6 +4,7 @@
 //! executor drops everything the module wrote.
 
 pub mod assets;
+pub mod did;
 pub(crate) mod evidence;
 pub mod face;
 pub mod governance;
