@@ -121,6 +121,11 @@ pub(crate) struct NetInitArgs {
     /// block is this old, ms (then about three); 0 = never (ADR 0014).
     #[arg(long, default_value_t = 60_000)]
     pub(crate) idle_heartbeat_ms: u64,
+    /// Trailing heartbeat: for 12 s after the last block with transactions, a block every
+    /// this many ms, so wallets watching for the next block after sending see one (ethers.js
+    /// `wait()`); 0 = off (ADR 0014).
+    #[arg(long, default_value_t = 1_000)]
+    pub(crate) trail_heartbeat_ms: u64,
     /// Write into an existing folder (overwrites keys and configs; refuses if a node has data).
     #[arg(long)]
     pub(crate) force: bool,
@@ -284,6 +289,7 @@ pub(crate) fn init(a: NetInitArgs) -> Result<(), CliError> {
             block_interval_ms: a.block_interval_ms,
             busy_block_interval_ms: a.busy_block_interval_ms,
             idle_heartbeat_ms: a.idle_heartbeat_ms,
+            trail_heartbeat_ms: a.trail_heartbeat_ms,
             network_id: format!("{}/{}", a.chain_name, a.chain_id),
         });
         if orgs.is_some() {

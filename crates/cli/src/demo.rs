@@ -120,6 +120,7 @@ fn consortium(a: DemoArgs) -> Result<(), CliError> {
             block_interval_ms: 100,
             busy_block_interval_ms: 10,
             idle_heartbeat_ms: 60_000,
+            trail_heartbeat_ms: 1_000,
             force: false,
             orgs: 0,
         })?;

@@ -50,6 +50,10 @@ fn an_idle_consortium_grows_only_by_its_heartbeat() {
         &pb,
         "--idle-heartbeat-ms",
         &heartbeat,
+        // The idle rule alone: the trailing heartbeat after the transfer is for wallets
+        // (eth_clients.rs).
+        "--trail-heartbeat-ms",
+        "0",
     ]);
     let up = run(&["network", "up", d, "--timeout-secs", "120"]);
     assert!(up.status.success(), "network up failed\n{}", show(&up));

@@ -180,9 +180,18 @@ pub struct P2pConfig {
     /// committed block is this old, ms (then about three blocks); 0 = never.
     #[serde(default = "default_idle_heartbeat")]
     pub idle_heartbeat_ms: u64,
+    /// Trailing heartbeat (ADR 0014): for 12 s after the last block with transactions, a
+    /// heartbeat every this many ms, so wallets that watch for the next block after sending
+    /// (ethers.js `wait()`) see one; 0 = off.
+    #[serde(default = "default_trail_heartbeat")]
+    pub trail_heartbeat_ms: u64,
     /// Network id mixed into every handshake (nodes of different networks never link).
     #[serde(default = "default_network_id")]
     pub network_id: String,
+}
+
+fn default_trail_heartbeat() -> u64 {
+    1_000
 }
 
 fn default_round_timeout() -> u64 {

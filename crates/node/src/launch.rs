@@ -162,6 +162,7 @@ impl BftConfig {
             block_interval_ms: p2p.block_interval_ms,
             busy_block_interval_ms: p2p.busy_block_interval_ms,
             idle_heartbeat_ms: p2p.idle_heartbeat_ms,
+            trail_heartbeat_ms: p2p.trail_heartbeat_ms,
             max_block_txs: cfg.producer.max_block_txs,
             ..DriverConfig::default()
         };

@@ -124,6 +124,9 @@ impl Cluster {
             },
             block_interval_ms: light_ms,
             idle_heartbeat_ms: heartbeat_ms,
+            // The idle rule alone (the trailing heartbeat serves wallets; tested end to end by
+            // crates/cli/tests/eth_clients.rs).
+            trail_heartbeat_ms: 0,
             sync_check_ms: 200,
             ..DriverConfig::default()
         };

@@ -121,6 +121,7 @@ fn launch_config_reads_node_toml_and_refuses_a_bad_p2p_address() {
         block_interval_ms: 300,
         busy_block_interval_ms: 20,
         idle_heartbeat_ms: 5_000,
+        trail_heartbeat_ms: 1_000,
         network_id: "test-net".into(),
     });
     cfg.save(&path).unwrap();

@@ -307,6 +307,7 @@ fn start_network(a: &NetworkArgs, suite: Suite, addrs: &[Address]) -> Result<Loc
         block_interval_ms: a.block_interval_ms,
         busy_block_interval_ms: a.busy_block_interval_ms,
         idle_heartbeat_ms: 60_000,
+        trail_heartbeat_ms: 1_000,
         orgs: 0,
         force: true,
     })?;

@@ -29,6 +29,13 @@ pub struct DriverConfig {
     /// Idle heartbeat (ADR 0014): with nothing to order or commit, no block is proposed until
     /// the committed head is this old, ms (then about three blocks commit one); 0 = never.
     pub idle_heartbeat_ms: u64,
+    /// Trailing heartbeat (ADR 0014): for `trail_ms` after the last committed block with
+    /// transactions, the heartbeat comes every `trail_heartbeat_ms` instead, so that a client
+    /// that started watching for new blocks just after its transaction committed (ethers.js
+    /// `wait()` polls the block number from when it subscribes) sees one; 0 = off.
+    pub trail_heartbeat_ms: u64,
+    /// How long after the last committed block with transactions the trailing heartbeat lasts.
+    pub trail_ms: u64,
     /// Most transactions per block.
     pub max_block_txs: usize,
     /// Gossip flush period, ms.
@@ -44,6 +51,8 @@ impl Default for DriverConfig {
             block_interval_ms: 100,
             busy_block_interval_ms: 10,
             idle_heartbeat_ms: 60_000,
+            trail_heartbeat_ms: 1_000,
+            trail_ms: 12_000,
             max_block_txs: 10_000,
             gossip_flush_ms: 20,
             sync_check_ms: 1_000,

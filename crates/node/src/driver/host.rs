@@ -71,11 +71,17 @@ pub struct Driver {
     pub(super) revoked: RevokedAuthors,
     /// (admission count, head height) at which the pool last had nothing includable.
     pub(super) not_ready_at: std::cell::Cell<Option<(u64, u64)>>,
+    /// (head height, timestamp of the last committed block with transactions) for the
+    /// trailing heartbeat.
+    last_tx_block: std::cell::Cell<(u64, u64)>,
     /// The on-chain revocations and node list last handed to the network, and the height they
     /// were read at.
     chain_membership: Membership,
 }
 
+/// How many committed blocks back the trailing heartbeat looks for one with transactions (a
+/// block with transactions commits two blocks later, so it is always within reach).
+const TRAIL_SCAN_BLOCKS: u64 = 16;
 /// What the chain said about membership, as last handed to the network.
 #[derive(Debug, Default)]
 struct Membership {
@@ -134,6 +140,7 @@ impl Driver {
             next_epoch: NextEpochBuffer::default(),
             revoked: RevokedAuthors::default(),
             not_ready_at: std::cell::Cell::new(None),
+            last_tx_block: std::cell::Cell::new((0, 0)),
             chain_membership: Membership::default(),
         };
         driver.restore_pending(now)?;
@@ -305,10 +312,40 @@ impl Driver {
         }
     }
 
-    /// The committed head is older than the idle heartbeat (ADR 0014).
+    /// The committed head is older than the heartbeat (ADR 0014): the trailing one for
+    /// `trail_ms` after the last committed block with transactions, the idle one after that.
     fn heartbeat_due(&self, now: Now) -> bool {
-        let head_ts = self.node.head().header.timestamp_ms;
+        let head = self.node.head();
+        let head_ts = head.header.timestamp_ms;
+        let last_tx_ts = self.last_tx_block_ts(head.height);
+        let trailing = self.cfg.trail_heartbeat_ms > 0
+            && now.wall_ms.saturating_sub(last_tx_ts.min(now.wall_ms)) < self.cfg.trail_ms;
+        if trailing && heartbeat_due(head_ts, now.wall_ms, self.cfg.trail_heartbeat_ms) {
+            return true;
+        }
         heartbeat_due(head_ts, now.wall_ms, self.cfg.idle_heartbeat_ms)
+    }
+
+    /// Timestamp of the last committed block with transactions, looked for among the blocks
+    /// committed since the last call (at most [`TRAIL_SCAN_BLOCKS`] back; remembered per head).
+    fn last_tx_block_ts(&self, head: u64) -> u64 {
+        let (seen, mut ts) = self.last_tx_block.get();
+        if seen == head {
+            return ts;
+        }
+        let from = head
+            .saturating_sub(TRAIL_SCAN_BLOCKS)
+            .max(seen.saturating_add(1))
+            .max(1);
+        for h in from..=head {
+            if let Ok(Some(hdr)) = self.node.chain().header(h)
+                && hdr.tx_count > 0
+            {
+                ts = hdr.timestamp_ms;
+            }
+        }
+        self.last_tx_block.set((head, ts));
+        ts
     }
 
     /// Whether this node has work for consensus, so that its round timer runs (ADR 0014): a

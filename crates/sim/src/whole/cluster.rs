@@ -199,6 +199,10 @@ fn driver_config() -> DriverConfig {
         block_interval_ms: 100,
         busy_block_interval_ms: 10,
         idle_heartbeat_ms: 1_000,
+        // The trailing heartbeat serves clients watching for blocks; the idle checks here
+        // count the idle rule's blocks alone.
+        trail_heartbeat_ms: 0,
+        trail_ms: 0,
         max_block_txs: 500,
         gossip_flush_ms: 20,
         sync_check_ms: 200,
